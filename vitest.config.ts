@@ -1,0 +1,23 @@
+import { defineConfig } from 'vitest/config';
+
+// One ZooKeeper server for the whole run (started by the global setup); each test gets its own
+// chroot from the @zkit/testing fixture. The native binding must not be loaded in several worker
+// threads of one process, so test files run in forked processes.
+export default defineConfig({
+  test: {
+    pool: 'forks',
+    globalSetup: ['./packages/testing/dist/vitest-setup.js'],
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+    projects: [
+      {
+        extends: true,
+        test: { name: 'core', include: ['packages/core/test/**/*.test.ts'] },
+      },
+      {
+        extends: true,
+        test: { name: 'testing', include: ['packages/testing/test/**/*.test.ts'] },
+      },
+    ],
+  },
+});
