@@ -1,0 +1,345 @@
+/**
+ * The only module that touches the native `zookeeper` binding. Everything the binding does
+ * oddly (numeric codes folded into message text, a synchronous rc that means "no callback will
+ * come", `Date` times, number zxids, `exists` failing on a missing node, `null` stored as the text
+ * "null") is turned here into the plain {@link Transport} contract the rest of core relies on.
+ *
+ * @internal
+ * @module
+ */
+import { createRequire } from 'node:module';
+import { errorFromCode, type ZkError } from './errors.js';
+import type { Stat } from './stat.js';
+
+/** Events a transport reports. Node events come only for watches set with `watch = true`. */
+export interface TransportListener {
+  /** The handle (re)connected; `sessionId` and `negotiatedTimeout` are now valid. */
+  connected(): void;
+  /** The handle lost its connection (not always reported: see ZOOKEEPER-NOTES §6.2). */
+  disconnected(): void;
+  /** The handle closed itself: 0 after `close()`, -112 on expiry, -113 on auth failure. */
+  closed(code: number): void;
+  /** A watched node changed. */
+  node(kind: NodeEventKind, path: string): void;
+}
+
+/** What a watch reported. */
+export type NodeEventKind = 'created' | 'deleted' | 'changed' | 'child';
+
+/** One ACL entry: `perms` is a bit mask of {@link Perms}. */
+export interface Acl {
+  readonly perms: number;
+  readonly scheme: string;
+  readonly id: string;
+}
+
+/** Options for opening a transport. */
+export interface TransportOptions {
+  readonly connectString: string;
+  readonly sessionTimeout: number;
+  /** Attach to this session instead of creating one. */
+  readonly session?: { readonly id: string; readonly password: string } | undefined;
+}
+
+/**
+ * One native handle = one connection attempt sequence = at most one session. The handle cannot be
+ * re-initialised after it closes, so core builds a new transport for every new session.
+ */
+export interface Transport {
+  readonly sessionId: string;
+  readonly sessionPassword: string;
+  readonly negotiatedTimeout: number;
+  /** Whether the handle reports itself connected right now. */
+  readonly connected: boolean;
+  create(path: string, data: Buffer, flags: number, ttl: number | undefined): Promise<string>;
+  get(path: string, watch: boolean): Promise<{ data: Buffer; stat: Stat }>;
+  exists(path: string, watch: boolean): Promise<Stat | null>;
+  getChildren(path: string, watch: boolean): Promise<{ children: string[]; stat: Stat }>;
+  set(path: string, data: Buffer, version: number): Promise<Stat>;
+  delete(path: string, version: number): Promise<void>;
+  getAcl(path: string): Promise<{ acl: Acl[]; stat: Stat }>;
+  setAcl(path: string, version: number, acl: readonly Acl[]): Promise<void>;
+  sync(path: string): Promise<void>;
+  addAuth(scheme: string, credentials: string): Promise<void>;
+  setServers(connectString: string): void;
+  close(): void;
+}
+
+/** Numeric create flags understood by the server. */
+export const CreateFlags = {
+  persistent: 0,
+  ephemeral: 1,
+  persistentSequential: 2,
+  ephemeralSequential: 3,
+  container: 4,
+  persistentWithTtl: 5,
+  persistentSequentialWithTtl: 6,
+} as const;
+
+/** ACL permission bits. */
+export const Perms = {
+  read: 1,
+  write: 2,
+  create: 4,
+  delete: 8,
+  admin: 16,
+  all: 31,
+} as const;
+
+/* eslint-disable @typescript-eslint/no-explicit-any -- the binding ships loose `any` types */
+type NativeCallback = (rc: number, error: string, ...results: any[]) => void;
+
+interface NativeHandle {
+  readonly client_id: string;
+  readonly client_password: string;
+  readonly timeout: number;
+  readonly state: number;
+  on(event: string, listener: (...args: any[]) => void): void;
+  removeAllListeners(): void;
+  init(config: object): void;
+  close(): void;
+  a_create(path: string, data: Buffer, flags: number, cb: NativeCallback): number;
+  a_createTtl(path: string, data: Buffer, flags: number, ttl: number, cb: NativeCallback): number;
+  a_exists(path: string, watch: boolean, cb: NativeCallback): number;
+  a_get(path: string, watch: boolean, cb: NativeCallback): number;
+  a_get_children2(path: string, watch: boolean, cb: NativeCallback): number;
+  a_set(path: string, data: Buffer, version: number, cb: NativeCallback): number;
+  a_delete_(path: string, version: number, cb: NativeCallback): number;
+  a_get_acl(path: string, cb: NativeCallback): number;
+  a_set_acl(path: string, version: number, acl: object[], cb: NativeCallback): number;
+  a_sync(path: string, cb: NativeCallback): number;
+  add_auth(scheme: string, auth: string, cb: NativeCallback): number;
+  set_servers(servers: string): number;
+}
+
+const require = createRequire(import.meta.url);
+let Native: (new (config: object) => NativeHandle) | undefined;
+
+function loadNative(): new (config: object) => NativeHandle {
+  if (!Native) {
+    try {
+      Native = require('zookeeper') as new (config: object) => NativeHandle;
+    } catch (cause) {
+      throw new Error(
+        'The native ZooKeeper binding (npm package "zookeeper") could not be loaded. On Linux it ' +
+          'is compiled at install time and needs python3, make and g++; reinstall with ' +
+          '`npm rebuild zookeeper` and check its output.',
+        { cause },
+      );
+    }
+  }
+  return Native;
+}
+
+function toStat(raw: any): Stat {
+  return {
+    czxid: BigInt(raw.czxid),
+    mzxid: BigInt(raw.mzxid),
+    pzxid: BigInt(raw.pzxid),
+    ctime: raw.ctime instanceof Date ? raw.ctime.getTime() : Number(raw.ctime),
+    mtime: raw.mtime instanceof Date ? raw.mtime.getTime() : Number(raw.mtime),
+    version: raw.version,
+    cversion: raw.cversion,
+    aversion: raw.aversion,
+    ephemeralOwner: String(raw.ephemeralOwner),
+    dataLength: raw.dataLength,
+    numChildren: raw.numChildren,
+  };
+}
+/* eslint-enable @typescript-eslint/no-explicit-any */
+
+const ZNONODE = -101;
+const CONNECTED_STATE = 3;
+
+/** The C client's log level: 0 turns its stderr logging off (it is process-global). */
+const LOG_LEVEL_OFF = 0;
+
+/**
+ * Raised when the binding's large-response guard would close the session. The default of 10
+ * turned a 1 MB read into a real session close (ZOOKEEPER-NOTES §0.3).
+ */
+const RESPONSE_COUNTER_LIMIT = 100_000;
+
+/** Opens a transport over the native binding. Events start flowing at once. */
+export function openNativeTransport(
+  options: TransportOptions,
+  listener: TransportListener,
+): Transport {
+  const NativeZk = loadNative();
+  const config: Record<string, unknown> = {
+    connect: options.connectString,
+    timeout: options.sessionTimeout,
+    debug_level: LOG_LEVEL_OFF,
+    host_order_deterministic: false,
+    response_counter_limit: RESPONSE_COUNTER_LIMIT,
+  };
+  if (options.session) {
+    config['client_id'] = options.session.id;
+    config['client_password'] = options.session.password;
+  }
+  // Config given to the constructor wins over init()'s, so pass everything here.
+  const zk = new NativeZk(config);
+  let closed = false;
+  zk.on('connect', () => listener.connected());
+  zk.on('connecting', () => listener.disconnected());
+  zk.on('close', (_self: unknown, code: unknown) => {
+    closed = true;
+    listener.closed(typeof code === 'number' ? code : 0);
+  });
+  for (const kind of ['created', 'deleted', 'changed', 'child'] as const) {
+    zk.on(kind, (_native: unknown, path: unknown) => {
+      if (typeof path === 'string') listener.node(kind, path);
+    });
+  }
+  zk.init({});
+
+  /**
+   * Runs one native call. A negative synchronous return means the callback will never run, so
+   * the promise is settled here instead.
+   */
+  function call<T>(
+    path: string,
+    start: (cb: NativeCallback) => number,
+    done: (
+      resolve: (value: T) => void,
+      reject: (e: ZkError) => void,
+      rc: number,
+      ...r: unknown[]
+    ) => void,
+  ): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const rc = start((code, text, ...results) => {
+        if (code === 0) done(resolve, reject, code, ...results);
+        else done(resolve, reject, code, text, ...results);
+      });
+      if (typeof rc === 'number' && rc < 0) reject(errorFromCode(rc, '', { path }));
+    });
+  }
+
+  function plain<T>(
+    path: string,
+    start: (cb: NativeCallback) => number,
+    map: (...r: unknown[]) => T,
+  ) {
+    return call<T>(path, start, (resolve, reject, rc, ...results) => {
+      if (rc === 0) resolve(map(...results));
+      else reject(errorFromCode(rc, String(results[0] ?? ''), { path }));
+    });
+  }
+
+  return {
+    get sessionId() {
+      return zk.client_id;
+    },
+    get sessionPassword() {
+      return zk.client_password;
+    },
+    get negotiatedTimeout() {
+      return zk.timeout;
+    },
+    get connected() {
+      return !closed && zk.state === CONNECTED_STATE;
+    },
+    create(path, data, flags, ttl) {
+      return plain(
+        path,
+        (cb) =>
+          ttl === undefined
+            ? zk.a_create(path, data, flags, cb)
+            : zk.a_createTtl(path, data, flags, ttl, cb),
+        (created) => String(created),
+      );
+    },
+    get(path, watch) {
+      return plain(
+        path,
+        (cb) => zk.a_get(path, watch, cb),
+        (stat, data) => ({
+          stat: toStat(stat),
+          data: Buffer.isBuffer(data) ? data : Buffer.from(data == null ? '' : String(data)),
+        }),
+      );
+    },
+    exists(path, watch) {
+      return call<Stat | null>(
+        path,
+        (cb) => zk.a_exists(path, watch, cb),
+        (resolve, reject, rc, ...results) => {
+          // The binding reports a missing node as an error, yet the watch is set: map to null.
+          if (rc === 0) resolve(toStat(results[0]));
+          else if (rc === ZNONODE) resolve(null);
+          else reject(errorFromCode(rc, String(results[0] ?? ''), { path }));
+        },
+      );
+    },
+    getChildren(path, watch) {
+      return plain(
+        path,
+        (cb) => zk.a_get_children2(path, watch, cb),
+        (children, stat) => ({
+          children: Array.isArray(children) ? (children as string[]) : [],
+          stat: toStat(stat),
+        }),
+      );
+    },
+    set(path, data, version) {
+      return plain(
+        path,
+        (cb) => zk.a_set(path, data, version, cb),
+        (stat) => toStat(stat),
+      );
+    },
+    delete(path, version) {
+      return plain(
+        path,
+        (cb) => zk.a_delete_(path, version, cb),
+        () => undefined,
+      );
+    },
+    getAcl(path) {
+      return plain(
+        path,
+        (cb) => zk.a_get_acl(path, cb),
+        (acl, stat) => ({
+          acl: (acl as { perms: number; scheme: string; auth: string }[]).map((a) => ({
+            perms: a.perms,
+            scheme: a.scheme,
+            id: a.auth,
+          })),
+          stat: toStat(stat),
+        }),
+      );
+    },
+    setAcl(path, version, acl) {
+      const native = acl.map((a) => ({ perms: a.perms, scheme: a.scheme, auth: a.id }));
+      return plain(
+        path,
+        (cb) => zk.a_set_acl(path, version, native, cb),
+        () => undefined,
+      );
+    },
+    sync(path) {
+      return plain(
+        path,
+        (cb) => zk.a_sync(path, cb),
+        () => undefined,
+      );
+    },
+    addAuth(scheme, credentials) {
+      return plain(
+        '',
+        (cb) => zk.add_auth(scheme, credentials, cb),
+        () => undefined,
+      );
+    },
+    setServers(connectString) {
+      const rc = zk.set_servers(connectString);
+      if (rc < 0) throw errorFromCode(rc);
+    },
+    close() {
+      if (closed) return;
+      closed = true;
+      zk.close();
+    },
+  };
+}

@@ -1,0 +1,1372 @@
+import { randomUUID } from 'node:crypto';
+import diagnostics from 'node:diagnostics_channel';
+import { EventEmitter } from 'eventemitter3';
+import pRetry from 'p-retry';
+import {
+  CreateFlags,
+  openNativeTransport,
+  type Acl,
+  type NodeEventKind,
+  type Transport,
+  type TransportOptions,
+} from './binding.js';
+import {
+  ClientClosedError,
+  ClientNotStartedError,
+  ConnectionLossError,
+  DataTooLargeError,
+  InvalidArgumentError,
+  InvalidPathError,
+  NodeExistsError,
+  NoNodeError,
+  SessionExpiredError,
+  ZkError,
+  errorFromCode,
+  isRetryable,
+  timeoutError,
+} from './errors.js';
+import { join, parent, validateName, validatePath } from './paths.js';
+import { combineSignals, raceSignal, validateTimeout, type WaitOptions } from './signals.js';
+import type { Stat } from './stat.js';
+import { WatchRegistry, publicEventType, type NodeEvent, type WatchType } from './watches.js';
+
+/**
+ * Connection states, as in Curator:
+ * - `latent`: created, `start()` not yet called.
+ * - `connected`: the first connection, reported once.
+ * - `suspended`: the connection dropped; the session may still be alive on the server.
+ * - `reconnected`: connected again, to the same session or (after `lost`) to a new one.
+ * - `lost`: the session is gone (the server expired it, or the client was suspended longer than
+ *   the negotiated session timeout). Its ephemeral nodes and watches are gone too. The client
+ *   opens a new session at once and reports `reconnected` when it is up.
+ * - `closed`: `close()` was called.
+ */
+export type ConnectionState =
+  'latent' | 'connected' | 'suspended' | 'reconnected' | 'lost' | 'closed';
+
+/**
+ * Which state makes {@link ZkClient.sessionSignal} abort. `'suspended'` (the default) is the safe
+ * choice: a lock holder that cannot reach the server must assume someone else may hold the lock
+ * soon. `'lost'` keeps going until the session is known to be gone, accepting that risk.
+ */
+export type ErrorPolicy = 'suspended' | 'lost';
+
+/** Node creation modes. TTL modes need `extendedTypesEnabled=true` on the server. */
+export type CreateMode = keyof typeof CreateFlags;
+
+/** Credentials added to every session, e.g. `{ scheme: 'digest', credentials: 'user:secret' }`. */
+export interface AuthInfo {
+  readonly scheme: string;
+  readonly credentials: string;
+}
+
+/** Retry policy for requests that failed with connection loss, timeout or session moved. */
+export interface RetryPolicy {
+  /** Attempts after the first one. Default 10. */
+  readonly retries?: number;
+  /** Backoff before the first retry, ms. Default 20. */
+  readonly minTimeout?: number;
+  /** Largest backoff, ms. Default 1000. */
+  readonly maxTimeout?: number;
+  /** Backoff growth factor. Default 2. */
+  readonly factor?: number;
+  /** Randomise the backoff by ×1–2. Default true. */
+  readonly randomize?: boolean;
+}
+
+/** Options of {@link ZkClient}. All are optional. */
+export interface ZkClientOptions {
+  /** Requested session timeout in ms; the server clamps it to [2, 20] × tickTime. Default 15000. */
+  readonly sessionTimeout?: number;
+  /** How long `start()` and a request wait for a connection, ms. Default 15000. */
+  readonly connectTimeout?: number;
+  /** Retry policy for requests. */
+  readonly retry?: RetryPolicy;
+  /** When {@link ZkClient.sessionSignal} aborts. Default `'suspended'`. */
+  readonly errorPolicy?: ErrorPolicy;
+  /**
+   * A path prefix applied to every request, like a chroot that the client creates for you (as a
+   * persistent node, at start and after every new session). Paths passed and returned exclude it.
+   */
+  readonly namespace?: string;
+  /** Credentials added to every session, re-applied after a session is lost. */
+  readonly auth?: readonly AuthInfo[];
+  /** ACL applied to every node this client creates, unless a create names its own. */
+  readonly defaultAcl?: readonly Acl[];
+  /** Largest node data accepted, bytes. Default 1 MiB − 1 KiB (the server's jute.maxbuffer margin). */
+  readonly maxDataBytes?: number;
+  /**
+   * Attach to an existing session instead of creating one. If that session has expired,
+   * `start()` rejects with {@link SessionExpiredError} and the client closes: it never silently
+   * starts a different session. Used by `@zkit/testing`'s `expireSession`.
+   */
+  readonly session?: { readonly id: string; readonly password: string };
+}
+
+/** Typed events of {@link ZkClient}. */
+export interface ZkClientEvents {
+  /** The connection state changed. */
+  state: [now: ConnectionState, before: ConnectionState];
+  /** A new session was established (first connect, or after `lost`). */
+  session: [sessionId: string, previous: string | undefined];
+}
+
+/** Data accepted by writes: bytes or a UTF-8 string. */
+export type Data = Uint8Array | string;
+
+/** Options of {@link ZkClient.create}. */
+export interface CreateOptions {
+  /** Default `'persistent'`. */
+  readonly mode?: CreateMode;
+  /** ACL to set right after the create. The binding creates every node world-open first. */
+  readonly acl?: readonly Acl[];
+  /** Time-to-live in ms for the TTL modes (required there, rejected elsewhere). */
+  readonly ttl?: number;
+  /**
+   * Create missing parents bottom-up, as containers or persistent nodes. Default `false`.
+   * With parents, a create that fails because the server reaped a container parent in between
+   * recreates the parents and tries again.
+   */
+  readonly parents?: 'container' | 'persistent' | false;
+  readonly signal?: AbortSignal | undefined;
+}
+
+/** Options of reads. */
+export interface ReadOptions {
+  readonly signal?: AbortSignal | undefined;
+}
+
+/** Options of versioned writes. */
+export interface VersionOptions {
+  /** Expected version; -1 (default) matches any. */
+  readonly version?: number;
+  readonly signal?: AbortSignal | undefined;
+}
+
+/** A read that also armed a watch. `changed` settles with the next event for the node. */
+export interface Watched<T> {
+  readonly value: T;
+  /**
+   * The next event, a hint to re-read. Rejects with {@link SessionExpiredError} when the
+   * session is lost (its watches are gone), with {@link ClientClosedError} on close, or with
+   * the signal's reason when the signal given to the read aborts. Unobserved rejections are
+   * harmless: the promise is pre-handled.
+   */
+  readonly changed: Promise<NodeEvent>;
+}
+
+/** A snapshot yielded by {@link ZkClient.watchData}; `null` while the node does not exist. */
+export type DataSnapshot = { readonly data: Buffer; readonly stat: Stat } | null;
+
+/** A snapshot yielded by {@link ZkClient.watchChildren}; `null` while the node does not exist. */
+export type ChildrenSnapshot = { readonly children: string[]; readonly stat: Stat } | null;
+
+const DEFAULTS = Object.freeze({
+  sessionTimeout: 15_000,
+  connectTimeout: 15_000,
+  errorPolicy: 'suspended' as ErrorPolicy,
+  maxDataBytes: 1024 * 1024 - 1024,
+  retry: Object.freeze({
+    retries: 10,
+    minTimeout: 20,
+    maxTimeout: 1000,
+    factor: 2,
+    randomize: true,
+  }),
+});
+
+const ZCLOSING = -116;
+const ZINVALIDSTATE = -9;
+const ZMARSHALLINGERROR = -5;
+const AUTH_FAILED = -113;
+
+const stateChannel = diagnostics.channel('zkit:client:state');
+const opChannel = diagnostics.channel('zkit:op');
+
+/** Published on `zkit:client:state`. */
+export interface StateMessage {
+  readonly client: ZkClient;
+  readonly now: ConnectionState;
+  readonly before: ConnectionState;
+  readonly sessionId: string | undefined;
+}
+
+/** Published on `zkit:op` after every request (only when someone subscribes). */
+export interface OpMessage {
+  readonly client: ZkClient;
+  readonly op: string;
+  readonly path: string;
+  readonly durationMs: number;
+  readonly error?: unknown;
+}
+
+const PROTECTED_PREFIX = '_c_';
+
+/**
+ * The session-aware ZooKeeper client every zkit recipe stands on. It owns one session at a time
+ * over a replaceable native handle, reports Curator's connection states, retries requests that
+ * failed because of the connection, and replaces an expired session with a new one by itself.
+ *
+ * Requests made while the connection is down wait for it (up to `connectTimeout`) and are retried
+ * under the retry policy. Requests in flight when the session is lost reject with
+ * {@link SessionExpiredError} and are not retried: whatever they relied on (ephemeral nodes,
+ * watches) is gone. After `close()` every request rejects with {@link ClientClosedError}.
+ *
+ * @example
+ * ```ts
+ * import { ZkClient } from '@zkit/core';
+ *
+ * await using client = new ZkClient('127.0.0.1:2181', { sessionTimeout: 10_000 });
+ * await client.start();
+ * client.on('state', (now, before) => console.log(`${before} → ${now}`));
+ * await client.create('/services/api', 'hello', { parents: 'persistent' });
+ * const { data } = await client.get('/services/api');
+ * ```
+ */
+export class ZkClient extends EventEmitter<ZkClientEvents> {
+  /** The connect string as given: `host:port[,host:port…][/chroot]`. */
+  readonly connectString: string;
+  readonly #options: {
+    sessionTimeout: number;
+    connectTimeout: number;
+    errorPolicy: ErrorPolicy;
+    maxDataBytes: number;
+    retry: Required<RetryPolicy>;
+    namespace: string;
+    defaultAcl: readonly Acl[] | undefined;
+    session: { readonly id: string; readonly password: string } | undefined;
+  };
+  #servers: string;
+  readonly #auth: AuthInfo[];
+  #state: ConnectionState = 'latent';
+  #transport: Transport | undefined;
+  #sessionId: string | undefined;
+  #negotiatedTimeout: number | undefined;
+  #trust = new AbortController();
+  #expiryTimer: NodeJS.Timeout | undefined;
+  #watches = new WatchRegistry();
+  #stateWaiters = new Set<() => void>();
+  #guaranteedDeletes = new Map<string, { ephemeral: boolean }>();
+  #startPromise: Promise<void> | undefined;
+
+  /**
+   * @param connectString - `host:port[,host:port…][/chroot]`
+   * @param options - see {@link ZkClientOptions}
+   * @throws {@link InvalidArgumentError} or {@link InvalidPathError} for bad options
+   */
+  constructor(connectString: string, options: ZkClientOptions = {}) {
+    super();
+    if (typeof connectString !== 'string' || connectString.trim() === '') {
+      throw new InvalidArgumentError('connectString must be a non-empty string');
+    }
+    const slash = connectString.indexOf('/');
+    if (slash !== -1) validatePath(connectString.slice(slash));
+    for (const name of ['sessionTimeout', 'connectTimeout', 'maxDataBytes'] as const) {
+      const v = options[name];
+      if (v !== undefined && (!Number.isInteger(v) || v <= 0)) {
+        throw new InvalidArgumentError(`${name} must be a positive integer`);
+      }
+    }
+    if (options.errorPolicy !== undefined && !['suspended', 'lost'].includes(options.errorPolicy)) {
+      throw new InvalidArgumentError(`errorPolicy must be 'suspended' or 'lost'`);
+    }
+    const namespace = options.namespace === undefined ? '' : validatePath(options.namespace);
+    const retry = { ...DEFAULTS.retry, ...options.retry };
+    for (const [k, v] of Object.entries(retry)) {
+      if (k !== 'randomize' && (typeof v !== 'number' || !(v >= 0))) {
+        throw new InvalidArgumentError(`retry.${k} must be a number ≥ 0`);
+      }
+    }
+    for (const a of options.auth ?? []) validateAuth(a);
+    this.connectString = connectString;
+    this.#servers = connectString;
+    this.#auth = [...(options.auth ?? [])];
+    this.#options = {
+      sessionTimeout: options.sessionTimeout ?? DEFAULTS.sessionTimeout,
+      connectTimeout: options.connectTimeout ?? DEFAULTS.connectTimeout,
+      errorPolicy: options.errorPolicy ?? DEFAULTS.errorPolicy,
+      maxDataBytes: options.maxDataBytes ?? DEFAULTS.maxDataBytes,
+      retry,
+      namespace: namespace === '/' ? '' : namespace,
+      defaultAcl: options.defaultAcl,
+      session: options.session,
+    };
+    this.#trust.abort(new ClientNotStartedError());
+  }
+
+  /** The current connection state. */
+  get state(): ConnectionState {
+    return this.#state;
+  }
+
+  /** Whether requests can be sent right now. */
+  get isConnected(): boolean {
+    return this.#state === 'connected' || this.#state === 'reconnected';
+  }
+
+  /** The current session id as a hex string (as in `Stat.ephemeralOwner`), once connected. */
+  get sessionId(): string | undefined {
+    return this.#sessionId;
+  }
+
+  /** The negotiated session timeout in ms once connected, else the requested one. */
+  get sessionTimeout(): number {
+    return this.#negotiatedTimeout ?? this.#options.sessionTimeout;
+  }
+
+  /** The namespace prefix in force (`''` when none). */
+  get namespace(): string {
+    return this.#options.namespace;
+  }
+
+  /** The error policy in force. */
+  get errorPolicy(): ErrorPolicy {
+    return this.#options.errorPolicy;
+  }
+
+  /**
+   * The current session's id and password, e.g. to hand a session over to a twin handle in
+   * tests. Throws {@link ConnectionLossError} when no session is established.
+   */
+  sessionCredentials(): { id: string; password: string } {
+    const t = this.#transport;
+    if (!t || this.#sessionId === undefined) {
+      throw new ConnectionLossError({ cause: 'no session established' });
+    }
+    return { id: t.sessionId, password: t.sessionPassword };
+  }
+
+  /**
+   * A signal that aborts when the current session stops being trusted: on `suspended` under the
+   * default error policy, on `lost` under `'lost'`, and on `close()`. The reason is a
+   * {@link ConnectionLossError}, {@link SessionExpiredError} or {@link ClientClosedError}. A new
+   * signal is issued once the client is connected again; while it is not, the signal returned
+   * is already aborted.
+   */
+  sessionSignal(): AbortSignal {
+    return this.#trust.signal;
+  }
+
+  /**
+   * Connects and resolves once the first session is established.
+   *
+   * @throws `TimeoutError` DOMException after `connectTimeout` (or `options.timeout`), the
+   * signal's reason on abort, {@link SessionExpiredError} when attaching to a dead session. In
+   * every failure case the client is closed.
+   */
+  start(options: WaitOptions = {}): Promise<void> {
+    validateTimeout(options.timeout);
+    if (this.#state === 'closed') return Promise.reject(new ClientClosedError());
+    if (this.#startPromise) return this.#startPromise;
+    const signal = combineSignals({
+      signal: options.signal,
+      timeout: options.timeout ?? this.#options.connectTimeout,
+    });
+    this.#startPromise = (async () => {
+      this.#openTransport(this.#options.session);
+      try {
+        await this.#waitForState(() => this.isConnected, signal, true);
+        await this.#prepareSession();
+      } catch (error) {
+        await this.close();
+        throw isTimeout(error) ? timeoutError('could not connect to ZooKeeper in time') : error;
+      }
+    })();
+    return this.#startPromise;
+  }
+
+  /**
+   * Closes the session (its ephemeral nodes are removed by the server) and the handle. Pending
+   * requests and waits reject with {@link ClientClosedError}. Idempotent. The process can exit
+   * once this resolves.
+   */
+  async close(): Promise<void> {
+    if (this.#state === 'closed') return;
+    const transport = this.#transport;
+    this.#transport = undefined;
+    this.#clearExpiryTimer();
+    this.#setState('closed');
+    this.#guaranteedDeletes.clear();
+    this.#watches.rejectAll(new ClientClosedError());
+    transport?.close();
+  }
+
+  /** Same as {@link ZkClient.close}; enables `await using client = …`. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  /**
+   * Replaces the server list (same chroot) without a new session. The native client rebalances
+   * its connection across the new list, which may stall requests for up to a third of the session
+   * timeout while it reconnects.
+   */
+  updateServers(connectString: string): void {
+    this.#assertOpen();
+    if (typeof connectString !== 'string' || connectString.trim() === '') {
+      throw new InvalidArgumentError('connectString must be a non-empty string');
+    }
+    this.#servers = connectString;
+    this.#transport?.setServers(connectString);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Operations
+
+  /**
+   * Creates a node and returns its path (with the sequence suffix for sequential modes).
+   *
+   * A retried create of an ephemeral node that finds a node of its own session treats it as its
+   * own. Sequential creates are not idempotent: a lost reply may leave a node behind; use
+   * {@link ZkClient.createProtected} when that matters. With `acl`, the node exists world-open
+   * until the follow-up `setAcl` lands (the binding has no create-with-ACL).
+   *
+   * @throws {@link NodeExistsError}, {@link NoNodeError} (parent missing and `parents` off),
+   * {@link NoChildrenForEphemeralsError}, {@link NoAuthError}, {@link InvalidPathError},
+   * {@link DataTooLargeError}, {@link InvalidArgumentError}
+   */
+  async create(path: string, data?: Data, options: CreateOptions = {}): Promise<string> {
+    validatePath(path);
+    const mode = options.mode ?? 'persistent';
+    const buffer = this.#toBuffer(data, path);
+    this.#validateCreate(path, mode, options);
+    return this.#create(path, buffer, mode, options, true);
+  }
+
+  /**
+   * @param retry - retry on connection loss. Off for protected creates, whose retry must look for
+   *   the node by its uuid first.
+   * @param absolute - `path` already includes the namespace (used to create the namespace itself)
+   */
+  async #create(
+    path: string,
+    buffer: Buffer,
+    mode: CreateMode,
+    options: CreateOptions,
+    retry: boolean,
+    absolute = false,
+  ): Promise<string> {
+    const flags = CreateFlags[mode];
+    const full = absolute ? path : this.#abs(path);
+    const ttl = options.ttl;
+    // The NoNode rule: a container parent may be reaped between our steps; recreate and retry.
+    for (let round = 0; ; round++) {
+      try {
+        let attempt = 0;
+        const created = await this.#exec('create', path, options.signal, retry, async (t) => {
+          attempt++;
+          try {
+            return await t.create(full, buffer, flags, ttl);
+          } catch (error) {
+            if (attempt > 1 && mode === 'ephemeral' && error instanceof NodeExistsError) {
+              // Our first attempt may have landed before the connection dropped.
+              const stat = await t.exists(full, false);
+              if (stat && stat.ephemeralOwner === t.sessionId) return full;
+            }
+            throw error;
+          }
+        });
+        const acl = options.acl ?? this.#options.defaultAcl;
+        const relative = absolute ? created : this.#rel(created);
+        if (acl) await this.setAcl(relative, acl, { signal: options.signal });
+        return relative;
+      } catch (error) {
+        if (!(error instanceof NoNodeError) || !options.parents || round >= 5 || path === '/') {
+          throw error;
+        }
+        await this.#createParents(parent(path), options.parents, options.signal, absolute);
+      }
+    }
+  }
+
+  async #createParents(
+    path: string,
+    mode: 'container' | 'persistent',
+    signal: AbortSignal | undefined,
+    absolute: boolean,
+  ) {
+    if (path === '/' || path === '') return;
+    const empty = Buffer.alloc(0);
+    const opts = signal ? { signal } : {};
+    // Bottom-up: usually only the nearest parent is missing.
+    const missing: string[] = [];
+    let current = path;
+    for (;;) {
+      try {
+        await this.#create(current, empty, mode, opts, true, absolute);
+        break;
+      } catch (error) {
+        if (error instanceof NodeExistsError) break;
+        if (!(error instanceof NoNodeError)) throw error;
+        missing.push(current);
+        current = parent(current);
+        if (current === '/') throw error;
+      }
+    }
+    for (const p of missing.reverse()) {
+      try {
+        await this.#create(p, empty, mode, opts, true, absolute);
+      } catch (error) {
+        if (!(error instanceof NodeExistsError)) throw error;
+      }
+    }
+  }
+
+  /**
+   * Makes sure `path` and all its ancestors exist (as persistent nodes, or containers with
+   * `{ container: true }`). One request when the path already exists.
+   */
+  async ensurePath(
+    path: string,
+    options: { container?: boolean; signal?: AbortSignal } = {},
+  ): Promise<void> {
+    validatePath(path);
+    if (path === '/') return;
+    const mode = options.container ? 'container' : 'persistent';
+    try {
+      await this.#ensure(path, mode, options.signal, false);
+    } catch (error) {
+      if (!(error instanceof NodeExistsError)) throw error;
+    }
+  }
+
+  async #ensure(
+    path: string,
+    mode: 'container' | 'persistent',
+    signal: AbortSignal | undefined,
+    absolute: boolean,
+  ) {
+    try {
+      await this.#create(
+        path,
+        Buffer.alloc(0),
+        mode,
+        { parents: mode, ...(signal ? { signal } : {}) },
+        true,
+        absolute,
+      );
+    } catch (error) {
+      if (!(error instanceof NodeExistsError)) throw error;
+    }
+  }
+
+  /**
+   * Curator-style protected create: the node is named `_c_<uuid>-<name>` under `parentPath`. If the
+   * reply is lost, the client finds the node by its uuid after reconnecting and adopts it when it
+   * belongs to the current session; a node left by an earlier session is deleted and the create
+   * retried. If it finally gives up, it deletes any node with that uuid in the background.
+   *
+   * Ephemeral-sequential nodes created this way are what every zkit recipe uses for its
+   * participants; the layout is Curator's, so Curator and zkit participants sort together.
+   *
+   * @returns the full path of the created node
+   */
+  async createProtected(
+    parentPath: string,
+    name: string,
+    data?: Data,
+    options: CreateOptions = {},
+  ): Promise<string> {
+    validatePath(parentPath);
+    validateName(name);
+    const mode = options.mode ?? 'ephemeralSequential';
+    const buffer = this.#toBuffer(data, parentPath);
+    this.#validateCreate(join(parentPath, name), mode, options);
+    const prefix = `${PROTECTED_PREFIX}${randomUUID()}-`;
+    const target = join(parentPath, prefix + name);
+    const retries = this.#options.retry.retries;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        // One attempt at a time: the retry below is uuid-aware, a blind one is not.
+        return await this.#create(target, buffer, mode, options, false);
+      } catch (error) {
+        if (!isRetryable(error) && !(error instanceof SessionExpiredError)) throw error;
+        if (attempt >= retries) {
+          this.#deleteByPrefixInBackground(parentPath, prefix);
+          throw error;
+        }
+        await this.#waitForState(() => this.isConnected, options.signal, false);
+        const found = await this.#findProtected(parentPath, prefix, mode, options.signal);
+        if (found) return found;
+      }
+    }
+  }
+
+  async #findProtected(
+    parentPath: string,
+    prefix: string,
+    mode: CreateMode,
+    signal: AbortSignal | undefined,
+  ): Promise<string | undefined> {
+    let children: string[];
+    try {
+      children = await this.getChildren(parentPath, signal ? { signal } : {});
+    } catch (error) {
+      if (error instanceof NoNodeError) return undefined;
+      throw error;
+    }
+    const name = children.find((c) => c.startsWith(prefix));
+    if (name === undefined) return undefined;
+    const path = join(parentPath, name);
+    if (mode !== 'ephemeral' && mode !== 'ephemeralSequential') return path;
+    const stat = await this.exists(path, signal ? { signal } : {});
+    if (stat && stat.ephemeralOwner === this.#sessionId) return path;
+    // Left by a session we no longer own: remove it, then create afresh.
+    if (stat) await this.deleteGuaranteed(path);
+    return undefined;
+  }
+
+  #deleteByPrefixInBackground(parentPath: string, prefix: string): void {
+    const sweep = async () => {
+      for (let i = 0; i < 60 && this.#state !== 'closed'; i++) {
+        try {
+          await this.#waitForState(() => this.isConnected, undefined, false);
+          const children = await this.getChildren(parentPath);
+          for (const c of children.filter((n) => n.startsWith(prefix))) {
+            await this.deleteGuaranteed(join(parentPath, c));
+          }
+          return;
+        } catch (error) {
+          if (error instanceof NoNodeError || error instanceof ClientClosedError) return;
+        }
+      }
+    };
+    void sweep();
+  }
+
+  /**
+   * Reads a node's data and stat.
+   * @throws {@link NoNodeError} when it does not exist
+   */
+  async get(path: string, options: ReadOptions = {}): Promise<{ data: Buffer; stat: Stat }> {
+    validatePath(path);
+    const full = this.#abs(path);
+    return this.#exec('get', path, options.signal, true, (t) => t.get(full, false));
+  }
+
+  /** The node's stat, or `null` when it does not exist. */
+  async exists(path: string, options: ReadOptions = {}): Promise<Stat | null> {
+    validatePath(path);
+    const full = this.#abs(path);
+    return this.#exec('exists', path, options.signal, true, (t) => t.exists(full, false));
+  }
+
+  /**
+   * The names of a node's children, in no particular order.
+   * @throws {@link NoNodeError} when the node does not exist
+   */
+  async getChildren(path: string, options?: ReadOptions & { withStat?: false }): Promise<string[]>;
+  /** The names of a node's children and the node's stat (in one request). */
+  async getChildren(
+    path: string,
+    options: ReadOptions & { withStat: true },
+  ): Promise<{ children: string[]; stat: Stat }>;
+  async getChildren(
+    path: string,
+    options: ReadOptions & { withStat?: boolean } = {},
+  ): Promise<string[] | { children: string[]; stat: Stat }> {
+    validatePath(path);
+    const full = this.#abs(path);
+    const result = await this.#exec('getChildren', path, options.signal, true, (t) =>
+      t.getChildren(full, false),
+    );
+    return options.withStat ? result : result.children;
+  }
+
+  /**
+   * Replaces a node's data; with `version`, only if the node is at that version.
+   * @throws {@link NoNodeError}, {@link BadVersionError}, {@link DataTooLargeError}
+   */
+  async set(path: string, data: Data, options: VersionOptions = {}): Promise<Stat> {
+    validatePath(path);
+    const buffer = this.#toBuffer(data, path);
+    const version = validVersion(options.version);
+    const full = this.#abs(path);
+    return this.#exec('set', path, options.signal, true, (t) => t.set(full, buffer, version));
+  }
+
+  /**
+   * Deletes a node; with `version`, only if the node is at that version.
+   * @throws {@link NoNodeError}, {@link NotEmptyError}, {@link BadVersionError}
+   */
+  async delete(path: string, options: VersionOptions = {}): Promise<void> {
+    validatePath(path);
+    const version = validVersion(options.version);
+    const full = this.#abs(path);
+    let attempt = 0;
+    await this.#exec('delete', path, options.signal, true, async (t) => {
+      attempt++;
+      try {
+        await t.delete(full, version);
+      } catch (error) {
+        // A retried delete that finds nothing: our first attempt most likely removed it.
+        if (attempt > 1 && error instanceof NoNodeError && version === -1) return;
+        throw error;
+      }
+    });
+  }
+
+  /**
+   * Deletes a node and everything below it. A missing node is not an error. Not atomic: a
+   * concurrent writer adding children can make it fail with {@link NotEmptyError}.
+   */
+  async deleteRecursive(path: string, options: ReadOptions = {}): Promise<void> {
+    validatePath(path);
+    if (path === '/') throw new InvalidPathError(path, 'refusing to delete the root');
+    let children: string[];
+    try {
+      children = await this.getChildren(path, options);
+    } catch (error) {
+      if (error instanceof NoNodeError) return;
+      throw error;
+    }
+    await Promise.all(children.map((c) => this.deleteRecursive(join(path, c), options)));
+    try {
+      await this.delete(path, options);
+    } catch (error) {
+      if (!(error instanceof NoNodeError)) throw error;
+    }
+  }
+
+  /**
+   * Deletes a node and keeps trying across reconnects until it is gone (a missing node counts as
+   * done). Resolves once the node is confirmed gone. For an ephemeral node (`ephemeral: true`)
+   * it also resolves when the session that owned it is lost, because the server removes it.
+   * Rejects only with {@link ClientClosedError} (closed before it could be deleted) or a
+   * non-retryable error such as {@link NoAuthError} or {@link NotEmptyError}.
+   */
+  async deleteGuaranteed(path: string, options: { ephemeral?: boolean } = {}): Promise<void> {
+    validatePath(path);
+    const ephemeral = options.ephemeral ?? false;
+    this.#guaranteedDeletes.set(path, { ephemeral });
+    const sessionAtStart = this.#sessionId;
+    try {
+      for (;;) {
+        if (this.#state === 'closed') throw new ClientClosedError({ path });
+        if (ephemeral && this.#sessionId !== sessionAtStart) return;
+        try {
+          await this.delete(path);
+          return;
+        } catch (error) {
+          if (error instanceof NoNodeError) return;
+          if (error instanceof SessionExpiredError && ephemeral) return;
+          if (!isRetryable(error) && !(error instanceof SessionExpiredError)) throw error;
+          await this.#waitForState(() => this.isConnected, undefined, false);
+        }
+      }
+    } finally {
+      this.#guaranteedDeletes.delete(path);
+    }
+  }
+
+  /** Number of guaranteed deletes still pending (for diagnostics and tests). */
+  get pendingDeletes(): number {
+    return this.#guaranteedDeletes.size;
+  }
+
+  /** Makes the server this client is connected to catch up with the leader for `path`. */
+  async sync(path: string, options: ReadOptions = {}): Promise<void> {
+    validatePath(path);
+    const full = this.#abs(path);
+    await this.#exec('sync', path, options.signal, true, (t) => t.sync(full));
+  }
+
+  /** A node's ACL and stat. */
+  async getAcl(path: string, options: ReadOptions = {}): Promise<{ acl: Acl[]; stat: Stat }> {
+    validatePath(path);
+    const full = this.#abs(path);
+    return this.#exec('getAcl', path, options.signal, true, (t) => t.getAcl(full));
+  }
+
+  /** Replaces a node's ACL; with `version`, only if the ACL is at that version (`aversion`). */
+  async setAcl(path: string, acl: readonly Acl[], options: VersionOptions = {}): Promise<void> {
+    validatePath(path);
+    validateAcl(acl);
+    const version = validVersion(options.version);
+    const full = this.#abs(path);
+    await this.#exec('setAcl', path, options.signal, true, (t) => t.setAcl(full, version, acl));
+  }
+
+  /**
+   * Adds credentials to the current session and remembers them for every later session.
+   * For `digest`, `credentials` is `user:password`; a wrong password is not an error here (the
+   * server only denies access later, with {@link NoAuthError}).
+   * @throws {@link AuthFailedError} for an unknown scheme
+   */
+  async addAuth(scheme: string, credentials: string): Promise<void> {
+    const info = { scheme, credentials };
+    validateAuth(info);
+    this.#assertOpen();
+    await this.#exec('addAuth', '', undefined, true, (t) => t.addAuth(scheme, credentials));
+    this.#auth.push(info);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Watches
+
+  /**
+   * `exists` plus a data watch: `changed` settles on the node's creation, deletion or data change.
+   */
+  existsWatched(path: string, options: ReadOptions = {}): Promise<Watched<Stat | null>> {
+    validatePath(path);
+    return this.#watched(path, 'data', options.signal, 'exists', (t, full) => t.exists(full, true));
+  }
+
+  /** `get` plus a data watch: `changed` settles on the node's deletion or data change. */
+  getWatched(
+    path: string,
+    options: ReadOptions = {},
+  ): Promise<Watched<{ data: Buffer; stat: Stat }>> {
+    validatePath(path);
+    return this.#watched(path, 'data', options.signal, 'get', (t, full) => t.get(full, true));
+  }
+
+  /**
+   * `getChildren` (with the parent's stat) plus a child watch: `changed` settles when a child is
+   * added or removed, or the node is deleted.
+   */
+  getChildrenWatched(
+    path: string,
+    options: ReadOptions = {},
+  ): Promise<Watched<{ children: string[]; stat: Stat }>> {
+    validatePath(path);
+    return this.#watched(path, 'child', options.signal, 'getChildren', (t, full) =>
+      t.getChildren(full, true),
+    );
+  }
+
+  /**
+   * Resolves with the next event of the given type for `path` (other events re-arm the watch).
+   * Rejects with {@link SessionExpiredError} when the session is lost and with the signal's
+   * reason on abort. Every wake-up is a hint: re-read before acting.
+   */
+  async watchOnce(
+    path: string,
+    type: NodeEvent['type'],
+    options: WaitOptions = {},
+  ): Promise<NodeEvent> {
+    validatePath(path);
+    const signal = combineSignals(options);
+    const opts = signal ? { signal } : {};
+    for (;;) {
+      let watched: Watched<unknown>;
+      if (type === 'childrenChanged') {
+        try {
+          watched = await this.getChildrenWatched(path, opts);
+        } catch (error) {
+          if (!(error instanceof NoNodeError)) throw error;
+          watched = await this.existsWatched(path, opts);
+        }
+      } else {
+        watched = await this.existsWatched(path, opts);
+      }
+      const event = await watched.changed;
+      if (event.type === type) return event;
+    }
+  }
+
+  /**
+   * Resolves once `path` does not exist: at once if it is already gone, else on its deletion.
+   * One request while the node exists (an `exists` with a watch). This is the predecessor watch
+   * of every zkit queue-of-waiters recipe.
+   *
+   * @throws {@link SessionExpiredError} when the session is lost while waiting, the signal's
+   * reason on abort, a `TimeoutError` on timeout
+   */
+  async waitForDeletion(path: string, options: WaitOptions = {}): Promise<void> {
+    validatePath(path);
+    const signal = combineSignals(options);
+    for (;;) {
+      const watched = await this.existsWatched(path, signal ? { signal } : {});
+      if (watched.value === null) return;
+      const event = await watched.changed;
+      if (event.type === 'deleted') return;
+    }
+  }
+
+  /**
+   * The node's data, re-read after every change and after every reconnect, as an async
+   * iterable. Yields `null` while the node does not exist. Survives session loss (re-arms on the
+   * new session); ends when the client closes or the signal aborts. Consecutive snapshots may be
+   * equal: each is a fresh read.
+   */
+  async *watchData(path: string, options: ReadOptions = {}): AsyncGenerator<DataSnapshot> {
+    validatePath(path);
+    yield* this.#watchLoop(options.signal, async (signal) => {
+      const ex = await this.existsWatched(path, { signal });
+      if (ex.value === null) return { value: null, changed: ex.changed };
+      try {
+        return await this.getWatched(path, { signal });
+      } catch (error) {
+        if (error instanceof NoNodeError) return { value: null, changed: ex.changed };
+        throw error;
+      }
+    });
+  }
+
+  /**
+   * The node's children, re-read after every change and after every reconnect, as an async
+   * iterable. Yields `null` while the node does not exist (and waits for its creation).
+   */
+  async *watchChildren(path: string, options: ReadOptions = {}): AsyncGenerator<ChildrenSnapshot> {
+    validatePath(path);
+    yield* this.#watchLoop(options.signal, async (signal) => {
+      try {
+        return await this.getChildrenWatched(path, { signal });
+      } catch (error) {
+        if (!(error instanceof NoNodeError)) throw error;
+        const ex = await this.existsWatched(path, { signal });
+        if (ex.value !== null) return { value: null, changed: Promise.resolve(created(path)) };
+        return { value: null, changed: ex.changed };
+      }
+    });
+  }
+
+  async *#watchLoop<T>(
+    userSignal: AbortSignal | undefined,
+    read: (signal: AbortSignal) => Promise<Watched<T>>,
+  ): AsyncGenerator<T> {
+    const stop = new AbortController();
+    const signal = userSignal ? AbortSignal.any([userSignal, stop.signal]) : stop.signal;
+    // A reconnect (same or new session) is a reason to re-read: changes may have been missed.
+    const onState = (now: ConnectionState) => {
+      if (now === 'reconnected') wake?.();
+    };
+    let wake: (() => void) | undefined;
+    this.on('state', onState);
+    try {
+      while (!signal.aborted && this.#state !== 'closed') {
+        let watched: Watched<T>;
+        try {
+          watched = await read(signal);
+        } catch (error) {
+          if (signal.aborted || error instanceof ClientClosedError) return;
+          if (isRetryable(error) || error instanceof SessionExpiredError) {
+            await this.#waitForState(() => this.isConnected, signal, false).catch(() => undefined);
+            continue;
+          }
+          throw error;
+        }
+        yield watched.value;
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+          watched.changed.then(
+            () => resolve(),
+            () => resolve(),
+          );
+          signal.addEventListener('abort', () => resolve(), { once: true });
+        });
+        wake = undefined;
+        if (!this.isConnected && this.state !== 'closed') {
+          await this.#waitForState(() => this.isConnected, signal, false).catch(() => undefined);
+        }
+      }
+    } finally {
+      this.off('state', onState);
+      stop.abort();
+    }
+  }
+
+  async #watched<T>(
+    path: string,
+    type: WatchType,
+    signal: AbortSignal | undefined,
+    op: string,
+    read: (t: Transport, full: string) => Promise<T>,
+  ): Promise<Watched<T>> {
+    const full = this.#abs(path);
+    // Register before the read so an event racing the reply is not missed.
+    const registration = this.#watches.add(full, type);
+    let value: T;
+    try {
+      value = await this.#exec(op, path, signal, true, (t) => read(t, full));
+    } catch (error) {
+      registration.remove();
+      throw error;
+    }
+    const { promise, remove } = registration;
+    const changed = raceSignal(promise, signal).then(
+      (kind: NodeEventKind) => ({ type: publicEventType(kind), path }),
+      (error: unknown) => {
+        remove();
+        throw error;
+      },
+    );
+    changed.catch(() => undefined);
+    return { value, changed };
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Internals: session life cycle
+
+  #openTransport(session?: { id: string; password: string }): void {
+    const options: TransportOptions = {
+      connectString: this.#servers,
+      sessionTimeout: this.#options.sessionTimeout,
+      session,
+    };
+    let transport: Transport | undefined = undefined;
+    const isCurrent = () => transport !== undefined && this.#transport === transport;
+    transport = openNativeTransport(options, {
+      connected: () => {
+        if (isCurrent()) this.#onConnected(transport as Transport);
+      },
+      disconnected: () => {
+        if (isCurrent()) this.#onSuspect();
+      },
+      closed: (code) => {
+        if (isCurrent()) this.#onClosed(code);
+      },
+      node: (kind, path) => {
+        if (isCurrent()) this.#watches.dispatch(kind, path);
+      },
+    });
+    this.#transport = transport;
+    // Credentials queued before the handshake are sent with it, and re-sent by the native client
+    // on every reconnect of this handle.
+    for (const a of this.#auth) {
+      transport.addAuth(a.scheme, a.credentials).catch(() => undefined);
+    }
+  }
+
+  #onConnected(transport: Transport): void {
+    this.#clearExpiryTimer();
+    const id = transport.sessionId;
+    this.#negotiatedTimeout = transport.negotiatedTimeout;
+    const previous = this.#sessionId;
+    const newSession = id !== previous;
+    this.#sessionId = id;
+    if (this.#state === 'latent') {
+      this.#trust = new AbortController();
+      this.#setState('connected');
+      this.emit('session', id, previous);
+      return;
+    }
+    if (this.isConnected) return; // a reconnect the handle never announced as a drop
+    this.#trust = new AbortController();
+    this.#setState('reconnected');
+    if (newSession) {
+      this.emit('session', id, previous);
+      void this.#prepareSession().catch(() => undefined);
+    }
+  }
+
+  /** A drop (announced or inferred from a connection-loss reply). */
+  #onSuspect(): void {
+    if (!this.isConnected) return;
+    this.#setState('suspended');
+    if (this.#options.errorPolicy === 'suspended') {
+      this.#trust.abort(new ConnectionLossError({ cause: 'connection suspended' }));
+    }
+    // Client-side expiry: past the session timeout the server may have expired us already and
+    // we cannot hear it, so we stop trusting the session.
+    const timeout = this.#negotiatedTimeout ?? this.#options.sessionTimeout;
+    this.#expiryTimer = setTimeout(() => {
+      this.#expiryTimer = undefined;
+      if (this.#state === 'suspended') this.#onLost();
+    }, timeout);
+    this.#expiryTimer.unref();
+    // The handle does not always announce a reconnect that follows a drop it never announced
+    // either (ZOOKEEPER-NOTES §6.2), so look at its state while suspended.
+    const transport = this.#transport;
+    const poll = setInterval(() => {
+      if (this.#state !== 'suspended' || this.#transport !== transport) clearInterval(poll);
+      else if (transport?.connected) this.#onConnected(transport);
+    }, 250);
+    poll.unref();
+  }
+
+  #onClosed(code: number): void {
+    if (this.#state === 'closed') return;
+    if (this.#state === 'latent' && this.#options.session) {
+      // Attaching to a given session that no longer exists: report it, never replace it.
+      this.#startFailure = code === AUTH_FAILED ? errorFromCode(-115) : new SessionExpiredError();
+      this.#notifyStateWaiters();
+      return;
+    }
+    this.#onLost();
+  }
+
+  #startFailure: Error | undefined;
+
+  #onLost(): void {
+    if (this.#state === 'closed' || this.#state === 'lost') return;
+    this.#clearExpiryTimer();
+    const old = this.#transport;
+    this.#transport = undefined;
+    const error = new SessionExpiredError();
+    this.#trust.abort(error);
+    this.#setState('lost');
+    this.#watches.rejectAll(error);
+    old?.close();
+    // The old session's ephemerals are gone; guaranteed deletes of them are moot.
+    for (const [path, { ephemeral }] of this.#guaranteedDeletes) {
+      if (ephemeral) this.#guaranteedDeletes.delete(path);
+    }
+    // A listener may have closed the client in the meantime.
+    if (this.state === 'lost') this.#openTransport();
+  }
+
+  /** Per-session preparation: the namespace node. */
+  async #prepareSession(): Promise<void> {
+    const ns = this.#options.namespace;
+    if (ns === '') return;
+    try {
+      await this.#ensure(ns, 'persistent', undefined, true);
+    } catch (error) {
+      if (!(error instanceof NodeExistsError)) throw error;
+    }
+  }
+
+  #setState(now: ConnectionState): void {
+    const before = this.#state;
+    if (before === now) return;
+    this.#state = now;
+    if (now === 'closed') {
+      this.#trust.abort(new ClientClosedError());
+    }
+    if (stateChannel.hasSubscribers) {
+      stateChannel.publish({
+        client: this,
+        now,
+        before,
+        sessionId: this.#sessionId,
+      } satisfies StateMessage);
+    }
+    this.#notifyStateWaiters();
+    this.emit('state', now, before);
+  }
+
+  #notifyStateWaiters(): void {
+    for (const w of [...this.#stateWaiters]) w();
+  }
+
+  #clearExpiryTimer(): void {
+    if (this.#expiryTimer) clearTimeout(this.#expiryTimer);
+    this.#expiryTimer = undefined;
+  }
+
+  /**
+   * Waits until `predicate()` holds. Rejects on close, on abort, and — unless `unbounded` — after
+   * `connectTimeout` with a {@link ConnectionLossError}. At start, a failure to attach rejects.
+   */
+  #waitForState(
+    predicate: () => boolean,
+    signal: AbortSignal | undefined,
+    starting: boolean,
+  ): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      let timer: NodeJS.Timeout | undefined;
+      const done = (error?: unknown) => {
+        this.#stateWaiters.delete(check);
+        signal?.removeEventListener('abort', onAbort);
+        if (timer) clearTimeout(timer);
+        if (error === undefined) resolve();
+        else reject(error);
+      };
+      const check = () => {
+        if (predicate()) return done();
+        if (this.#state === 'closed') return done(new ClientClosedError());
+        if (starting && this.#startFailure) return done(this.#startFailure);
+      };
+      const onAbort = () => done(signal?.reason);
+      if (signal?.aborted) return onAbort();
+      this.#stateWaiters.add(check);
+      signal?.addEventListener('abort', onAbort, { once: true });
+      if (!starting) {
+        timer = setTimeout(
+          () => done(new ConnectionLossError({ cause: 'no connection within connectTimeout' })),
+          this.#options.connectTimeout,
+        );
+        timer.unref();
+      }
+      check();
+    });
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Internals: request execution
+
+  /** One request with the retry policy. The fast path (connected, first attempt) adds no awaits. */
+  async #exec<T>(
+    op: string,
+    path: string,
+    signal: AbortSignal | undefined,
+    retry: boolean,
+    fn: (t: Transport) => Promise<T>,
+  ): Promise<T> {
+    signal?.throwIfAborted();
+    const started = opChannel.hasSubscribers ? performance.now() : 0;
+    try {
+      let result: T;
+      try {
+        result = await this.#attempt(fn, signal);
+      } catch (error) {
+        if (!retry || !isRetryable(error)) throw error;
+        const policy = this.#options.retry;
+        result = await pRetry(() => this.#attempt(fn, signal), {
+          retries: policy.retries,
+          minTimeout: policy.minTimeout,
+          maxTimeout: policy.maxTimeout,
+          factor: policy.factor,
+          randomize: policy.randomize,
+          ...(signal ? { signal } : {}),
+          shouldRetry: ({ error: e }) => isRetryable(e),
+          onFailedAttempt: async ({ error: e, retriesLeft }) => {
+            if (isRetryable(e) && retriesLeft > 0 && !this.isConnected) {
+              await this.#waitForState(() => this.isConnected, signal, false).catch(
+                (waitError: unknown) => {
+                  if (!(waitError instanceof ConnectionLossError)) throw waitError;
+                },
+              );
+            }
+          },
+        });
+      }
+      if (started)
+        opChannel.publish({ client: this, op, path, durationMs: performance.now() - started });
+      return result;
+    } catch (error) {
+      if (started) {
+        opChannel.publish({
+          client: this,
+          op,
+          path,
+          durationMs: performance.now() - started,
+          error,
+        });
+      }
+      throw error;
+    }
+  }
+
+  async #attempt<T>(fn: (t: Transport) => Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+    if (this.#state === 'closed') throw new ClientClosedError();
+    if (this.#state === 'latent') throw new ClientNotStartedError();
+    if (!this.isConnected) await this.#waitForState(() => this.isConnected, signal, false);
+    const transport = this.#transport;
+    if (!transport) throw new ClientClosedError();
+    try {
+      const pending = fn(transport);
+      return await (signal ? raceSignal(pending, signal) : pending);
+    } catch (error) {
+      throw this.#translate(error, transport);
+    }
+  }
+
+  #translate(error: unknown, transport: Transport): unknown {
+    if (!(error instanceof ZkError)) return error;
+    const rc = error.rc;
+    if (rc === ZCLOSING || rc === ZINVALIDSTATE || rc === ZMARSHALLINGERROR) {
+      // The handle closed under the request: because we closed, or because its session ended.
+      return this.#state === 'closed'
+        ? new ClientClosedError({ path: error.path, cause: error })
+        : new SessionExpiredError({ path: error.path, cause: error });
+    }
+    if (isRetryable(error) && this.#transport === transport) this.#onSuspect();
+    return error;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Internals: input
+
+  #assertOpen(): void {
+    if (this.#state === 'closed') throw new ClientClosedError();
+  }
+
+  #abs(path: string): string {
+    const ns = this.#options.namespace;
+    if (ns === '') return path;
+    return path === '/' ? ns : ns + path;
+  }
+
+  #rel(path: string): string {
+    const ns = this.#options.namespace;
+    if (ns === '' || !path.startsWith(ns)) return path;
+    const rest = path.slice(ns.length);
+    return rest === '' ? '/' : rest;
+  }
+
+  #toBuffer(data: Data | undefined, path: string): Buffer {
+    let buffer: Buffer;
+    if (data === undefined) buffer = Buffer.alloc(0);
+    else if (typeof data === 'string') buffer = Buffer.from(data, 'utf8');
+    else if (data instanceof Uint8Array) {
+      buffer = Buffer.isBuffer(data)
+        ? data
+        : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+    } else {
+      throw new InvalidArgumentError('data must be a Uint8Array, a Buffer or a string');
+    }
+    if (buffer.length > this.#options.maxDataBytes) {
+      throw new DataTooLargeError(buffer.length, this.#options.maxDataBytes, { path });
+    }
+    return buffer;
+  }
+
+  #validateCreate(path: string, mode: CreateMode, options: CreateOptions): void {
+    if (!(mode in CreateFlags))
+      throw new InvalidArgumentError(`unknown create mode ${String(mode)}`);
+    const isTtl = mode === 'persistentWithTtl' || mode === 'persistentSequentialWithTtl';
+    if (isTtl) {
+      const ttl = options.ttl;
+      if (ttl === undefined || !Number.isInteger(ttl) || ttl <= 0) {
+        throw new InvalidArgumentError(`mode ${mode} needs a positive integer ttl in ms`);
+      }
+    } else if (options.ttl !== undefined) {
+      throw new InvalidArgumentError(`ttl is only valid with the TTL modes, not ${mode}`);
+    }
+    if (
+      options.parents !== undefined &&
+      ![false, 'container', 'persistent'].includes(options.parents)
+    ) {
+      throw new InvalidArgumentError(`parents must be 'container', 'persistent' or false`);
+    }
+    if (options.acl) validateAcl(options.acl);
+    const full = this.#abs(path);
+    if (full === '/zookeeper' || full.startsWith('/zookeeper/')) {
+      throw new InvalidPathError(path, '/zookeeper is reserved');
+    }
+    if (path === '/') throw new InvalidPathError(path, 'the root always exists');
+  }
+}
+
+function created(path: string): NodeEvent {
+  return { type: 'created', path };
+}
+
+function isTimeout(error: unknown): boolean {
+  return error instanceof DOMException && error.name === 'TimeoutError';
+}
+
+function validVersion(version: number | undefined): number {
+  if (version === undefined) return -1;
+  if (!Number.isInteger(version) || version < -1 || version > 0x7fffffff) {
+    throw new InvalidArgumentError('version must be an integer ≥ -1');
+  }
+  return version;
+}
+
+function validateAuth(a: AuthInfo): void {
+  if (!a || typeof a.scheme !== 'string' || a.scheme === '' || typeof a.credentials !== 'string') {
+    throw new InvalidArgumentError('auth needs a non-empty scheme and a credentials string');
+  }
+}
+
+function validateAcl(acl: readonly Acl[]): void {
+  if (!Array.isArray(acl) || acl.length === 0) {
+    throw new InvalidArgumentError('an ACL must be a non-empty array');
+  }
+  for (const a of acl) {
+    if (
+      !a ||
+      !Number.isInteger(a.perms) ||
+      a.perms < 0 ||
+      a.perms > 31 ||
+      typeof a.scheme !== 'string' ||
+      typeof a.id !== 'string'
+    ) {
+      throw new InvalidArgumentError('each ACL entry needs perms (0–31), scheme and id');
+    }
+  }
+}

@@ -1,0 +1,270 @@
+/**
+ * Typed errors. Every error zkit raises because of ZooKeeper is a {@link ZkError} with a stable
+ * string `code`; server replies also carry the numeric ZooKeeper return code in `rc`. Messages are
+ * for people: branch on the class or on `code`, never on the text.
+ *
+ * @module
+ */
+
+/** Options accepted by every {@link ZkError} constructor. */
+export interface ZkErrorOptions {
+  /** The ZooKeeper path the failed request was about, when there is one. */
+  readonly path?: string | undefined;
+  /** The underlying error, kept for diagnostics. */
+  readonly cause?: unknown;
+}
+
+/**
+ * Base class of every ZooKeeper-related error zkit raises.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await client.create('/jobs/42', 'payload');
+ * } catch (err) {
+ *   if (err instanceof NodeExistsError) {
+ *     // someone else created it first
+ *   } else throw err;
+ * }
+ * ```
+ */
+export class ZkError extends Error {
+  /** Stable, machine-readable code, e.g. `'NO_NODE'`. */
+  readonly code: string;
+  /** The ZooKeeper return code when the error came from the server or the C client, else 0. */
+  readonly rc: number;
+  /** The path of the request that failed, when there is one. */
+  readonly path: string | undefined;
+
+  constructor(code: string, rc: number, message: string, options: ZkErrorOptions = {}) {
+    super(
+      options.path === undefined ? message : `${message}: ${options.path}`,
+      options.cause === undefined ? undefined : { cause: options.cause },
+    );
+    this.name = new.target.name;
+    this.code = code;
+    this.rc = rc;
+    this.path = options.path;
+  }
+}
+
+/** The node does not exist (`ZNONODE`, -101). */
+export class NoNodeError extends ZkError {
+  constructor(options?: ZkErrorOptions) {
+    super('NO_NODE', -101, 'no node', options);
+  }
+}
+
+/** The node already exists (`ZNODEEXISTS`, -110). */
+export class NodeExistsError extends ZkError {
+  constructor(options?: ZkErrorOptions) {
+    super('NODE_EXISTS', -110, 'node exists', options);
+  }
+}
+
+/** The node still has children (`ZNOTEMPTY`, -111). */
+export class NotEmptyError extends ZkError {
+  constructor(options?: ZkErrorOptions) {
+    super('NOT_EMPTY', -111, 'node has children', options);
+  }
+}
+
+/** A conditional `set`, `delete` or `setAcl` lost its compare-and-swap (`ZBADVERSION`, -103). */
+export class BadVersionError extends ZkError {
+  constructor(options?: ZkErrorOptions) {
+    super('BAD_VERSION', -103, 'version mismatch', options);
+  }
+}
+
+/** Ephemeral nodes cannot have children (`ZNOCHILDRENFOREPHEMERALS`, -108). */
+export class NoChildrenForEphemeralsError extends ZkError {
+  constructor(options?: ZkErrorOptions) {
+    super('NO_CHILDREN_FOR_EPHEMERALS', -108, 'ephemeral nodes cannot have children', options);
+  }
+}
+
+/** The node's ACL denies the request (`ZNOAUTH`, -102). */
+export class NoAuthError extends ZkError {
+  constructor(options?: ZkErrorOptions) {
+    super('NO_AUTH', -102, 'not authorised by the node ACL', options);
+  }
+}
+
+/** The server rejected the credentials or the scheme (`ZAUTHFAILED`, -115). */
+export class AuthFailedError extends ZkError {
+  constructor(options?: ZkErrorOptions) {
+    super('AUTH_FAILED', -115, 'authentication failed', options);
+  }
+}
+
+/** The ACL given is malformed (`ZINVALIDACL`, -114). */
+export class InvalidAclError extends ZkError {
+  constructor(options?: ZkErrorOptions) {
+    super('INVALID_ACL', -114, 'invalid ACL', options);
+  }
+}
+
+/**
+ * The connection dropped while the request was in flight (`ZCONNECTIONLOSS`, -4). The outcome is
+ * unknown: a write may have been applied. Retried by the client's retry policy.
+ */
+export class ConnectionLossError extends ZkError {
+  constructor(options?: ZkErrorOptions) {
+    super('CONNECTION_LOSS', -4, 'connection lost', options);
+  }
+}
+
+/**
+ * The server did not answer within two thirds of the session timeout (`ZOPERATIONTIMEOUT`, -7).
+ * Outcome unknown, like {@link ConnectionLossError}. Retried by the client's retry policy.
+ */
+export class OperationTimeoutError extends ZkError {
+  constructor(options?: ZkErrorOptions) {
+    super('OPERATION_TIMEOUT', -7, 'operation timed out', options);
+  }
+}
+
+/**
+ * The session is gone (`ZSESSIONEXPIRED`, -112): every ephemeral node and watch it owned has been
+ * removed by the server, or the client stopped trusting it (suspended longer than its timeout).
+ */
+export class SessionExpiredError extends ZkError {
+  constructor(options?: ZkErrorOptions) {
+    super('SESSION_EXPIRED', -112, 'session expired', options);
+  }
+}
+
+/** The session moved to another server while the request was in flight (`ZSESSIONMOVED`, -118). */
+export class SessionMovedError extends ZkError {
+  constructor(options?: ZkErrorOptions) {
+    super('SESSION_MOVED', -118, 'session moved to another server', options);
+  }
+}
+
+/** The server throttled the request (`ZTHROTTLEDOP`, -127). Retried with backoff. */
+export class ThrottledError extends ZkError {
+  constructor(options?: ZkErrorOptions) {
+    super('THROTTLED', -127, 'request throttled by the server', options);
+  }
+}
+
+/**
+ * The request was malformed (`ZBADARGUMENTS`, -8). zkit validates input before sending, so this
+ * indicates a gap in that validation; please report it.
+ */
+export class BadArgumentsError extends ZkError {
+  constructor(options?: ZkErrorOptions) {
+    super('BAD_ARGUMENTS', -8, 'bad arguments', options);
+  }
+}
+
+/**
+ * The server does not implement the request (`ZUNIMPLEMENTED`, -6), e.g. a TTL node on a server
+ * without `extendedTypesEnabled=true`.
+ */
+export class UnimplementedError extends ZkError {
+  constructor(options?: ZkErrorOptions) {
+    super('UNIMPLEMENTED', -6, 'not implemented by the server', options);
+  }
+}
+
+/** Any other ZooKeeper return code. `rc` says which. */
+export class UnknownZkError extends ZkError {
+  constructor(rc: number, text: string, options?: ZkErrorOptions) {
+    super('UNKNOWN', rc, text || `ZooKeeper error ${rc}`, options);
+  }
+}
+
+/** The client was closed; no further requests are possible. */
+export class ClientClosedError extends ZkError {
+  constructor(options?: ZkErrorOptions) {
+    super('CLIENT_CLOSED', 0, 'the client is closed', options);
+  }
+}
+
+/** A request was made before {@link ZkClient.start} was called. */
+export class ClientNotStartedError extends ZkError {
+  constructor(options?: ZkErrorOptions) {
+    super('CLIENT_NOT_STARTED', 0, 'the client has not been started', options);
+  }
+}
+
+/** A path broke ZooKeeper's path rules. Thrown before anything is sent. */
+export class InvalidPathError extends ZkError {
+  /** Why the path is invalid. */
+  readonly reason: string;
+  constructor(path: unknown, reason: string) {
+    super('INVALID_PATH', 0, `invalid path ${JSON.stringify(path)} (${reason})`);
+    this.reason = reason;
+  }
+}
+
+/** The data is larger than the client's `maxDataBytes`. Thrown before anything is sent. */
+export class DataTooLargeError extends ZkError {
+  /** Size of the rejected data in bytes. */
+  readonly size: number;
+  /** The limit in force. */
+  readonly limit: number;
+  constructor(size: number, limit: number, options?: ZkErrorOptions) {
+    super('DATA_TOO_LARGE', 0, `data of ${size} bytes exceeds the limit of ${limit}`, options);
+    this.size = size;
+    this.limit = limit;
+  }
+}
+
+/** An argument other than a path or data was invalid. Thrown before anything is sent. */
+export class InvalidArgumentError extends ZkError {
+  constructor(message: string) {
+    super('INVALID_ARGUMENT', 0, message);
+  }
+}
+
+type ErrorFactory = (options: ZkErrorOptions) => ZkError;
+
+const byRc = new Map<number, ErrorFactory>([
+  [-101, (o) => new NoNodeError(o)],
+  [-110, (o) => new NodeExistsError(o)],
+  [-111, (o) => new NotEmptyError(o)],
+  [-103, (o) => new BadVersionError(o)],
+  [-108, (o) => new NoChildrenForEphemeralsError(o)],
+  [-102, (o) => new NoAuthError(o)],
+  [-115, (o) => new AuthFailedError(o)],
+  [-114, (o) => new InvalidAclError(o)],
+  [-4, (o) => new ConnectionLossError(o)],
+  [-7, (o) => new OperationTimeoutError(o)],
+  [-112, (o) => new SessionExpiredError(o)],
+  [-118, (o) => new SessionMovedError(o)],
+  [-127, (o) => new ThrottledError(o)],
+  [-8, (o) => new BadArgumentsError(o)],
+  [-6, (o) => new UnimplementedError(o)],
+]);
+
+/**
+ * Builds the typed error for a ZooKeeper return code.
+ *
+ * @param rc - the numeric return code (negative)
+ * @param text - the C client's description, used only for unknown codes
+ */
+export function errorFromCode(rc: number, text = '', options: ZkErrorOptions = {}): ZkError {
+  const factory = byRc.get(rc);
+  return factory ? factory(options) : new UnknownZkError(rc, text, options);
+}
+
+/**
+ * Whether a failed request may be retried as is: the connection dropped, the request timed out,
+ * the session moved or the server throttled us. Logical errors (NoNode, NodeExists, BadVersion, …)
+ * are never retryable.
+ */
+export function isRetryable(error: unknown): boolean {
+  return (
+    error instanceof ConnectionLossError ||
+    error instanceof OperationTimeoutError ||
+    error instanceof SessionMovedError ||
+    error instanceof ThrottledError
+  );
+}
+
+/** Builds the `TimeoutError` DOMException that timed-out waits reject with. */
+export function timeoutError(message = 'The operation timed out'): DOMException {
+  return new DOMException(message, 'TimeoutError');
+}

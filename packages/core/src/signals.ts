@@ -1,0 +1,78 @@
+import { InvalidArgumentError } from './errors.js';
+
+/** Options of every zkit call that can wait. */
+export interface WaitOptions {
+  /** Aborts the wait; the call rejects with the signal's reason. */
+  readonly signal?: AbortSignal | undefined;
+  /**
+   * Upper bound in milliseconds; the call rejects with a `TimeoutError` DOMException when it is
+   * reached. Never resolves with `false` instead.
+   */
+  readonly timeout?: number | undefined;
+}
+
+/**
+ * Checks a `timeout` option: a finite number ≥ 0, or `undefined` for no bound.
+ * Throws {@link InvalidArgumentError} before any I/O otherwise.
+ */
+export function validateTimeout(timeout: unknown, name = 'timeout'): void {
+  if (timeout === undefined) return;
+  if (typeof timeout !== 'number' || !Number.isFinite(timeout) || timeout < 0) {
+    throw new InvalidArgumentError(`${name} must be a finite number of milliseconds ≥ 0`);
+  }
+}
+
+/**
+ * One signal that aborts when any of the given ones does, or when `timeout` ms have passed (with
+ * a `TimeoutError`). `undefined` entries are skipped.
+ */
+export function combineSignals(
+  options: WaitOptions,
+  ...more: (AbortSignal | undefined)[]
+): AbortSignal | undefined {
+  validateTimeout(options.timeout);
+  const all: AbortSignal[] = [];
+  if (options.signal) all.push(options.signal);
+  if (options.timeout !== undefined) all.push(AbortSignal.timeout(options.timeout));
+  for (const s of more) if (s) all.push(s);
+  if (all.length === 0) return undefined;
+  if (all.length === 1) return all[0];
+  return AbortSignal.any(all);
+}
+
+/**
+ * Settles with `promise`, or rejects with the signal's reason as soon as it aborts. The work
+ * behind `promise` is not cancelled; callers that own resources must clean up themselves.
+ */
+export function raceSignal<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return promise;
+  if (signal.aborted) {
+    promise.catch(() => undefined);
+    return Promise.reject(signal.reason);
+  }
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
+}
+
+/** Resolves after `ms`, or rejects with the signal's reason if it aborts first. */
+export function delay(ms: number, signal?: AbortSignal): Promise<void> {
+  return raceSignal(
+    new Promise<void>((resolve) => {
+      const t = setTimeout(resolve, ms);
+      signal?.addEventListener('abort', () => clearTimeout(t), { once: true });
+    }),
+    signal,
+  );
+}
