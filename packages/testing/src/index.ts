@@ -1,1 +1,24 @@
-export {};
+export {
+  FourLetterWordError,
+  JavaNotFoundError,
+  ServerNotRunningError,
+  ServerStartError,
+  SessionNotExpiredError,
+  TestingError,
+  WaitTimeoutError,
+  ZooKeeperNotFoundError,
+} from './errors.js';
+export type { TestingErrorCode } from './errors.js';
+export { fourLetterWord, parseMntr } from './four-letter-word.js';
+export type { FourLetterWordOptions } from './four-letter-word.js';
+export { externalConnectString, locateZooKeeper } from './locate.js';
+export type { LocateOptions, ZooKeeperInstallation } from './locate.js';
+export type { ServerOptions } from './server-config.js';
+export { waitFor } from './wait-for.js';
+export type { WaitForOptions } from './wait-for.js';
+export { ZooKeeperServer } from './zookeeper-server.js';
+export type { ServerState, ZooKeeperServerOptions } from './zookeeper-server.js';
+export { ZooKeeperEnsemble } from './zookeeper-ensemble.js';
+export type { ZooKeeperEnsembleOptions } from './zookeeper-ensemble.js';
+export { FaultProxy } from './fault-proxy.js';
+export type { FaultProxyOptions } from './fault-proxy.js';
