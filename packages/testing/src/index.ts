@@ -22,3 +22,5 @@ export { ZooKeeperEnsemble } from './zookeeper-ensemble.js';
 export type { ZooKeeperEnsembleOptions } from './zookeeper-ensemble.js';
 export { FaultProxy } from './fault-proxy.js';
 export type { FaultProxyOptions } from './fault-proxy.js';
+export { expireSession } from './expire-session.js';
+export type { ExpireSessionOptions } from './expire-session.js';
