@@ -18,6 +18,10 @@ export default defineConfig({
         extends: true,
         test: { name: 'testing', include: ['packages/testing/test/**/*.test.ts'] },
       },
+      {
+        extends: true,
+        test: { name: 'suites', include: ['test/**/*.test.ts'] },
+      },
     ],
   },
 });

@@ -1,0 +1,79 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { MntrDelta } from './mntr.js';
+import type { Row } from './scenario.js';
+import type { Summary } from './stats.js';
+
+const fixed = (v: number, digits: number): string =>
+  v.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+
+/** `p50 / p99 / mean` of a summary, with a unit. */
+export function latency(s: Summary, unit: 'µs' | 'ms' | 's'): string {
+  const d = unit === 'µs' ? 0 : unit === 'ms' ? 2 : 3;
+  return `${fixed(s.p50, d)} / ${fixed(s.p99, d)} / ${fixed(s.mean, d)} ${unit}`;
+}
+
+export function rate(perSecond: number, unit: string): string {
+  return `${fixed(perSecond, 0)} ${unit}/s`;
+}
+
+export function number(v: number, digits = 2): string {
+  return fixed(v, digits);
+}
+
+export interface TableLine {
+  scenario: string;
+  row: Row;
+}
+
+const HEADER = ['scenario', 'figure', 'value', 'req/u', 'resp/u', 'wr/u', 'rd/u', 'B resp/u'];
+
+function mntrCells(m: MntrDelta | undefined): string[] {
+  if (!m) return ['', '', '', '', ''];
+  const u = m.per_unit;
+  return [
+    number(u.packets_received),
+    number(u.packets_sent),
+    number(u.writes),
+    number(u.reads),
+    number(u.response_bytes + u.watch_bytes, 0),
+  ];
+}
+
+/** The printed table: one line per row, with the server's per-unit cost beside each figure. */
+export function formatTable(lines: readonly TableLine[]): string {
+  const cells = lines.map(({ scenario, row }) => [
+    scenario,
+    row.figure,
+    row.value,
+    ...mntrCells(row.mntr),
+  ]);
+  const all = [HEADER, ...cells];
+  const widths = HEADER.map((_, i) => Math.max(...all.map((r) => (r[i] ?? '').length)));
+  const numeric = (i: number) => i >= 3;
+  const format = (r: string[]) =>
+    r
+      .map((c, i) => (numeric(i) ? c.padStart(widths[i] ?? 0) : c.padEnd(widths[i] ?? 0)))
+      .join('  ')
+      .trimEnd();
+  const rule = widths.map((w) => '-'.repeat(w)).join('  ');
+  return [format(HEADER), rule, ...cells.map(format)].join('\n');
+}
+
+export const TABLE_LEGEND =
+  'per unit of work, from mntr: req = packets received (requests + pings), resp = packets sent, ' +
+  'wr/rd = write/read requests processed, B resp = response + watch bytes';
+
+/** Writes the results file and returns its path. */
+export function writeResults(dir: string, startedUtc: string, results: unknown): string {
+  mkdirSync(dir, { recursive: true });
+  const stamp = startedUtc.replace(/[:]/g, '-').replace(/\.\d+Z$/, 'Z');
+  const file = join(dir, `zkit-${stamp}.json`);
+  const json = JSON.stringify(
+    results,
+    (_key, value: unknown) => (typeof value === 'bigint' ? value.toString() : value),
+    2,
+  );
+  writeFileSync(file, `${json}\n`);
+  return file;
+}
