@@ -1,0 +1,39 @@
+import { NoNodeError, type ZkClient } from '@zkit/core';
+import { test } from '@zkit/testing/vitest';
+import { expect } from 'vitest';
+import { startCuratorAgent } from './curator-agent.js';
+
+/** Curator's protected lock-node name: `_c_<uuid>-lock-<10-digit sequence>`. */
+const CURATOR_LOCK_NODE =
+  /^_c_[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}-lock-\d{10}$/;
+
+/** Children of `path`; none once the server has reaped an emptied container parent. */
+async function children(client: ZkClient, path: string): Promise<string[]> {
+  try {
+    return await client.getChildren(path);
+  } catch (err) {
+    if (err instanceof NoNodeError) return [];
+    throw err;
+  }
+}
+
+test('interop - the Curator agent acquires and releases an InterProcessMutex', async ({ zk }) => {
+  const client = await zk.client();
+  const agent = await startCuratorAgent(zk.connectString);
+  try {
+    const ack = await agent.send('mutex.acquire', '/locks/smoke', 10_000);
+
+    const held = await children(client, '/locks/smoke');
+    expect(held).toHaveLength(1);
+    expect(held[0]).toMatch(CURATOR_LOCK_NODE);
+    expect(ack['node']).toBe(`/locks/smoke/${held[0]}`);
+    const { participants } = await agent.send('participants', '/locks/smoke');
+    expect(participants).toEqual([`/locks/smoke/${held[0]}`]);
+
+    // Curator deletes its node before release() returns.
+    await agent.send('mutex.release', '/locks/smoke');
+    expect(await children(client, '/locks/smoke')).toEqual([]);
+  } finally {
+    await agent.close();
+  }
+});
