@@ -1,0 +1,259 @@
+import diagnostics from 'node:diagnostics_channel';
+import {
+  ClientClosedError,
+  SessionExpiredError,
+  isRetryable,
+  type WaitOptions,
+  type ZkClient,
+} from '@zkit/core';
+import { LockLostError } from './errors.js';
+
+/**
+ * A held lock: a mutex, one side of a read-write lock, or one of a semaphore's n slots.
+ *
+ * A lease is a value, not a property of the caller: whoever holds the object holds the lock, and
+ * nothing else in the process does. Hand it to the work it protects, and release it exactly once
+ * (`await using` does that for you).
+ *
+ * @example
+ * ```ts
+ * await using lease = await mutex.acquire({ timeout: 5_000 });
+ * await store.write(record, { fencingToken: lease.fencingToken, signal: lease.signal });
+ * ```
+ */
+export interface Lease extends AsyncDisposable {
+  /** Full path of the lease's own ephemeral node (relative to the client's chroot/namespace). */
+  readonly path: string;
+  /**
+   * A ZooKeeper zxid that is strictly greater than the token of every earlier holder of the same
+   * lock, also after the lock's parent node was removed and recreated. Pass it to the storage the
+   * lock protects so it can reject writes from a holder that lost the lock without knowing it.
+   */
+  readonly fencingToken: bigint;
+  /**
+   * Aborts with a {@link LockLostError} when ownership can no longer be guaranteed: the client's
+   * error policy fired (connection suspended under the default policy, session lost), the
+   * session changed, the client closed, or the lease's node was deleted by someone else.
+   *
+   * Watching for deletion costs one request (an `exists` with a watch), made the first time this
+   * property is read, so a lease whose signal is never read stays at zero extra requests and
+   * then learns about loss from the session only. It does not abort on {@link Lease.release}.
+   */
+  readonly signal: AbortSignal;
+  /** `false` once released or lost. */
+  readonly held: boolean;
+  /**
+   * Deletes the lease's node and resolves once it is gone, so the next waiter can take over.
+   * Idempotent: later calls return the same promise. After the session was lost, the node is
+   * already gone with it and release resolves at once without a request. While the connection
+   * is down, it resolves when the delete finally lands or the session is lost.
+   *
+   * @throws `ClientClosedError` is never thrown (the closed session took the node with it);
+   *   unexpected server errors such as `NoAuthError` are.
+   */
+  release(): Promise<void>;
+  /** Same as {@link Lease.release}; enables `await using lease = await lock.acquire()`. */
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+/**
+ * What every lock in this package offers: {@link Mutex}, both sides of a {@link ReadWriteLock},
+ * and {@link Semaphore}. Code that only needs "a lock" can take this type.
+ */
+export interface Lock {
+  /** Full path of the lock's node. */
+  readonly path: string;
+  /**
+   * Waits until the lock is granted and returns the lease. Rejects with a `TimeoutError`
+   * DOMException on `timeout`, with the signal's reason on abort; either way nothing is left
+   * behind on the server.
+   */
+  acquire(options?: AcquireOptions): Promise<Lease>;
+  /** Takes the lock if that is possible right now, else resolves `null`. Never waits for it. */
+  tryAcquire(options?: TryAcquireOptions): Promise<Lease | null>;
+}
+
+/** One node of a lock, as {@link Mutex.participants} and its siblings report it. */
+export interface Participant {
+  /** The node's name, e.g. `_c_0f5b…-lock-0000000007`. */
+  readonly name: string;
+  /** Its full path. */
+  readonly path: string;
+  /** The data its creator stored (zkit: the `data` option; Curator: by default an IP address). */
+  readonly data: Buffer;
+  /** The session that owns the node (hex, as `ZkClient.sessionId` prints it). */
+  readonly sessionId: string;
+  /** Whether the node holds the lock right now or waits for it. */
+  readonly role: 'holder' | 'waiter';
+  /** For {@link ReadWriteLock}: which side the node is on. */
+  readonly mode?: 'read' | 'write';
+}
+
+/** Options of every `acquire` call. */
+export type AcquireOptions = WaitOptions;
+
+/** Options of every `tryAcquire` call: it never waits for the lock, but requests may be aborted. */
+export interface TryAcquireOptions {
+  /** Aborts the attempt; the call rejects with the signal's reason and leaves no node behind. */
+  readonly signal?: AbortSignal | undefined;
+}
+
+const acquiredChannel = diagnostics.channel('zkit:lock:acquired');
+const releasedChannel = diagnostics.channel('zkit:lock:released');
+const lostChannel = diagnostics.channel('zkit:lock:lost');
+
+/** Published on `zkit:lock:acquired`, `zkit:lock:released` and `zkit:lock:lost`. */
+export interface LockMessage {
+  readonly client: ZkClient;
+  readonly path: string;
+  readonly fencingToken: bigint;
+  /** Set on `zkit:lock:lost`. */
+  readonly error?: LockLostError;
+}
+
+/**
+ * Deletes one of our ephemeral nodes and keeps at it until it is gone or can no longer exist
+ * (its session ended, the client closed). Resolves without a request when the node belongs to a
+ * session that is no longer current.
+ *
+ * @internal
+ */
+export async function removeNode(client: ZkClient, path: string, session: string): Promise<void> {
+  for (;;) {
+    if (client.state === 'closed' || client.sessionId !== session) return;
+    try {
+      await client.deleteGuaranteed(path, { ephemeral: true });
+      return;
+    } catch (error) {
+      if (error instanceof ClientClosedError) return;
+      // deleteGuaranteed gives up with a connection error when no connection came back within
+      // connectTimeout; the node may still be ours, so keep trying while the session lives.
+      if (!isRetryable(error) && !(error instanceof SessionExpiredError)) throw error;
+    }
+  }
+}
+
+/**
+ * Removes a node we own without making the caller wait for a dead connection: waits for the
+ * delete while connected (one request), otherwise lets it finish in the background.
+ *
+ * @internal
+ */
+export async function discardNode(client: ZkClient, path: string, session: string): Promise<void> {
+  const removal = removeNode(client, path, session);
+  if (client.isConnected) {
+    await removal.catch(() => undefined);
+  } else {
+    removal.catch(() => undefined);
+  }
+}
+
+/** @internal */
+export class HeldLease implements Lease {
+  readonly path: string;
+  readonly fencingToken: bigint;
+  readonly #client: ZkClient;
+  readonly #session: string;
+  readonly #sessionSignal: AbortSignal;
+  readonly #lost = new AbortController();
+  /** Aborted on release or loss: stops the deletion watch. */
+  readonly #stop = new AbortController();
+  #watching = false;
+  #release: Promise<void> | undefined;
+  readonly #onSessionAbort = () => this.#lose('session', this.#sessionSignal.reason);
+
+  constructor(
+    client: ZkClient,
+    path: string,
+    fencingToken: bigint,
+    session: string,
+    sessionSignal: AbortSignal,
+  ) {
+    this.#client = client;
+    this.path = path;
+    this.fencingToken = fencingToken;
+    this.#session = session;
+    this.#sessionSignal = sessionSignal;
+    if (sessionSignal.aborted) this.#onSessionAbort();
+    else sessionSignal.addEventListener('abort', this.#onSessionAbort, { once: true });
+    if (acquiredChannel.hasSubscribers) {
+      acquiredChannel.publish({ client, path, fencingToken } satisfies LockMessage);
+    }
+  }
+
+  get signal(): AbortSignal {
+    if (!this.#watching && !this.#stop.signal.aborted) {
+      this.#watching = true;
+      void this.#watchNode();
+    }
+    return this.#lost.signal;
+  }
+
+  get held(): boolean {
+    return !this.#stop.signal.aborted;
+  }
+
+  release(): Promise<void> {
+    this.#release ??= this.#doRelease();
+    return this.#release;
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.release();
+  }
+
+  async #doRelease(): Promise<void> {
+    this.#detach();
+    await removeNode(this.#client, this.path, this.#session);
+    if (releasedChannel.hasSubscribers) {
+      releasedChannel.publish({
+        client: this.#client,
+        path: this.path,
+        fencingToken: this.fencingToken,
+      } satisfies LockMessage);
+    }
+  }
+
+  #detach(): void {
+    this.#sessionSignal.removeEventListener('abort', this.#onSessionAbort);
+    this.#stop.abort();
+  }
+
+  #lose(reason: 'session' | 'deleted', cause?: unknown): void {
+    if (this.#stop.signal.aborted) return;
+    this.#detach();
+    const error = new LockLostError(this.path, reason, cause);
+    this.#lost.abort(error);
+    if (lostChannel.hasSubscribers) {
+      lostChannel.publish({
+        client: this.#client,
+        path: this.path,
+        fencingToken: this.fencingToken,
+        error,
+      } satisfies LockMessage);
+    }
+  }
+
+  /** Watches our own node while held; its deletion by anyone but us means the lock is gone. */
+  async #watchNode(): Promise<void> {
+    const signal = this.#stop.signal;
+    while (!signal.aborted) {
+      try {
+        const watched = await this.#client.existsWatched(this.path, { signal });
+        if (watched.value === null || watched.value.ephemeralOwner !== this.#session) {
+          this.#lose('deleted');
+          return;
+        }
+        const event = await watched.changed;
+        if (event.type === 'deleted') {
+          this.#lose('deleted');
+          return;
+        }
+      } catch (error) {
+        // Session trouble reaches us through the session signal; retryable errors mean the
+        // connection came and went, so look again.
+        if (signal.aborted || !isRetryable(error)) return;
+      }
+    }
+  }
+}
