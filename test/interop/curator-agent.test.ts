@@ -1,7 +1,10 @@
 import { NoNodeError, type ZkClient } from '@zkit/core';
 import { test } from '@zkit/testing/vitest';
-import { expect } from 'vitest';
-import { startCuratorAgent } from './curator-agent.js';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect, it } from 'vitest';
+import { CuratorUnavailableError, startCuratorAgent } from './curator-agent.js';
 
 /** Curator's protected lock-node name: `_c_<uuid>-lock-<10-digit sequence>`. */
 const CURATOR_LOCK_NODE =
@@ -35,5 +38,18 @@ test('interop - the Curator agent acquires and releases an InterProcessMutex', a
     expect(await children(client, '/locks/smoke')).toEqual([]);
   } finally {
     await agent.close();
+  }
+});
+
+it('interop - without the Curator jars the agent refuses to start and names the apt packages', async () => {
+  const empty = await mkdtemp(join(tmpdir(), 'zkit-no-jars-'));
+  try {
+    const start = startCuratorAgent('127.0.0.1:1', { jarDir: empty });
+    await expect(start).rejects.toThrow(CuratorUnavailableError);
+    await expect(start).rejects.toThrow(
+      /apt-get install .*libcurator-recipes-java.*libcurator-discovery-java/,
+    );
+  } finally {
+    await rm(empty, { recursive: true, force: true });
   }
 });

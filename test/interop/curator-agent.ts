@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
-import { mkdir, rename, rm } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -194,6 +194,12 @@ export function compileCuratorAgent(
           });
         } finally {
           await rm(tmp, { recursive: true, force: true });
+        }
+        // Builds of earlier sources are of no further use.
+        for (const entry of await readdir(BUILD)) {
+          if (entry !== key && /^[0-9a-f]{16}$/.test(entry)) {
+            await rm(join(BUILD, entry), { recursive: true, force: true });
+          }
         }
       }
       return { java: tools.java, classpath: [out, ...tools.classpath].join(delimiter) };

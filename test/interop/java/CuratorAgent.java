@@ -206,8 +206,12 @@ public final class CuratorAgent {
           run(id, cmd, "rwlock " + key, ack -> rwMutex(key, arg(a, 0), write).release());
         }
         case "rwlock.participants" ->
-            run(id, cmd, null, ack -> putStrings(ack, "participants",
-                new InterProcessReadWriteLock(client, arg(a, 0)).writeLock().getParticipantNodes()));
+            run(id, cmd, null, ack -> {
+              // Each side of Curator's read-write lock lists only its own nodes.
+              InterProcessReadWriteLock lock = new InterProcessReadWriteLock(client, arg(a, 0));
+              putStrings(ack, "readers", lock.readLock().getParticipantNodes());
+              putStrings(ack, "writers", lock.writeLock().getParticipantNodes());
+            });
         case "latch.start" -> run(id, cmd, null, ack -> latchStart(ack, arg(a, 0), arg(a, 1)));
         case "latch.close" -> run(id, cmd, null, ack -> latchClose(ack, arg(a, 0), arg(a, 1, null)));
         case "latch.participants" -> run(id, cmd, null, ack -> latchParticipants(ack, arg(a, 0)));
