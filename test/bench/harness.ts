@@ -156,6 +156,16 @@ class Context implements ScenarioContext {
   }
 }
 
+/** One line saying how busy the host was besides the harness and the server. */
+function noiseLine(label: string, cpu: HostCpu): string {
+  const fmt = (v: number | null, unit: string) => (v === null ? 'n/a' : `${v.toFixed(2)}${unit}`);
+  return (
+    `noise ${label}: harness ${fmt(cpu.harness_cpu_s, ' s')} CPU, server ${fmt(cpu.server_cpu_s, ' s')}, ` +
+    `other processes ${fmt(cpu.other_cpu_per_wall_s, ' cores')}, irq ${fmt(cpu.irq_softirq_s, ' s')}, ` +
+    `steal ${fmt(cpu.steal_s, ' s')}`
+  );
+}
+
 /** Runs the scenarios in order against one server and collects everything for the JSON file. */
 export async function runBench(options: BenchOptions): Promise<BenchResults> {
   const { server, scenarios, scale } = options;
@@ -229,5 +239,9 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
   log(formatTable(lines));
   log('');
   log(TABLE_LEGEND);
+  log(noiseLine('whole run', results.host_cpu));
+  for (const [name, r] of Object.entries(results.scenarios)) {
+    log(noiseLine(name, r['host_cpu'] as HostCpu));
+  }
   return results;
 }
