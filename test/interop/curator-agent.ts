@@ -23,7 +23,7 @@ export interface AgentEvent {
 export interface CuratorAgentOptions {
   /** Requested session timeout of the agent's one Curator session. Default 10 000 ms. */
   sessionTimeoutMs?: number;
-  /** Bound on compile + JVM start + first connection. Default 60 000 ms. */
+  /** Bound on JVM start + first connection (compiling comes before). Default 60 000 ms. */
   startTimeoutMs?: number;
   /** Bound on each reply to `send`. Default 90 000 ms (lock waits are bounded by their own argument). */
   replyTimeoutMs?: number;
@@ -244,6 +244,8 @@ class AgentProcess implements CuratorAgent {
       this.stderrTail = (this.stderrTail + d).slice(-4000);
     });
     createInterface({ input: child.stdout! }).on('line', (line) => this.onLine(line));
+    // A write after the JVM died fails with EPIPE; the exit handler reports that death.
+    child.stdin?.on('error', () => {});
     this.exited = new Promise<void>((resolve) => {
       child.once('exit', (code, signal) => {
         this.exitError = new Error(
