@@ -6,6 +6,8 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     pool: 'forks',
+    // Lets memory tests collect garbage before measuring.
+    execArgv: ['--expose-gc'],
     globalSetup: ['./packages/testing/dist/vitest-setup.js'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
@@ -21,6 +23,10 @@ export default defineConfig({
       {
         extends: true,
         test: { name: 'lock', include: ['packages/lock/test/**/*.test.ts'] },
+      },
+      {
+        extends: true,
+        test: { name: 'election', include: ['packages/election/test/**/*.test.ts'] },
       },
       {
         extends: true,

@@ -11,6 +11,7 @@ import {
   type TransportOptions,
 } from './binding.js';
 import {
+  AuthFailedError,
   ClientClosedError,
   ClientNotStartedError,
   ConnectionLossError,
@@ -153,6 +154,11 @@ export interface Watched<T> {
    * harmless: the promise is pre-handled.
    */
   readonly changed: Promise<NodeEvent>;
+  /**
+   * Stops waiting: `changed` rejects with an `AbortError` and the client forgets the waiter.
+   * (The server-side watch stays until it fires; the binding cannot remove it.)
+   */
+  cancel(): void;
 }
 
 /** A snapshot yielded by {@link ZkClient.watchData}; `null` while the node does not exist. */
@@ -759,6 +765,11 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
     }
   }
 
+  /** Number of callers waiting on a watch (for diagnostics and leak tests). */
+  get watchCount(): number {
+    return this.#watches.size;
+  }
+
   /** Number of guaranteed deletes still pending (for diagnostics and tests). */
   get pendingDeletes(): number {
     return this.#guaranteedDeletes.size;
@@ -797,7 +808,19 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
     const info = { scheme, credentials };
     validateAuth(info);
     this.#assertOpen();
-    await this.#exec('addAuth', '', undefined, true, (t) => t.addAuth(scheme, credentials));
+    const transport = this.#transport;
+    try {
+      await this.#exec('addAuth', '', undefined, true, (t) => t.addAuth(scheme, credentials));
+    } catch (error) {
+      if (error instanceof AuthFailedError && transport) {
+        // The server closes the session right after refusing; report the failure once the
+        // client has moved on, so the caller's next request goes to the new session.
+        await this.#waitForState(() => this.#transport !== transport, undefined, false).catch(
+          () => undefined,
+        );
+      }
+      throw error;
+    }
     this.#auth.push(info);
   }
 
@@ -848,17 +871,33 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
     validatePath(path);
     const signal = combineSignals(options);
     const opts = signal ? { signal } : {};
-    for (;;) {
-      let watched: Watched<unknown>;
-      if (type === 'childrenChanged') {
+    // Returns the watched stat, and whether the node was missing at some point of the read.
+    const read = async (): Promise<[Watched<Stat | null>, boolean]> => {
+      if (type !== 'childrenChanged') return [await this.existsWatched(path, opts), false];
+      let wasMissing = false;
+      for (;;) {
         try {
-          watched = await this.getChildrenWatched(path, opts);
+          const w = await this.getChildrenWatched(path, opts);
+          return [{ value: w.value.stat, changed: w.changed, cancel: w.cancel }, wasMissing];
         } catch (error) {
           if (!(error instanceof NoNodeError)) throw error;
-          watched = await this.existsWatched(path, opts);
         }
-      } else {
-        watched = await this.existsWatched(path, opts);
+        wasMissing = true;
+        const ex = await this.existsWatched(path, opts);
+        if (ex.value === null) return [ex, true];
+        // Created in between: list again, so that a child watch is armed.
+        ex.cancel();
+      }
+    };
+    // Events between a firing and the re-arm are not delivered, so each re-read is compared
+    // with the first one: a change of the awaited kind counts even if its event was missed.
+    let baseline: Stat | null | undefined;
+    for (;;) {
+      const [watched, wasMissing] = await read();
+      if (baseline === undefined) baseline = wasMissing ? null : watched.value;
+      if (baseline !== watched.value && happened(type, baseline, watched.value)) {
+        watched.cancel();
+        return { type, path };
       }
       const event = await watched.changed;
       if (event.type === type) return event;
@@ -878,7 +917,10 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
     const signal = combineSignals(options);
     for (;;) {
       const watched = await this.existsWatched(path, signal ? { signal } : {});
-      if (watched.value === null) return;
+      if (watched.value === null) {
+        watched.cancel();
+        return;
+      }
       const event = await watched.changed;
       if (event.type === 'deleted') return;
     }
@@ -894,11 +936,15 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
     validatePath(path);
     yield* this.#watchLoop(options.signal, async (signal) => {
       const ex = await this.existsWatched(path, { signal });
-      if (ex.value === null) return { value: null, changed: ex.changed };
+      if (ex.value === null) return { value: null, changed: ex.changed, cancel: ex.cancel };
       try {
-        return await this.getWatched(path, { signal });
+        const got = await this.getWatched(path, { signal });
+        ex.cancel();
+        return got;
       } catch (error) {
-        if (error instanceof NoNodeError) return { value: null, changed: ex.changed };
+        if (error instanceof NoNodeError)
+          return { value: null, changed: ex.changed, cancel: ex.cancel };
+        ex.cancel();
         throw error;
       }
     });
@@ -916,8 +962,11 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
       } catch (error) {
         if (!(error instanceof NoNodeError)) throw error;
         const ex = await this.existsWatched(path, { signal });
-        if (ex.value !== null) return { value: null, changed: Promise.resolve(created(path)) };
-        return { value: null, changed: ex.changed };
+        if (ex.value !== null) {
+          ex.cancel();
+          return { value: null, changed: Promise.resolve(created(path)), cancel: () => undefined };
+        }
+        return { value: null, changed: ex.changed, cancel: ex.cancel };
       }
     });
   }
@@ -947,7 +996,11 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
           }
           throw error;
         }
-        yield watched.value;
+        try {
+          yield watched.value;
+        } finally {
+          if (signal.aborted || this.state === 'closed') watched.cancel();
+        }
         await new Promise<void>((resolve) => {
           wake = resolve;
           watched.changed.then(
@@ -957,6 +1010,7 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
           signal.addEventListener('abort', () => resolve(), { once: true });
         });
         wake = undefined;
+        watched.cancel();
         if (!this.isConnected && this.state !== 'closed') {
           await this.#waitForState(() => this.isConnected, signal, false).catch(() => undefined);
         }
@@ -985,7 +1039,9 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
       throw error;
     }
     const { promise, remove } = registration;
-    const changed = raceSignal(promise, signal).then(
+    const cancelled = new AbortController();
+    const cancelSignal = signal ? AbortSignal.any([signal, cancelled.signal]) : cancelled.signal;
+    const changed = raceSignal(promise, cancelSignal).then(
       (kind: NodeEventKind) => ({ type: publicEventType(kind), path }),
       (error: unknown) => {
         remove();
@@ -993,7 +1049,8 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
       },
     );
     changed.catch(() => undefined);
-    return { value, changed };
+    const cancel = () => cancelled.abort(new DOMException('watch cancelled', 'AbortError'));
+    return { value, changed, cancel };
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -1328,6 +1385,22 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
       throw new InvalidPathError(path, '/zookeeper is reserved');
     }
     if (path === '/') throw new InvalidPathError(path, 'the root always exists');
+  }
+}
+
+/** Whether a re-read shows a change of the awaited kind since the baseline read. */
+function happened(type: NodeEvent['type'], before: Stat | null, now: Stat | null): boolean {
+  switch (type) {
+    case 'created':
+      return before === null ? now !== null : now !== null && now.czxid !== before.czxid;
+    case 'deleted':
+      return before !== null && (now === null || now.czxid !== before.czxid);
+    case 'dataChanged':
+      return before !== null && now !== null && now.mzxid !== before.mzxid;
+    case 'childrenChanged':
+      return (
+        (now?.cversion ?? 0) !== (before?.cversion ?? 0) || (before === null) !== (now === null)
+      );
   }
 }
 

@@ -99,7 +99,14 @@ export const SEQUENCE_DIGITS = 10;
  * reaped and recreated restart at 0, which also makes the number useless as a fencing token.
  */
 export function sequenceOf(name: string): number | undefined {
-  const m = /(-?\d{10})$/.exec(name);
-  if (!m) return undefined;
-  return Number.parseInt(m[1] as string, 10);
+  // `%010d` pads to ten characters including the sign, so -5 is `-000000005`; only the
+  // minimum, -2147483648, is longer.
+  const tail = name.slice(-SEQUENCE_DIGITS);
+  if (/^\d{10}$/.test(tail)) {
+    const value = Number.parseInt(tail, 10);
+    if (value > 0x7fffffff && name.at(-SEQUENCE_DIGITS - 1) === '-') return -value;
+    return value;
+  }
+  if (/^-\d{9}$/.test(tail)) return Number.parseInt(tail, 10);
+  return undefined;
 }
