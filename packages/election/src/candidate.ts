@@ -1,0 +1,415 @@
+/**
+ * One participant's place in an election line: the algorithm shared by {@link LeaderLatch} and
+ * {@link LeaderSelector}, which differ only in the node name (`latch-` or `lock-`) and in what a
+ * term is tied to. Internal: not exported from the package.
+ *
+ * The line is Curator's: each participant owns an ephemeral-sequential protected node
+ * `P/_c_<uuid>-<name><seq10>` holding its id; children sort by the text after the last `<name>`;
+ * the first is the leader; every other participant watches only the node just before its own.
+ *
+ * @module
+ */
+import {
+  BadVersionError,
+  ClientClosedError,
+  NoNodeError,
+  SessionExpiredError,
+  basename,
+  delay,
+  isRetryable,
+  join,
+  type ConnectionState,
+  type NodeEvent,
+  type ZkClient,
+} from '@zkit/core';
+import { ActiveTerm } from './term.js';
+import { backoff, scope, until, whenConnected, type Scope } from './wait.js';
+
+/** The text Curator sorts a child by: what follows the last occurrence of the node name. */
+export function sortKey(child: string, name: string): string {
+  const i = child.lastIndexOf(name);
+  return i < 0 ? child : child.slice(i + name.length);
+}
+
+/**
+ * Children in election order. Like Curator: every child takes part (also ones without the node
+ * name, sorted by their whole name), compared as UTF-16 code units, ties in listing order.
+ */
+export function sortChildren(children: readonly string[], name: string): string[] {
+  return children
+    .map((child) => ({ child, key: sortKey(child, name) }))
+    .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
+    .map((e) => e.child);
+}
+
+/** Where the last listing put us. */
+export type Standing =
+  | { readonly kind: 'absent' }
+  | { readonly kind: 'first'; readonly pzxid: bigint }
+  | { readonly kind: 'behind'; readonly predecessor: string };
+
+/** A won election, before the caller hands the term out. */
+export interface Win {
+  readonly term: ActiveTerm;
+  /** Settles on the next event of our own node (deletion or data change). */
+  readonly changed: Promise<NodeEvent>;
+  /** Lifetime of the own-node watch; the caller ends it when the term is over. */
+  readonly scope: Scope;
+}
+
+/** Callbacks of {@link Candidate.campaign}. */
+export interface CampaignHooks {
+  /** Our node exists and its position has been read (called after every listing). */
+  joined(): void;
+  /** An unexpected error; the campaign backs off and retries. */
+  failed(error: unknown): void;
+}
+
+interface OwnNode {
+  readonly path: string;
+  readonly name: string;
+  /** The session that owns the node. */
+  readonly session: string;
+}
+
+const ABSENT: Standing = Object.freeze({ kind: 'absent' });
+
+/** Abort reason of a wait cut short because the connection came back or the session changed. */
+class Wake extends Error {
+  constructor() {
+    super('the connection changed; re-reading the election');
+  }
+}
+
+/** @internal */
+export class Candidate {
+  readonly client: ZkClient;
+  /** The election path. */
+  readonly path: string;
+  /** `latch-` or `lock-`. */
+  readonly nodeName: string;
+  readonly id: string;
+  #node: OwnNode | undefined;
+  #lastToken = -1n;
+  readonly #wakeable = new Set<AbortController>();
+  #attached = false;
+
+  constructor(client: ZkClient, path: string, nodeName: string, id: string) {
+    this.client = client;
+    this.path = path;
+    this.nodeName = nodeName;
+    this.id = id;
+  }
+
+  /** Full path of our node, once created; `undefined` while we have none. */
+  get nodePath(): string | undefined {
+    return this.#node?.path;
+  }
+
+  /** Starts following the client's connection state. */
+  attach(): void {
+    if (this.#attached) return;
+    this.#attached = true;
+    this.client.on('state', this.#onState);
+  }
+
+  /** Stops following the client's connection state. */
+  detach(): void {
+    if (!this.#attached) return;
+    this.#attached = false;
+    this.client.off('state', this.#onState);
+    this.#wakeAll();
+  }
+
+  // A watch that survived a reconnect still fires, but what happened while we were away is only
+  // known by reading again; after a session loss our node and watches are gone. Either way every
+  // wait is cut short and the line is read again.
+  readonly #onState = (now: ConnectionState): void => {
+    if (now === 'reconnected' || now === 'lost' || now === 'closed') this.#wakeAll();
+  };
+
+  #wakeAll(): void {
+    const all = [...this.#wakeable];
+    this.#wakeable.clear();
+    for (const c of all) c.abort(new Wake());
+  }
+
+  /** A scope that also ends when the connection comes back or the session is lost. */
+  #cycle(parent: AbortSignal): Scope & { woken(): boolean } {
+    const inner = scope(parent);
+    const controller = new AbortController();
+    const onInner = () => controller.abort(inner.signal.reason);
+    if (inner.signal.aborted) onInner();
+    else inner.signal.addEventListener('abort', onInner, { once: true });
+    this.#wakeable.add(controller);
+    return {
+      signal: controller.signal,
+      woken: () => controller.signal.reason instanceof Wake,
+      done: () => {
+        this.#wakeable.delete(controller);
+        inner.done();
+      },
+    };
+  }
+
+  /**
+   * Waits (through disconnections) until this participant is first in line and its node is
+   * verified to be owned by the current session, then returns a new term. While behind, it
+   * watches only its predecessor. Creates a node when it has none, or when the one it has
+   * belongs to an earlier session; a reconnect to the same session keeps the node.
+   *
+   * @throws the stop signal's reason once it aborts; `ClientClosedError` when the client closes.
+   */
+  async campaign(stop: AbortSignal, hooks: CampaignHooks): Promise<Win> {
+    let failures = 0;
+    for (;;) {
+      stop.throwIfAborted();
+      const cycle = this.#cycle(stop);
+      try {
+        await whenConnected(this.client, cycle.signal);
+        await this.#enter();
+        stop.throwIfAborted();
+        const standing = await this.#standing(cycle.signal);
+        if (standing.kind === 'absent') continue;
+        failures = 0;
+        if (standing.kind === 'behind') {
+          hooks.joined();
+          await this.client.waitForDeletion(standing.predecessor, { signal: cycle.signal });
+          continue;
+        }
+        const win = await this.#grant(standing.pzxid, stop);
+        if (win && stop.aborted) {
+          win.term.revoke('closed');
+          win.scope.done();
+        } else if (win) {
+          return win;
+        }
+      } catch (error) {
+        if (stop.aborted) throw stop.reason;
+        if (cycle.woken()) continue;
+        if (error instanceof ClientClosedError) throw error;
+        failures++;
+        if (isRetryable(error) || error instanceof SessionExpiredError) {
+          // The client is (or was just) disconnected: the next round waits for it. Back off only
+          // if it claims to be connected, so a misbehaving link cannot make us spin.
+          if (this.client.isConnected) await delay(backoff(failures), stop);
+          continue;
+        }
+        hooks.failed(error);
+        await delay(backoff(failures), stop);
+      } finally {
+        cycle.done();
+      }
+    }
+  }
+
+  /**
+   * Keeps a term for as long as it can be assumed, and ends it (aborting its signal) as soon as
+   * it cannot: our node deleted, or no longer first or ours after a reconnect. Session trouble
+   * ends the term by itself (the term follows the client's session signal). Returns once the
+   * term has ended or `stop` aborts.
+   */
+  async hold(term: ActiveTerm, changed: Promise<NodeEvent>, stop: AbortSignal): Promise<void> {
+    let watch = changed;
+    // Each re-armed watch lives in its own scope, ended when it is replaced, so the client keeps
+    // one registration for our node however often the term is re-validated.
+    let watchScope: Scope | undefined;
+    try {
+      while (term.live && !stop.aborted) {
+        const cycle = this.#cycle(stop);
+        try {
+          const event = await until(watch, cycle.signal, term.signal);
+          if (!term.live || stop.aborted) return;
+          if (event?.type === 'deleted') {
+            term.revoke('deleted');
+            return;
+          }
+          // Woken by a reconnect to the same session (a lost session ends the term by itself):
+          // read the line again. A data change on our node only needs the watch re-armed.
+          if (event === undefined) {
+            const standing = await this.#standing(stop);
+            if (standing.kind !== 'first') {
+              term.revoke('deleted');
+              return;
+            }
+          }
+          const nextScope = scope(stop);
+          const next = await this.#verify(nextScope.signal).catch((error: unknown) => {
+            nextScope.done();
+            throw error;
+          });
+          watchScope?.done();
+          watchScope = nextScope;
+          if (!next) {
+            term.revoke('deleted');
+            return;
+          }
+          watch = next.changed;
+        } catch (error) {
+          if (!term.live || stop.aborted) return;
+          if (isRetryable(error) || error instanceof SessionExpiredError) {
+            if (this.client.isConnected) await delay(backoff(1), stop).catch(() => undefined);
+            continue;
+          }
+          term.revoke('deleted', error);
+          return;
+        } finally {
+          cycle.done();
+        }
+      }
+    } finally {
+      watchScope?.done();
+    }
+  }
+
+  /**
+   * Deletes our node (retrying across reconnects until it is gone or its session is) and forgets
+   * it, so the next campaign creates a new one at the end of the line.
+   */
+  async release(): Promise<void> {
+    const node = this.#node;
+    this.#node = undefined;
+    if (!node) return;
+    try {
+      await this.client.deleteGuaranteed(node.path, { ephemeral: true });
+    } catch (error) {
+      // A closed client closed our session, and the server removed the node with it.
+      if (!(error instanceof ClientClosedError)) throw error;
+    }
+  }
+
+  /** Makes sure we have a node owned by the current session. */
+  async #enter(): Promise<void> {
+    const client = this.client;
+    for (;;) {
+      const current = this.#node;
+      if (current && current.session === client.sessionId) return;
+      if (current) {
+        // Our node from an earlier session: the server removes it when it expires that session;
+        // deleting it now lets the line move on sooner.
+        this.#node = undefined;
+        this.#discard(current.path);
+      }
+      const before = client.sessionId;
+      const path = await client.createProtected(this.path, this.nodeName, this.id, {
+        mode: 'ephemeralSequential',
+        parents: 'container',
+      });
+      const session = client.sessionId;
+      if (session === undefined) continue;
+      if (before !== session) {
+        // The session changed while creating; only the server knows which session owns it.
+        const stat = await client.exists(path);
+        if (stat === null) continue;
+        if (stat.ephemeralOwner !== session) {
+          this.#discard(path);
+          continue;
+        }
+      }
+      this.#node = { path, name: basename(path), session };
+      return;
+    }
+  }
+
+  /** One listing of the line. */
+  async #standing(signal: AbortSignal): Promise<Standing> {
+    const node = this.#node;
+    if (!node) return ABSENT;
+    let listing: { children: string[]; stat: { pzxid: bigint } };
+    try {
+      listing = await this.client.getChildren(this.path, { withStat: true, signal });
+    } catch (error) {
+      if (!(error instanceof NoNodeError)) throw error;
+      // The election path itself is gone, and our node with it: enter again.
+      this.#forget(node);
+      return ABSENT;
+    }
+    const sorted = sortChildren(listing.children, this.nodeName);
+    const index = sorted.indexOf(node.name);
+    if (index < 0) {
+      this.#forget(node);
+      return ABSENT;
+    }
+    if (index === 0) return { kind: 'first', pzxid: listing.stat.pzxid };
+    return { kind: 'behind', predecessor: join(this.path, sorted[index - 1] as string) };
+  }
+
+  /**
+   * First in line: verify that our node still exists and is owned by the current session (an
+   * `exists` that also watches it for the term), then pick the fencing token.
+   */
+  async #grant(pzxid: bigint, stop: AbortSignal): Promise<Win | undefined> {
+    const watchScope = scope(stop);
+    try {
+      const verified = await this.#verify(watchScope.signal);
+      if (!verified) {
+        watchScope.done();
+        return undefined;
+      }
+      const token = await this.#token(pzxid, watchScope.signal);
+      const node = this.#node;
+      const sessionSignal = this.client.sessionSignal();
+      if (!node || node.session !== this.client.sessionId || sessionSignal.aborted) {
+        watchScope.done();
+        return undefined;
+      }
+      const term = new ActiveTerm(this.client, this.path, node.path, this.id, token);
+      return { term, changed: verified.changed, scope: watchScope };
+    } catch (error) {
+      watchScope.done();
+      throw error;
+    }
+  }
+
+  /**
+   * `exists` on our node with a watch. Returns the watch's promise when the node exists and is
+   * owned by the current session; otherwise forgets the node (and removes it if it is a stale
+   * one of ours) and returns `undefined`.
+   */
+  async #verify(signal: AbortSignal): Promise<{ changed: Promise<NodeEvent> } | undefined> {
+    const node = this.#node;
+    if (!node) return undefined;
+    const watched = await this.client.existsWatched(node.path, { signal });
+    const stat = watched.value;
+    const session = this.client.sessionId;
+    if (stat !== null && node.session === session && stat.ephemeralOwner === session) {
+      // Wrapped: an async function would otherwise wait for the watch to fire.
+      return { changed: watched.changed };
+    }
+    this.#forget(node);
+    if (stat !== null) this.#discard(node.path);
+    return undefined;
+  }
+
+  /**
+   * The fencing token of a new term: the parent's `pzxid` from the listing that put us first.
+   * It only fails to grow when this same node is granted again with nothing changed in the
+   * line (a suspension under the default error policy that ended on the same session); then a
+   * conditional rewrite of the parent's data yields a zxid later than every earlier term's.
+   */
+  async #token(pzxid: bigint, signal: AbortSignal): Promise<bigint> {
+    if (pzxid > this.#lastToken) {
+      this.#lastToken = pzxid;
+      return pzxid;
+    }
+    for (;;) {
+      const { data, stat } = await this.client.get(this.path, { signal });
+      try {
+        const written = await this.client.set(this.path, data, { version: stat.version, signal });
+        this.#lastToken = written.mzxid;
+        return written.mzxid;
+      } catch (error) {
+        if (!(error instanceof BadVersionError)) throw error;
+      }
+    }
+  }
+
+  #forget(node: OwnNode): void {
+    if (this.#node === node) this.#node = undefined;
+  }
+
+  /** Best-effort removal of a node we no longer stand behind. */
+  #discard(path: string): void {
+    this.client.delete(path).catch(() => undefined);
+  }
+}
