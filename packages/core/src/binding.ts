@@ -61,7 +61,6 @@ export interface Transport {
   setAcl(path: string, version: number, acl: readonly Acl[]): Promise<void>;
   sync(path: string): Promise<void>;
   addAuth(scheme: string, credentials: string): Promise<void>;
-  setServers(connectString: string): void;
   close(): void;
 }
 
@@ -109,7 +108,6 @@ interface NativeHandle {
   a_set_acl(path: string, version: number, acl: object[], cb: NativeCallback): number;
   a_sync(path: string, cb: NativeCallback): number;
   add_auth(scheme: string, auth: string, cb: NativeCallback): number;
-  set_servers(servers: string): number;
 }
 
 const require = createRequire(import.meta.url);
@@ -331,10 +329,6 @@ export function openNativeTransport(
         (cb) => zk.add_auth(scheme, credentials, cb),
         () => undefined,
       );
-    },
-    setServers(connectString) {
-      const rc = zk.set_servers(connectString);
-      if (rc < 0) throw errorFromCode(rc);
     },
     close() {
       if (closed) return;

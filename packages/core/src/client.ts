@@ -403,17 +403,24 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
   }
 
   /**
-   * Replaces the server list (same chroot) without a new session. The native client rebalances
-   * its connection across the new list, which may stall requests for up to a third of the session
-   * timeout while it reconnects.
+   * Replaces the server list used from now on; a chroot in `connectString` is ignored (the
+   * client keeps its own). The current session stays on its connection, and the next handle the
+   * client opens (after `lost`) connects through the new list.
+   *
+   * The native binding's own server-list update (`set_servers`) was measured to leave the handle
+   * unable to reconnect at all, so it is not used: moving a live session to new servers would
+   * need a handle the binding does not provide. To move at once, close and start a new client.
    */
   updateServers(connectString: string): void {
     this.#assertOpen();
     if (typeof connectString !== 'string' || connectString.trim() === '') {
       throw new InvalidArgumentError('connectString must be a non-empty string');
     }
-    this.#servers = connectString;
-    this.#transport?.setServers(connectString);
+    // The chroot cannot change within a session: keep ours, whatever the new string says.
+    const hosts = connectString.split('/')[0] as string;
+    const slash = this.connectString.indexOf('/');
+    const chroot = slash === -1 ? '' : this.connectString.slice(slash);
+    this.#servers = hosts + chroot;
   }
 
   // ---------------------------------------------------------------------------------------------
