@@ -58,12 +58,14 @@ export async function expireSession(
   client.on('state', onState);
   try {
     let attempts = 0;
+    let lastError: unknown;
     while (!lost) {
       const left = deadline - Date.now();
       if (left <= 0) {
         throw new SessionNotExpiredError(
           `Session 0x${credentials.id} was not reported lost within ${timeout} ms ` +
-            `(${attempts} twin closes; client state '${client.state}')`,
+            `(${attempts} twin handles; client state '${client.state}')`,
+          lastError === undefined ? undefined : { cause: lastError },
         );
       }
       attempts += 1;
@@ -74,10 +76,11 @@ export async function expireSession(
       });
       try {
         await twin.start({ timeout: left });
+        lastError = undefined;
       } catch (error) {
-        // Already expired (an earlier twin close won, the client has not heard yet): nothing to
-        // close; keep waiting for the client. Anything else is retried until the deadline.
-        if (!(error instanceof SessionExpiredError) && Date.now() >= deadline) throw error;
+        // SessionExpiredError: an earlier close already won and the client has not heard yet.
+        // Anything else (no connection in time) is retried until the deadline.
+        lastError = error instanceof SessionExpiredError ? undefined : error;
       } finally {
         await twin.close();
       }
