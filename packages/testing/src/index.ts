@@ -1,3 +1,10 @@
+/**
+ * `@zkit/testing` — real ZooKeeper servers and ensembles for tests, network faults through a
+ * TCP proxy, and real session expiry. The vitest integration lives in the subpath exports
+ * `@zkit/testing/vitest-setup` (global setup) and `@zkit/testing/vitest` (the `zk` fixture).
+ *
+ * @packageDocumentation
+ */
 export {
   FourLetterWordError,
   JavaNotFoundError,

@@ -13,9 +13,6 @@ export interface WaitForOptions {
   signal?: AbortSignal;
 }
 
-/** The values `waitFor` keeps polling on. */
-type Falsy = false | 0 | 0n | '' | null | undefined;
-
 /**
  * Polls `predicate` until it returns (or resolves to) a truthy value, and resolves with that
  * value. A predicate that throws counts as "not yet"; its last error becomes the `cause` of the
@@ -35,7 +32,7 @@ type Falsy = false | 0 | 0n | '' | null | undefined;
 export async function waitFor<T>(
   predicate: () => T | PromiseLike<T>,
   options: WaitForOptions = {},
-): Promise<Exclude<Awaited<T>, Falsy>> {
+): Promise<Exclude<Awaited<T>, false | 0 | 0n | '' | null | undefined>> {
   const { timeout = 10_000, interval = 20, signal } = options;
   const deadline = Date.now() + timeout;
   let lastError: unknown;
@@ -45,7 +42,7 @@ export async function waitFor<T>(
     attempts += 1;
     try {
       const value = await predicate();
-      if (value) return value as Exclude<Awaited<T>, Falsy>;
+      if (value) return value as Exclude<Awaited<T>, false | 0 | 0n | '' | null | undefined>;
       lastError = undefined;
     } catch (error) {
       lastError = error;
