@@ -94,6 +94,8 @@ interface OwnNode {
 }
 
 const RETRY = Symbol('retry');
+/** The session an attempt was bound to has ended. */
+export const STALE = Symbol('stale');
 const NOT_NOW = Symbol('not now');
 
 interface Grant {
@@ -136,15 +138,27 @@ export class LockDriver {
   /**
    * Waits for the lock (`wait`) or tries once (`try`, resolving `null` when it is taken).
    * Rejects with the signal's reason on abort, leaving no node behind.
+   *
+   * With `session`, the attempt is bound to that session (a step inside a bigger protocol that
+   * holds other nodes of it): when the session changes, it resolves {@link STALE} instead of
+   * queueing again on the new one.
    */
-  async acquire(signal: AbortSignal | undefined, mode: 'wait' | 'try'): Promise<HeldLease | null> {
+  async acquire(
+    signal: AbortSignal | undefined,
+    mode: 'wait' | 'try',
+    session?: string,
+  ): Promise<HeldLease | null | typeof STALE> {
     for (;;) {
       signal?.throwIfAborted();
+      if (session !== undefined && this.#client.sessionId !== session) return STALE;
       const node = await this.#create(signal);
       if (node === RETRY) continue;
       let outcome: Grant | typeof RETRY | typeof NOT_NOW;
       try {
-        outcome = await this.#waitForTurn(node, signal, mode);
+        outcome =
+          session !== undefined && node.session !== session
+            ? RETRY
+            : await this.#waitForTurn(node, signal, mode);
       } catch (error) {
         await discardNode(this.#client, node.path, node.session);
         throw error;
@@ -162,6 +176,16 @@ export class LockDriver {
         outcome.sessionSignal,
       );
     }
+  }
+
+  /** Waits for the lock: {@link LockDriver.acquire} in `wait` mode, unbound. */
+  async wait(signal: AbortSignal | undefined): Promise<HeldLease> {
+    return (await this.acquire(signal, 'wait')) as HeldLease;
+  }
+
+  /** Takes the lock if free: {@link LockDriver.acquire} in `try` mode, unbound. */
+  async try(signal: AbortSignal | undefined): Promise<HeldLease | null> {
+    return (await this.acquire(signal, 'try')) as HeldLease | null;
   }
 
   async #create(signal: AbortSignal | undefined): Promise<OwnNode | typeof RETRY> {

@@ -189,6 +189,11 @@ export class HeldLease implements Lease {
     return this.#lost.signal;
   }
 
+  /** The session that owns the node. */
+  get session(): string {
+    return this.#session;
+  }
+
   get held(): boolean {
     return !this.#stop.signal.aborted;
   }

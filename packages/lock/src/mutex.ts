@@ -90,7 +90,7 @@ export class Mutex implements Lock {
    */
   acquire(options: AcquireOptions = {}): Promise<Lease> {
     const signal = combineSignals(options);
-    return this.#driver.acquire(signal, 'wait') as Promise<Lease>;
+    return this.#driver.wait(signal);
   }
 
   /**
@@ -98,7 +98,7 @@ export class Mutex implements Lock {
    * when someone else holds it), else resolves `null`.
    */
   tryAcquire(options: TryAcquireOptions = {}): Promise<Lease | null> {
-    return this.#driver.acquire(options.signal, 'try');
+    return this.#driver.try(options.signal);
   }
 
   /**

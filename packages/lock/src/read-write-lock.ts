@@ -55,11 +55,11 @@ class Side implements Lock {
 
   acquire(options: AcquireOptions = {}): Promise<Lease> {
     const signal = combineSignals(options);
-    return this.#driver.acquire(signal, 'wait') as Promise<Lease>;
+    return this.#driver.wait(signal);
   }
 
   tryAcquire(options: TryAcquireOptions = {}): Promise<Lease | null> {
-    return this.#driver.acquire(options.signal, 'try');
+    return this.#driver.try(options.signal);
   }
 }
 

@@ -1,6 +1,12 @@
 import { InvalidArgumentError, combineSignals, join, type Data, type ZkClient } from '@zkit/core';
-import { ANY_CHILD, LockDriver, afterLast, checkLockArgs, type LockRules } from './driver.js';
-import type { HeldLease } from './lease.js';
+import {
+  ANY_CHILD,
+  LockDriver,
+  STALE,
+  afterLast,
+  checkLockArgs,
+  type LockRules,
+} from './driver.js';
 import type { AcquireOptions, Lease, Lock, Participant, TryAcquireOptions } from './lease.js';
 import { mutexRules } from './mutex.js';
 
@@ -99,12 +105,19 @@ export class Semaphore implements Lock {
   }
 
   async #acquire(signal: AbortSignal | undefined, mode: 'wait' | 'try'): Promise<Lease | null> {
-    const gate: HeldLease | null = await this.#mutex.acquire(signal, mode);
-    if (gate === null) return null;
-    try {
-      return await this.#leases.acquire(signal, mode);
-    } finally {
-      await gate.release();
+    for (;;) {
+      const gate = await this.#mutex.acquire(signal, mode);
+      if (gate === null) return null;
+      if (gate === STALE) continue;
+      let lease: Lease | null | typeof STALE;
+      try {
+        // Bound to the gate's session: counting leases is only safe while we hold the gate, and
+        // a new session has lost it.
+        lease = await this.#leases.acquire(signal, mode, gate.session);
+      } finally {
+        await gate.release();
+      }
+      if (lease !== STALE) return lease;
     }
   }
 

@@ -5,6 +5,7 @@ import { test } from '@zkit/testing/vitest';
 import { describe, expect } from 'vitest';
 import { LockLostError, Mutex } from '../src/index.js';
 import { children, rejection, settled } from './helpers.js';
+import { sessionPathTests } from './session-paths.js';
 
 const PATH = '/locks/job';
 
@@ -164,5 +165,31 @@ describe('Mutex', () => {
     expect(lease.signal.aborted).toBe(true);
     expect((lease.signal.reason as LockLostError).reason).toBe('session');
     await lease.release(); // harmless: the session took the node with it
+  });
+
+  test('mutex - a create whose reply was lost leaves no second node behind', async ({ zk }) => {
+    const proxy = await zk.proxy();
+    const client = await zk.client({ connectString: proxy.connectString, sessionTimeout: 5000 });
+    const observer = await zk.client();
+    const mutex = new Mutex(client, PATH);
+    await observer.ensurePath(PATH); // persistent: no container sweep in the middle of the test
+    // The create goes out into a black hole; the client gives up on the connection (2/3 of the
+    // session timeout), then the held request reaches the server after all.
+    proxy.partition();
+    const acquiring = mutex.acquire();
+    await waitFor(() => client.state === 'suspended', { timeout: 10_000 });
+    proxy.heal();
+    const lease = await acquiring;
+    expect(await children(observer, PATH)).toEqual([lease.path.slice(PATH.length + 1)]);
+    expect((await observer.exists(lease.path))?.ephemeralOwner).toBe(client.sessionId);
+    await lease.release();
+    expect(await children(observer, PATH)).toEqual([]);
+  });
+
+  sessionPathTests({
+    name: 'mutex',
+    holder: (client, path) => new Mutex(client, path),
+    waiter: (client, path) => new Mutex(client, path),
+    queuedNodes: 2,
   });
 });
