@@ -67,6 +67,21 @@ async function pipelined(
 const PIPELINED = ['create', 'get', 'set', 'delete'] as const;
 type PipelinedOp = (typeof PIPELINED)[number];
 
+/** Operation `op` on node `i` of a pipelined set under `parent` (16-byte payloads). */
+function pipelinedOp(zk: RawOps, parent: string, op: PipelinedOp): (i: number) => Promise<unknown> {
+  const path = (i: number) => `${parent}/n-${i}`;
+  switch (op) {
+    case 'create':
+      return (i) => zk.create(path(i), Buffer.from(payload(i)), false);
+    case 'get':
+      return (i) => zk.get(path(i));
+    case 'set':
+      return (i) => zk.set(path(i), Buffer.from(payload(i + 1)));
+    case 'delete':
+      return (i) => zk.delete(path(i));
+  }
+}
+
 export interface PipelinedFigure {
   ops: number;
   in_flight: number;
@@ -124,24 +139,13 @@ async function runRawFloor(
   ctx.row('exists p50 / p99 / mean', latency(exists, 'µs'), a.mntr);
   ctx.row('create+delete p50 / p99 / mean', latency(pair, 'µs'), b.mntr);
 
-  // Pipelined phases: a small untimed warm-up, then each operation over its own node set.
-  const pipePath = (i: number) => `${base}/pipe/n-${i}`;
+  // Pipelined phases: a small untimed warm-up, then create, get, set and delete over one node set.
   const warm = Math.min(pipeOps, inFlight * 2);
-  await pipelined(warm, inFlight, (i) => zk.create(pipePath(i), Buffer.from(payload(i)), false));
-  await pipelined(warm, inFlight, (i) => zk.get(pipePath(i)));
-  await pipelined(warm, inFlight, (i) => zk.set(pipePath(i), Buffer.from(payload(i + 1))));
-  await pipelined(warm, inFlight, (i) => zk.delete(pipePath(i)));
-
-  const run: Record<PipelinedOp, (i: number) => Promise<unknown>> = {
-    create: (i) => zk.create(pipePath(i), Buffer.from(payload(i)), false),
-    get: (i) => zk.get(pipePath(i)),
-    set: (i) => zk.set(pipePath(i), Buffer.from(payload(i + 1))),
-    delete: (i) => zk.delete(pipePath(i)),
-  };
+  for (const op of PIPELINED) await pipelined(warm, inFlight, pipelinedOp(zk, `${base}/pipe`, op));
   const pipelinedFigures = {} as Record<PipelinedOp, PipelinedFigure>;
   for (const op of PIPELINED) {
     const s = await ctx.section(`pipelined_${op}`, pipeOps, () =>
-      pipelined(pipeOps, inFlight, run[op]),
+      pipelined(pipeOps, inFlight, pipelinedOp(zk, `${base}/pipe`, op)),
     );
     const figure: PipelinedFigure = {
       ops: pipeOps,
@@ -217,16 +221,10 @@ export const s0Overhead: Scenario = {
     await core.zk.ensure('/bench');
     await core.zk.ensure(base);
     for (const side of sides) await side.zk.ensure(`${base}/pipe-${side.name}`);
-    const node = (side: (typeof sides)[number]) => `${base}/n-${side.name}`;
-    const pipePath = (side: (typeof sides)[number], i: number) =>
-      `${base}/pipe-${side.name}/n-${i}`;
-    const pipelinedOp = (side: (typeof sides)[number], op: PipelinedOp) => (i: number) => {
-      const path = pipePath(side, i);
-      if (op === 'create') return side.zk.create(path, Buffer.from(payload(i)), false);
-      if (op === 'get') return side.zk.get(path);
-      if (op === 'set') return side.zk.set(path, Buffer.from(payload(i + 1)));
-      return side.zk.delete(path);
-    };
+    type Side = (typeof sides)[number];
+    const node = (side: Side) => `${base}/n-${side.name}`;
+    const sideOp = (side: Side, op: PipelinedOp) =>
+      pipelinedOp(side.zk, `${base}/pipe-${side.name}`, op);
 
     const warmup = ctx.count(100, 10);
     for (const side of sides) {
@@ -235,7 +233,7 @@ export const s0Overhead: Scenario = {
         await side.zk.create(node(side), undefined, true);
         await side.zk.delete(node(side));
       }
-      for (const op of PIPELINED) await pipelined(inFlight * 2, inFlight, pipelinedOp(side, op));
+      for (const op of PIPELINED) await pipelined(inFlight * 2, inFlight, sideOp(side, op));
     }
 
     for (let r = 0; r < rounds; r++) {
@@ -259,7 +257,7 @@ export const s0Overhead: Scenario = {
       for (const op of PIPELINED) {
         for (const side of order) {
           const t = now();
-          await pipelined(pipeOps, inFlight, pipelinedOp(side, op));
+          await pipelined(pipeOps, inFlight, sideOp(side, op));
           side.tally.pipelined[op].ops += pipeOps;
           side.tally.pipelined[op].ns += Number(now() - t);
         }
