@@ -2,12 +2,8 @@ import { ConnectionLossError } from '@zkit/core';
 import { expireSession, waitFor } from '@zkit/testing';
 import { test } from '@zkit/testing/vitest';
 import { expect } from 'vitest';
-import {
-  ElectionClosedError,
-  LeaderLatch,
-  LeadershipLostError,
-  type LeadershipTerm,
-} from '../src/index.js';
+import type { LeadershipLostError } from '../src/index.js';
+import { ElectionClosedError, LeaderLatch, type LeadershipTerm } from '../src/index.js';
 import { checks, children, listings, owners, TermLog } from './helpers.js';
 
 const PATH = '/election/scheduler';
@@ -123,8 +119,9 @@ test("latch - another participant takes over when the leader's session expires",
   const t0 = performance.now();
   await expireSession(leaderClient);
   expect(first.signal.aborted).toBe(true);
-  const takeover = await log.nth(2);
-  expect(takeover.who).toBe('other');
+  // While the twin handle fights the client for the session, the client may win it back for a
+  // moment and lead again in it; the takeover is the other participant's first term.
+  const takeover = await waitFor(() => log.terms.find((t) => t.who === 'other'));
   expect(takeover.at - t0).toBeLessThan(2000);
   expect(takeover.term.fencingToken).toBeGreaterThan(first.fencingToken);
 
@@ -135,10 +132,11 @@ test("latch - another participant takes over when the leader's session expires",
   });
   expect(leaderClient.sessionId).not.toBe(deadSession);
   expect(leader.hasLeadership).toBe(false);
-  expect(electedIn).toEqual([deadSession]);
+  expect(new Set(electedIn)).toEqual(new Set([deadSession]));
+  const before = electedIn.length;
   await other.close();
-  await log.nth(3);
-  expect(electedIn).toEqual([deadSession, leaderClient.sessionId]);
+  await waitFor(() => electedIn.length > before);
+  expect(electedIn.slice(before)).toEqual([leaderClient.sessionId]);
   expect(log.violations).toEqual([]);
   await leader.close();
   expect(await children(otherClient, PATH)).toEqual([]);
