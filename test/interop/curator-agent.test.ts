@@ -1,24 +1,14 @@
-import { NoNodeError, type ZkClient } from '@zkit/core';
 import { test } from '@zkit/testing/vitest';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { CuratorUnavailableError, startCuratorAgent } from './curator-agent.js';
+import { childrenOrNone as children } from './helpers.js';
 
 /** Curator's protected lock-node name: `_c_<uuid>-lock-<10-digit sequence>`. */
 const CURATOR_LOCK_NODE =
   /^_c_[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}-lock-\d{10}$/;
-
-/** Children of `path`; none once the server has reaped an emptied container parent. */
-async function children(client: ZkClient, path: string): Promise<string[]> {
-  try {
-    return await client.getChildren(path);
-  } catch (err) {
-    if (err instanceof NoNodeError) return [];
-    throw err;
-  }
-}
 
 test('interop - the Curator agent acquires and releases an InterProcessMutex', async ({ zk }) => {
   const client = await zk.client();
