@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseScale, selectScenarios } from './select.js';
-import { sectionDelta, type MntrCounters, type MntrSnapshot } from './mntr.js';
+import { sectionDelta, ZERO_COUNTERS, type MntrCounters, type MntrSnapshot } from './mntr.js';
 import { payload, type Scenario } from './scenario.js';
 import { percentile, summarize } from './stats.js';
 
@@ -52,15 +52,10 @@ function snapshot(values: Partial<Record<string, number>>): MntrSnapshot {
 describe('bench mntr deltas', () => {
   it('bench - a section subtracts one mntr probe and divides by its units', () => {
     const overhead: MntrCounters = {
+      ...ZERO_COUNTERS,
       packets_received: 1,
       packets_sent: 2,
       bytes_received: 4,
-      response_bytes: 0,
-      watch_bytes: 0,
-      writes: 0,
-      reads: 0,
-      fsyncs: 0,
-      watch_notifications: 0,
     };
     const before = snapshot({ zk_packets_received: 10, zk_packets_sent: 10 });
     const after = snapshot({
