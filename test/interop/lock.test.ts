@@ -1,33 +1,11 @@
-import { NoNodeError, type ZkClient } from '@zkit/core';
 import { Mutex, ReadWriteLock } from '@zkit/lock';
-import { waitFor } from '@zkit/testing';
+import { expireSession, waitFor } from '@zkit/testing';
 import { test } from '@zkit/testing/vitest';
 import { expect } from 'vitest';
-import { startCuratorAgent, type CuratorAgent } from './curator-agent.js';
+import { childrenOrNone as children, withCuratorAgent as withAgent } from './helpers.js';
 
 // zkit and Curator 5 on the same lock paths must exclude each other. Each test records, at the
 // moment a side is granted the lock, whether the other side still held it: that must never be.
-
-async function children(client: ZkClient, path: string): Promise<string[]> {
-  try {
-    return await client.getChildren(path);
-  } catch (err) {
-    if (err instanceof NoNodeError) return [];
-    throw err;
-  }
-}
-
-async function withAgent(
-  connectString: string,
-  body: (agent: CuratorAgent) => Promise<void>,
-): Promise<void> {
-  const agent = await startCuratorAgent(connectString);
-  try {
-    await body(agent);
-  } finally {
-    await agent.close();
-  }
-}
 
 test('interop - a zkit Mutex waits while Curator holds the lock and takes it on release', async ({
   zk,
@@ -141,5 +119,112 @@ test('interop - zkit and Curator readers share a read-write lock while a Curator
     const zkitWrite = await zkitWriting;
     expect(grantedWhileCuratorWrote).toBe(false);
     await zkitWrite.release();
+  });
+});
+
+test('interop - a zkit reader waits for a Curator writer, a Curator reader for a zkit writer', async ({
+  zk,
+}) => {
+  const client = await zk.client();
+  await withAgent(zk.connectString, async (agent) => {
+    const rw = new ReadWriteLock(client, '/locks/rw');
+    await agent.send('rwlock.write.acquire', '/locks/rw', 10_000, 'writer');
+    let curatorWrites = true;
+    let grantedWhileCuratorWrote: boolean | undefined;
+    const reading = rw.readLock.acquire({ timeout: 30_000 }).then((l) => {
+      grantedWhileCuratorWrote = curatorWrites;
+      return l;
+    });
+    await waitFor(async () => (await children(client, '/locks/rw')).length === 2, {
+      message: "the zkit reader's node",
+    });
+    expect(grantedWhileCuratorWrote).toBeUndefined();
+    curatorWrites = false;
+    await agent.send('rwlock.write.release', '/locks/rw', 'writer');
+    const zkitRead = await reading;
+    expect(grantedWhileCuratorWrote).toBe(false);
+    await zkitRead.release();
+
+    const zkitWrite = await rw.writeLock.acquire({ timeout: 10_000 });
+    let zkitWrites = true;
+    let grantedWhileZkitWrote: boolean | undefined;
+    const curatorReading = agent
+      .send('rwlock.read.acquire', '/locks/rw', 30_000, 'reader')
+      .then((a) => {
+        grantedWhileZkitWrote = zkitWrites;
+        return a;
+      });
+    await waitFor(async () => (await children(client, '/locks/rw')).length === 2, {
+      message: "the Curator reader's node",
+    });
+    expect(grantedWhileZkitWrote).toBeUndefined();
+    zkitWrites = false;
+    await zkitWrite.release();
+    await curatorReading;
+    expect(grantedWhileZkitWrote).toBe(false);
+    await agent.send('rwlock.read.release', '/locks/rw', 'reader');
+    expect(await children(client, '/locks/rw')).toEqual([]);
+  });
+});
+
+test('interop - a queue of zkit and Curator waiters is served in arrival order', async ({ zk }) => {
+  const [a, b] = await Promise.all([zk.client(), zk.client()]);
+  await withAgent(zk.connectString, async (agent) => {
+    const path = '/locks/queue';
+    const order: string[] = [];
+    let holders = 0;
+    let maxHolders = 0;
+    const enter = (who: string) => {
+      holders += 1;
+      maxHolders = Math.max(maxHolders, holders);
+      order.push(who);
+    };
+    const first = await new Mutex(a, path).acquire();
+    enter('zkit-1');
+    // Curator queues second, a zkit waiter third, Curator again fourth.
+    const curator2 = agent.send('mutex.acquire', path, 30_000, 'c2').then(() => enter('curator-2'));
+    await waitFor(async () => (await children(a, path)).length === 2);
+    const zkit3 = new Mutex(b, path).acquire({ timeout: 30_000 }).then((l) => {
+      enter('zkit-3');
+      return l;
+    });
+    await waitFor(async () => (await children(a, path)).length === 3);
+    const curator4 = agent.send('mutex.acquire', path, 30_000, 'c4').then(() => enter('curator-4'));
+    await waitFor(async () => (await children(a, path)).length === 4);
+
+    holders -= 1;
+    await first.release();
+    await curator2;
+    holders -= 1;
+    await agent.send('mutex.release', path, 'c2');
+    const third = await zkit3;
+    holders -= 1;
+    await third.release();
+    await curator4;
+    holders -= 1;
+    await agent.send('mutex.release', path, 'c4');
+
+    expect(order).toEqual(['zkit-1', 'curator-2', 'zkit-3', 'curator-4']);
+    expect(maxHolders).toBe(1);
+    expect(await children(a, path)).toEqual([]);
+  });
+});
+
+test("interop - Curator takes the lock when a zkit holder's session expires", async ({ zk }) => {
+  const client = await zk.client({ sessionTimeout: 2000 });
+  await withAgent(zk.connectString, async (agent) => {
+    const path = '/locks/expiry';
+    const lease = await new Mutex(client, path).acquire();
+    const signal = lease.signal;
+    const curator = agent.send('mutex.acquire', path, 30_000);
+    await waitFor(async () => (await children(client, path)).length === 2);
+    await expireSession(client);
+    expect(signal.aborted).toBe(true);
+    const { node } = await curator;
+    // The old holder's release does not touch Curator's node.
+    await lease.release();
+    const { participants } = await agent.send('participants', path);
+    expect(participants).toEqual([node]);
+    await agent.send('mutex.release', path);
   });
 });

@@ -119,18 +119,42 @@ export interface LockMessage {
  * @internal
  */
 export async function removeNode(client: ZkClient, path: string, session: string): Promise<void> {
+  const ended = () =>
+    client.state === 'closed' || client.state === 'lost' || client.sessionId !== session;
   for (;;) {
-    if (client.state === 'closed' || client.sessionId !== session) return;
+    if (ended()) return;
+    const deleting = client.deleteGuaranteed(path, { ephemeral: true });
+    deleting.catch(() => undefined);
+    const end = sessionEnd(client);
     try {
-      await client.deleteGuaranteed(path, { ephemeral: true });
+      // deleteGuaranteed learns that the session ended only once a new one is established;
+      // the node went with the old session as soon as it was lost.
+      await Promise.race([deleting, end.promise]);
       return;
     } catch (error) {
       if (error instanceof ClientClosedError) return;
       // deleteGuaranteed gives up with a connection error when no connection came back within
       // connectTimeout; the node may still be ours, so keep trying while the session lives.
       if (!isRetryable(error) && !(error instanceof SessionExpiredError)) throw error;
+    } finally {
+      end.cancel();
     }
   }
+}
+
+/** Resolves when the client reports `lost` or `closed`. */
+function sessionEnd(client: ZkClient): { promise: Promise<void>; cancel: () => void } {
+  let cancel = () => undefined as void;
+  const promise = new Promise<void>((resolve) => {
+    const onState = (now: string) => {
+      if (now === 'lost' || now === 'closed') resolve();
+    };
+    client.on('state', onState);
+    cancel = () => {
+      client.off('state', onState);
+    };
+  });
+  return { promise, cancel };
 }
 
 /**
