@@ -21,6 +21,12 @@ export default tseslint.config(
         AbortSignal: 'readonly',
         Buffer: 'readonly',
         URL: 'readonly',
+        performance: 'readonly',
+        DOMException: 'readonly',
+        queueMicrotask: 'readonly',
+        TextEncoder: 'readonly',
+        TextDecoder: 'readonly',
+        structuredClone: 'readonly',
       },
     },
     rules: {
@@ -37,7 +43,14 @@ export default tseslint.config(
       'no-console': 'error',
       'no-restricted-imports': [
         'error',
-        { paths: [{ name: 'zookeeper', message: 'Only packages/core/src/binding.ts may import the binding.' }] },
+        {
+          paths: [
+            {
+              name: 'zookeeper',
+              message: 'Only packages/core/src/binding.ts may import the binding.',
+            },
+          ],
+        },
       ],
     },
   },
