@@ -51,9 +51,7 @@ export type Standing =
 /** A won election, before the caller hands the term out. */
 export interface Win {
   readonly term: ActiveTerm;
-  /** Settles on the next event of our own node (deletion or data change). */
-  readonly changed: Promise<NodeEvent>;
-  /** Lifetime of the own-node watch; the caller ends it when the term is over. */
+  /** Lifetime of the term's watches; the caller ends it when the term is over. */
   readonly scope: Scope;
 }
 
@@ -178,7 +176,8 @@ export class Candidate {
           continue;
         }
         const win = await this.#grant(standing.pzxid, stop);
-        if (win && stop.aborted) {
+        if (win && (stop.aborted || cycle.signal.aborted)) {
+          // Closed, or the connection changed since the listing: read the line again first.
           win.term.revoke('closed');
           win.scope.done();
         } else if (win) {
@@ -206,11 +205,14 @@ export class Candidate {
   /**
    * Keeps a term for as long as it can be assumed, and ends it (aborting its signal) as soon as
    * it cannot: our node deleted, or no longer first or ours after a reconnect. Session trouble
-   * ends the term by itself (the term follows the client's session signal). Returns once the
-   * term has ended or `stop` aborts.
+   * ends the term by itself (the term follows the client's session). The first request arms a
+   * watch on our own node, which also confirms its owner. Returns once the term has ended or
+   * `stop` aborts.
    */
-  async hold(term: ActiveTerm, changed: Promise<NodeEvent>, stop: AbortSignal): Promise<void> {
-    let watch = changed;
+  async hold(term: ActiveTerm, stop: AbortSignal): Promise<void> {
+    let watch: Promise<NodeEvent> | undefined;
+    // What to do next: arm (and check) the own-node watch, read the line first, or wait.
+    let next: 'verify' | 'recheck' | 'wait' = 'verify';
     // Each re-armed watch lives in its own scope, ended when it is replaced, so the client keeps
     // one registration for our node however often the term is re-validated.
     let watchScope: Scope | undefined;
@@ -218,36 +220,42 @@ export class Candidate {
       while (term.live && !stop.aborted) {
         const cycle = this.#cycle(stop);
         try {
-          const event = await until(watch, cycle.signal, term.signal);
-          if (!term.live || stop.aborted) return;
-          if (event?.type === 'deleted') {
-            term.revoke('deleted');
-            return;
+          if (next === 'wait' && watch) {
+            const event = await until(watch, cycle.signal, term.signal);
+            if (!term.live || stop.aborted) return;
+            if (event?.type === 'deleted') {
+              term.revoke('deleted');
+              return;
+            }
+            // Woken by a reconnect to the same session (a lost session ends the term by
+            // itself): read the line again. A data change only needs the watch re-armed.
+            next = event === undefined ? 'recheck' : 'verify';
           }
-          // Woken by a reconnect to the same session (a lost session ends the term by itself):
-          // read the line again. A data change on our node only needs the watch re-armed.
-          if (event === undefined) {
+          if (next === 'recheck') {
             const standing = await this.#standing(stop);
             if (standing.kind !== 'first') {
               term.revoke('deleted');
               return;
             }
           }
-          const nextScope = scope(stop);
-          const next = await this.#verify(nextScope.signal).catch((error: unknown) => {
-            nextScope.done();
+          const armed = scope(stop);
+          const verified = await this.#verify(armed.signal).catch((error: unknown) => {
+            armed.done();
             throw error;
           });
           watchScope?.done();
-          watchScope = nextScope;
-          if (!next) {
+          watchScope = armed;
+          if (!verified) {
             term.revoke('deleted');
             return;
           }
-          watch = next.changed;
+          watch = verified.changed;
+          // A reconnect while we were reading: what we read may predate it.
+          next = cycle.woken() ? 'recheck' : 'wait';
         } catch (error) {
           if (!term.live || stop.aborted) return;
           if (isRetryable(error) || error instanceof SessionExpiredError) {
+            next = 'recheck';
             if (this.client.isConnected) await delay(backoff(1), stop).catch(() => undefined);
             continue;
           }
@@ -335,30 +343,38 @@ export class Candidate {
   }
 
   /**
-   * First in line: verify that our node still exists and is owned by the current session (an
-   * `exists` that also watches it for the term), then pick the fencing token.
+   * First in line: pick the fencing token and open the term. The listing that put us first was
+   * answered in the session that created our node (checked against the client's session now), so
+   * the node existed and was ours when the server answered: a node left by an earlier session
+   * never gets here. The own-node watch that follows ({@link Candidate.hold}) confirms the owner
+   * again and ends the term if the node goes.
    */
   async #grant(pzxid: bigint, stop: AbortSignal): Promise<Win | undefined> {
-    const watchScope = scope(stop);
+    if (!this.#ownedByCurrentSession()) return undefined;
+    const termScope = scope(stop);
     try {
-      const verified = await this.#verify(watchScope.signal);
-      if (!verified) {
-        watchScope.done();
-        return undefined;
-      }
-      const token = await this.#token(pzxid, watchScope.signal);
+      const token = await this.#token(pzxid, termScope.signal);
       const node = this.#node;
-      const sessionSignal = this.client.sessionSignal();
-      if (!node || node.session !== this.client.sessionId || sessionSignal.aborted) {
-        watchScope.done();
+      if (!node || !this.#ownedByCurrentSession()) {
+        termScope.done();
         return undefined;
       }
       const term = new ActiveTerm(this.client, this.path, node.path, this.id, token);
-      return { term, changed: verified.changed, scope: watchScope };
+      return { term, scope: termScope };
     } catch (error) {
-      watchScope.done();
+      termScope.done();
       throw error;
     }
+  }
+
+  /** Whether our node was created by the current session, and that session is trusted. */
+  #ownedByCurrentSession(): boolean {
+    const node = this.#node;
+    return (
+      node !== undefined &&
+      node.session === this.client.sessionId &&
+      !this.client.sessionSignal().aborted
+    );
   }
 
   /**

@@ -305,7 +305,7 @@ export class LeaderLatch extends EventEmitter<LeaderLatchEvents> {
         const win: Win = await this.#candidate.campaign(stop, hooks);
         try {
           this.#elect(win.term);
-          await this.#candidate.hold(win.term, win.changed, win.scope.signal);
+          await this.#candidate.hold(win.term, win.scope.signal);
         } finally {
           win.scope.done();
         }

@@ -250,7 +250,7 @@ export class LeaderSelector extends EventEmitter<LeaderSelectorEvents> {
         const term = win.term;
         this.#term = term;
         if (electedChannel.hasSubscribers) electedChannel.publish(message(this.path, term.value));
-        const holding = this.#candidate.hold(term, win.changed, win.scope.signal);
+        const holding = this.#candidate.hold(term, win.scope.signal);
         let failure: { error: unknown } | undefined;
         try {
           await leadership(term.value);
