@@ -151,10 +151,10 @@ export class Candidate {
   }
 
   /**
-   * Waits (through disconnections) until this participant is first in line and its node is
-   * verified to be owned by the current session, then returns a new term. While behind, it
-   * watches only its predecessor. Creates a node when it has none, or when the one it has
-   * belongs to an earlier session; a reconnect to the same session keeps the node.
+   * Waits (through disconnections) until a listing made in the session that owns our node puts
+   * that node first, then returns a new term. While behind, it watches only its predecessor.
+   * Creates a node when it has none, or when the one it has belongs to an earlier session; a
+   * reconnect to the same session keeps the node.
    *
    * @throws the stop signal's reason once it aborts; `ClientClosedError` when the client closes.
    */

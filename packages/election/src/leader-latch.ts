@@ -72,9 +72,10 @@ const revokedChannel = diagnostics.channel('zkit:election:revoked');
  *
  * **Terms.** Leadership is handed out as a {@link LeadershipTerm}: a fencing token that grows
  * from term to term and a signal that aborts as soon as leadership can no longer be assumed.
- * Before every term, the latch checks that its node still exists and is owned by the current
- * session (an older session's node never makes us leader), and it watches that node for the
- * term's duration. `hasLeadership` is `true` exactly while a term's signal has not aborted.
+ * A term starts only when a listing answered in the session that created our node puts that
+ * node first, so a node left by an older session never makes us leader; right after, an
+ * `exists` on the node confirms its owner and watches it for the term's duration.
+ * `hasLeadership` is `true` exactly while a term's signal has not aborted.
  *
  * **Connection trouble.**
  * - `suspended`: under the client's default error policy the term's signal aborts at once and
@@ -289,7 +290,10 @@ export class LeaderLatch extends EventEmitter<LeaderLatchEvents> {
   async #run(): Promise<void> {
     const stop = this.#stop.signal;
     const hooks = {
-      joined: () => this.#ready?.resolve(),
+      joined: () => {
+        this.#ready?.resolve();
+        this.#ready = undefined;
+      },
       failed: (error: unknown) => {
         if (this.#ready) {
           // The first attempt failed: start() rejects and closes the latch.

@@ -65,8 +65,8 @@ const revokedChannel = diagnostics.channel('zkit:election:revoked');
  * longer be assumed (the client's error policy fired — by default as soon as the connection is
  * suspended —, the session was lost, our node was deleted, `close()`); `fn` must then stop. The
  * term ends when `fn` returns or throws: its node is deleted, and the next participant takes
- * over. Before every term the selector checks that its node exists and is owned by the current
- * session.
+ * over. A term starts only when a listing answered in the session that created our node puts
+ * it first; an `exists` then confirms its owner and watches it while `fn` runs.
  *
  * **Connection trouble.** While waiting, a reconnect to the same session keeps our node and
  * re-reads the line; after a session loss the selector joins again once with a new node. A

@@ -1,4 +1,4 @@
-import { InvalidArgumentError, InvalidPathError } from '@zkit/core';
+import { InvalidArgumentError, InvalidPathError, NoAuthError, Perms } from '@zkit/core';
 import { waitFor } from '@zkit/testing';
 import { test } from '@zkit/testing/vitest';
 import { expect } from 'vitest';
@@ -217,5 +217,43 @@ test('latch - re-enters when the election path is deleted under it', async ({ zk
   expect(await children(admin, PATH)).toHaveLength(1);
   expect(second.fencingToken).toBeGreaterThan(first.fencingToken);
   expect(log.violations).toEqual([]);
+  await latch.close();
+});
+
+test('latch - start rejects with the server error when it cannot join, and closes the latch', async ({
+  zk,
+}) => {
+  const client = await zk.client();
+  await client.create('/locked', '', {
+    acl: [{ perms: Perms.read | Perms.delete | Perms.admin, scheme: 'world', id: 'anyone' }],
+  });
+  const latch = new LeaderLatch(client, '/locked/election');
+  await expect(latch.start()).rejects.toBeInstanceOf(NoAuthError);
+  expect(latch.state).toBe('closed');
+});
+
+test('latch - reports errors after joining and keeps trying until it can enter again', async ({
+  zk,
+}) => {
+  const [client, admin] = await Promise.all([zk.client(), zk.client()]);
+  await admin.create('/guarded');
+  const log = new TermLog();
+  const latch = log.latch('a', new LeaderLatch(client, '/guarded/election', { id: 'a' }));
+  const errors: unknown[] = [];
+  latch.on('error', (error) => errors.push(error));
+  await latch.start();
+  const first = (await log.nth(1)).term;
+  // Nobody may create under the parent any more; the election path goes away with our node.
+  await admin.setAcl('/guarded', [
+    { perms: Perms.read | Perms.delete | Perms.admin, scheme: 'world', id: 'anyone' },
+  ]);
+  await admin.deleteRecursive('/guarded/election');
+  await waitFor(() => first.signal.aborted);
+  await waitFor(() => errors.length > 0);
+  expect(errors[0]).toBeInstanceOf(NoAuthError);
+  expect(latch.state).toBe('started');
+  await admin.setAcl('/guarded', [{ perms: Perms.all, scheme: 'world', id: 'anyone' }]);
+  const second = (await log.nth(2)).term;
+  expect(second.fencingToken).toBeGreaterThan(first.fencingToken);
   await latch.close();
 });
