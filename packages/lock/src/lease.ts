@@ -172,6 +172,9 @@ export async function discardNode(client: ZkClient, path: string, session: strin
   }
 }
 
+/** Why the deletion watch stops; never surfaces. */
+const STOPPED = Object.freeze(new Error('lease no longer held'));
+
 /** @internal */
 export class HeldLease implements Lease {
   readonly path: string;
@@ -179,10 +182,13 @@ export class HeldLease implements Lease {
   readonly #client: ZkClient;
   readonly #session: string;
   readonly #sessionSignal: AbortSignal;
-  readonly #lost = new AbortController();
+  // Created on demand: most leases are released without anyone reading their signal, and an
+  // uncontended cycle should cost as little as the three requests it makes.
+  #lost: AbortController | undefined;
+  #lostError: LockLostError | undefined;
   /** Aborted on release or loss: stops the deletion watch. */
-  readonly #stop = new AbortController();
-  #watching = false;
+  #stop: AbortController | undefined;
+  #held = true;
   #release: Promise<void> | undefined;
   readonly #onSessionAbort = () => this.#lose('session', this.#sessionSignal.reason);
 
@@ -206,9 +212,13 @@ export class HeldLease implements Lease {
   }
 
   get signal(): AbortSignal {
-    if (!this.#watching && !this.#stop.signal.aborted) {
-      this.#watching = true;
-      void this.#watchNode();
+    if (this.#lost === undefined) {
+      this.#lost = new AbortController();
+      if (this.#lostError !== undefined) this.#lost.abort(this.#lostError);
+      else if (this.#held) {
+        this.#stop = new AbortController();
+        void this.#watchNode(this.#stop.signal);
+      }
     }
     return this.#lost.signal;
   }
@@ -219,7 +229,7 @@ export class HeldLease implements Lease {
   }
 
   get held(): boolean {
-    return !this.#stop.signal.aborted;
+    return this.#held;
   }
 
   release(): Promise<void> {
@@ -244,15 +254,17 @@ export class HeldLease implements Lease {
   }
 
   #detach(): void {
+    this.#held = false;
     this.#sessionSignal.removeEventListener('abort', this.#onSessionAbort);
-    this.#stop.abort();
+    this.#stop?.abort(STOPPED);
   }
 
   #lose(reason: 'session' | 'deleted', cause?: unknown): void {
-    if (this.#stop.signal.aborted) return;
+    if (!this.#held) return;
     this.#detach();
     const error = new LockLostError(this.path, reason, cause);
-    this.#lost.abort(error);
+    this.#lostError = error;
+    this.#lost?.abort(error);
     if (lostChannel.hasSubscribers) {
       lostChannel.publish({
         client: this.#client,
@@ -264,8 +276,7 @@ export class HeldLease implements Lease {
   }
 
   /** Watches our own node while held; its deletion by anyone but us means the lock is gone. */
-  async #watchNode(): Promise<void> {
-    const signal = this.#stop.signal;
+  async #watchNode(signal: AbortSignal): Promise<void> {
     while (!signal.aborted) {
       try {
         const watched = await this.#client.existsWatched(this.path, { signal });
