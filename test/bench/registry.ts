@@ -1,12 +1,22 @@
 import type { Comparison, Scenario } from './scenario.js';
 import { coreVsBinding, s0, s0Binding, s0Overhead } from './scenarios/s0-raw.js';
+import { s1, s2c8, s2c32 } from './scenarios/s1-s2-mutex.js';
 import { s3, s3Crash } from './scenarios/s3-election.js';
 
 /**
  * Every scenario, in the order they run (SCENARIOS.md §0 "Process model": S0, S1, S2-c8,
  * S2-c32, S3, S3-crash, S4a, S4b, S4c, S5, S6). Adding one: a file in scenarios/ and a line here.
  */
-export const scenarios: readonly Scenario[] = [s0, s0Binding, s0Overhead, s3, s3Crash];
+export const scenarios: readonly Scenario[] = [
+  s0,
+  s0Binding,
+  s0Overhead,
+  s1,
+  s2c8,
+  s2c32,
+  s3,
+  s3Crash,
+];
 
 /** Figures derived from several scenarios once all have run. */
 export const comparisons: readonly Comparison[] = [coreVsBinding];
