@@ -11,7 +11,7 @@ import {
   type Stat,
   type ZkClient,
 } from '@zkit/core';
-import { HeldLease, discardNode, removeNode } from './lease.js';
+import { HeldLease, discardNode, removeNode, settleSoon } from './lease.js';
 
 /** Wait for any change among the children instead of for one node to go away. */
 export const ANY_CHILD = Symbol('any child');
@@ -201,15 +201,13 @@ export class LockDriver {
       path = await raceSignal(creating, signal);
     } catch (error) {
       if (signal?.aborted) {
-        const cleanup = creating.then(
-          async (created) => {
+        await settleSoon(
+          this.#client,
+          creating.then(async (created) => {
             const session = this.#client.sessionId;
             if (session !== undefined) await discardNode(this.#client, created, session);
-          },
-          () => undefined,
+          }),
         );
-        // Connected, the create's reply is a round trip away: reject only once it is cleaned up.
-        if (this.#client.isConnected) await cleanup;
       }
       throw error;
     }

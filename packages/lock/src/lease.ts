@@ -58,7 +58,19 @@ export interface Lease extends AsyncDisposable {
 
 /**
  * What every lock in this package offers: {@link Mutex}, both sides of a {@link ReadWriteLock},
- * and {@link Semaphore}. Code that only needs "a lock" can take this type.
+ * and {@link Semaphore}. Code that only needs "a lock" can take this type. Waiting survives a
+ * suspended connection and re-queues after a lost session; holding does not (see
+ * {@link Lease.signal}).
+ *
+ * @example
+ * ```ts
+ * async function exclusively<T>(lock: Lock, work: (signal: AbortSignal) => Promise<T>) {
+ *   await using lease = await lock.acquire({ timeout: 10_000 });
+ *   return work(lease.signal);
+ * }
+ * await exclusively(new Mutex(client, '/locks/report'), buildReport);
+ * await exclusively(new ReadWriteLock(client, '/locks/catalog').writeLock, rebuildCatalog);
+ * ```
  */
 export interface Lock {
   /** Full path of the lock's node. */
@@ -73,7 +85,16 @@ export interface Lock {
   tryAcquire(options?: TryAcquireOptions): Promise<Lease | null>;
 }
 
-/** One node of a lock, as {@link Mutex.participants} and its siblings report it. */
+/**
+ * One node of a lock, as {@link Mutex.participants} and its siblings report it.
+ *
+ * @example
+ * ```ts
+ * for (const p of await mutex.participants()) {
+ *   console.log(`${p.role} ${p.name} session 0x${p.sessionId} ${p.data.toString()}`);
+ * }
+ * ```
+ */
 export interface Participant {
   /** The node's name, e.g. `_c_0f5b…-lock-0000000007`. */
   readonly name: string;
@@ -158,18 +179,47 @@ function sessionEnd(client: ZkClient): { promise: Promise<void>; cancel: () => v
 }
 
 /**
- * Removes a node we own without making the caller wait for a dead connection: waits for the
- * delete while connected (one request), otherwise lets it finish in the background.
+ * How long a failed or cancelled acquire waits for its own node's removal before rejecting. The
+ * removal goes on in the background after that; the node can never be granted meanwhile, since
+ * nobody waits on it.
+ */
+const CLEANUP_WAIT_MS = 1000;
+
+/**
+ * Waits for `work` while connected, for at most {@link CLEANUP_WAIT_MS}: a caller that gave up
+ * should not wait for a connection that is gone. Never rejects.
  *
  * @internal
  */
-export async function discardNode(client: ZkClient, path: string, session: string): Promise<void> {
-  const removal = removeNode(client, path, session);
-  if (client.isConnected) {
-    await removal.catch(() => undefined);
-  } else {
-    removal.catch(() => undefined);
+export async function settleSoon(client: ZkClient, work: Promise<unknown>): Promise<void> {
+  work.catch(() => undefined);
+  if (!client.isConnected) return;
+  let timer: NodeJS.Timeout | undefined;
+  const bound = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, CLEANUP_WAIT_MS);
+    timer.unref();
+  });
+  try {
+    await Promise.race([
+      work.then(
+        () => undefined,
+        () => undefined,
+      ),
+      bound,
+    ]);
+  } finally {
+    clearTimeout(timer);
   }
+}
+
+/**
+ * Removes a node we own without making the caller wait for a dead connection: one request while
+ * connected, otherwise in the background.
+ *
+ * @internal
+ */
+export function discardNode(client: ZkClient, path: string, session: string): Promise<void> {
+  return settleSoon(client, removeNode(client, path, session));
 }
 
 /** Why the deletion watch stops; never surfaces. */

@@ -81,10 +81,17 @@ export class Mutex implements Lock {
   /**
    * Waits for the lock and resolves with its lease.
    *
+   * While the connection is suspended the wait goes on (the node and its place in the queue
+   * survive a reconnect to the same session); when the session is lost the node is gone, and the
+   * wait queues again with a new node once the client has a new session. A grant is only made on
+   * a connected, trusted session, after checking that our node is listed and was created by it.
+   *
    * Rejects with a `TimeoutError` DOMException after `timeout` ms, with the signal's reason on
    * abort — in both cases after removing our node (when the connection is down, the removal
    * finishes in the background as soon as possible; the node can never be granted meanwhile).
-   * Rejects with `ClientClosedError` when the client closes.
+   * Rejects with `ClientClosedError` when the client closes, and with the client's request
+   * errors (`ConnectionLossError` once its retry policy gives up, `NoAuthError`, …). A timeout of
+   * 0 gives up at once; use {@link Mutex.tryAcquire} to take a free lock without waiting.
    *
    * @throws `InvalidArgumentError` synchronously for a negative or non-finite timeout
    */

@@ -82,7 +82,8 @@ export class Semaphore implements Lock {
   }
 
   /**
-   * Waits for one of the `permits` leases.
+   * Waits for one of the `permits` leases. The wait survives a suspended connection; after a
+   * lost session it starts over (mutex first) on the client's new session.
    *
    * Rejects with a `TimeoutError` DOMException after `timeout` ms and with the signal's reason on
    * abort, after removing the nodes the attempt created; with `ClientClosedError` when the client
