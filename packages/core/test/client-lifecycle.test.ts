@@ -2,28 +2,9 @@ import { spawn } from 'node:child_process';
 import diagnostics from 'node:diagnostics_channel';
 import { describe, expect } from 'vitest';
 import { test } from '@zkit/testing/vitest';
-import { waitFor } from '@zkit/testing';
 import { ZkClient, type OpMessage, type StateMessage } from '@zkit/core';
 
 describe('client lifecycle', () => {
-  test('client - after updateServers, the next session connects through the new list', async ({
-    zk,
-  }) => {
-    const proxy = await zk.proxy();
-    await using client = new ZkClient(proxy.connectString, { sessionTimeout: 2000 });
-    await client.start();
-    const first = client.sessionId;
-    client.updateServers(zk.serverConnectString);
-    // The old route goes dark for good; the session is lost and the next one must use the new list.
-    proxy.partition();
-    await waitFor(() => client.state === 'lost', { timeout: 15_000 });
-    await waitFor(() => client.state === 'reconnected', { timeout: 15_000 });
-    expect(client.sessionId).not.toBe(first);
-    await expect(client.create('/moved')).resolves.toBe('/moved');
-    const observer = await zk.client();
-    expect(await observer.exists('/moved')).not.toBeNull();
-  });
-
   test('client - state changes and requests are published on diagnostics channels', async ({
     zk,
   }) => {
