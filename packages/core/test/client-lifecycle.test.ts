@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import diagnostics from 'node:diagnostics_channel';
 import { describe, expect } from 'vitest';
 import { test } from '@zkit/testing/vitest';
-import { ZkClient, type OpMessage, type StateMessage } from '@zkit/core';
+import type { OpMessage, StateMessage } from '@zkit/core';
 
 describe('client lifecycle', () => {
   test('client - state changes and requests are published on diagnostics channels', async ({
