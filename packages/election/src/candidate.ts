@@ -89,6 +89,7 @@ export class Candidate {
   readonly id: string;
   #node: OwnNode | undefined;
   #lastToken = -1n;
+  #creating: Promise<boolean> | undefined;
   readonly #wakeable = new Set<AbortController>();
   #attached = false;
 
@@ -165,7 +166,7 @@ export class Candidate {
       const cycle = this.#cycle(stop);
       try {
         await whenConnected(this.client, cycle.signal);
-        await this.#enter();
+        await this.#enter(stop);
         stop.throwIfAborted();
         const standing = await this.#standing(cycle.signal);
         if (standing.kind === 'absent') continue;
@@ -272,9 +273,13 @@ export class Candidate {
 
   /**
    * Deletes our node (retrying across reconnects until it is gone or its session is) and forgets
-   * it, so the next campaign creates a new one at the end of the line.
+   * it, so the next campaign creates a new one at the end of the line. Safe to call while a
+   * campaign stopped by its signal winds down: a create in flight is waited for and undone, and
+   * a stopped campaign creates nothing more.
    */
   async release(): Promise<void> {
+    // A create in flight would leave a node behind: let it land, then delete what it made.
+    while (this.#creating) await this.#creating.catch(() => false);
     const node = this.#node;
     this.#node = undefined;
     if (!node) return;
@@ -287,36 +292,48 @@ export class Candidate {
   }
 
   /** Makes sure we have a node owned by the current session. */
-  async #enter(): Promise<void> {
-    const client = this.client;
+  async #enter(stop: AbortSignal): Promise<void> {
     for (;;) {
       const current = this.#node;
-      if (current && current.session === client.sessionId) return;
+      if (current && current.session === this.client.sessionId) return;
       if (current) {
         // Our node from an earlier session: the server removes it when it expires that session;
         // deleting it now lets the line move on sooner.
         this.#node = undefined;
         this.#discard(current.path);
       }
-      const before = client.sessionId;
-      const path = await client.createProtected(this.path, this.nodeName, this.id, {
-        mode: 'ephemeralSequential',
-        parents: 'container',
-      });
-      const session = client.sessionId;
-      if (session === undefined) continue;
-      if (before !== session) {
-        // The session changed while creating; only the server knows which session owns it.
-        const stat = await client.exists(path);
-        if (stat === null) continue;
-        if (stat.ephemeralOwner !== session) {
-          this.#discard(path);
-          continue;
-        }
+      stop.throwIfAborted();
+      const attempt = this.#create();
+      this.#creating = attempt;
+      try {
+        if (await attempt) return;
+      } finally {
+        if (this.#creating === attempt) this.#creating = undefined;
       }
-      this.#node = { path, name: basename(path), session };
-      return;
     }
+  }
+
+  /** Creates our node; `true` once it is recorded as ours, `false` to try again. */
+  async #create(): Promise<boolean> {
+    const client = this.client;
+    const before = client.sessionId;
+    const path = await client.createProtected(this.path, this.nodeName, this.id, {
+      mode: 'ephemeralSequential',
+      parents: 'container',
+    });
+    const session = client.sessionId;
+    if (session === undefined) return false;
+    if (before !== session) {
+      // The session changed while creating; only the server knows which session owns it.
+      const stat = await client.exists(path);
+      if (stat === null) return false;
+      if (stat.ephemeralOwner !== session) {
+        this.#discard(path);
+        return false;
+      }
+    }
+    this.#node = { path, name: basename(path), session };
+    return true;
   }
 
   /** One listing of the line. */

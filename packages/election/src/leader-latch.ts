@@ -276,7 +276,9 @@ export class LeaderLatch extends EventEmitter<LeaderLatchEvents> {
     for (const entry of this.#awaiting) entry.reject(error);
     this.#awaiting.clear();
     this.#closing = (async () => {
-      await this.#campaign;
+      // The term has ended above, so the node can go at once, while the loop winds down; the
+      // next participant's wait ends with its deletion.
+      await Promise.all([this.#campaign, this.#candidate.release()]);
       await this.#candidate.release();
     })();
     return this.#closing;
