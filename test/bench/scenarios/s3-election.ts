@@ -151,13 +151,26 @@ async function crashOnce(ctx: ScenarioContext, rep: number, k: number) {
   if (latches.some((l) => l.hasLeadership)) {
     throw new Error('an in-process candidate leads while the crash child is alive');
   }
+  // Not part of the rule: a separate session watches the child's node, to split the failover
+  // into the server's share (until the expired session's node is deleted) and the library's
+  // (from that deletion to the next leader's notification).
+  const observer = await ctx.client({ sessionTimeout: SESSION_TIMEOUT });
+  const childNode = (await latches[0]!.participants())[0]?.path;
+  if (childNode === undefined) throw new Error('the crash child has no election node');
+  const deleted = observer.waitForDeletion(childNode).then(() => now());
   await sleep(200);
   const t0 = now();
   child.kill('SIGKILL');
   const t1 = await ctx.bounded('failover', ELECT_BOUND, () => elected);
+  const td = await deleted;
   await exited;
   for (const latch of latches) await latch.close();
-  return { failover_ms: nsToMs(t1 - t0), negotiated_timeout_ms: timeout };
+  return {
+    failover_ms: nsToMs(t1 - t0),
+    deletion_seen_ms: nsToMs(td - t0),
+    deletion_to_elected_ms: nsToMs(t1 - td),
+    negotiated_timeout_ms: timeout,
+  };
 }
 
 export const s3Crash: Scenario = {
@@ -182,8 +195,15 @@ export const s3Crash: Scenario = {
       `${[s.min, s.p50, s.max].map((v) => number(v / 1000, 2)).join(' / ')} s`,
     );
     ctx.row('every failover within timeout + 1 s', withinTarget ? 'yes' : 'NO');
+    const library = runs.map((r) => r.deletion_to_elected_ms);
+    ctx.row(
+      'of which: node deleted → elected',
+      `${library.map((v) => number(v, 2)).join(' / ')} ms`,
+    );
     return {
       failover_ms: samples,
+      deletion_seen_ms: runs.map((r) => r.deletion_seen_ms),
+      deletion_to_elected_ms: library,
       failover: s,
       negotiated_timeout_ms: timeout,
       within_timeout_plus_1s: withinTarget,
