@@ -354,6 +354,17 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
   }
 
   /**
+   * Resolves once the client is connected (`connected` or `reconnected`); at once if it already
+   * is. Rejects with {@link ClientClosedError} on close, the signal's reason on abort, and a
+   * `TimeoutError` on timeout. Without a timeout it waits as long as it takes.
+   */
+  whenConnected(options: WaitOptions = {}): Promise<void> {
+    if (this.isConnected) return Promise.resolve();
+    const signal = combineSignals(options);
+    return this.#waitForState(() => this.isConnected, signal, true);
+  }
+
+  /**
    * Connects and resolves once the first session is established.
    *
    * @throws `TimeoutError` DOMException after `connectTimeout` (or `options.timeout`), the
@@ -1107,7 +1118,9 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
       return;
     }
     if (this.isConnected) return; // a reconnect the handle never announced as a drop
-    this.#trust = new AbortController();
+    // Same session and still trusted (the 'lost' policy): keep the signal holders already have,
+    // so a later loss still reaches them.
+    if (this.#trust.signal.aborted) this.#trust = new AbortController();
     this.#setState('reconnected');
     if (newSession) {
       this.emit('session', id, previous);

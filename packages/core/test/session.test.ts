@@ -2,6 +2,7 @@ import { describe, expect } from 'vitest';
 import { test } from '@zkit/testing/vitest';
 import { ZooKeeperServer, expireSession, waitFor } from '@zkit/testing';
 import {
+  ClientClosedError,
   ConnectionLossError,
   SessionExpiredError,
   ZkClient,
@@ -146,6 +147,47 @@ describe('session', () => {
     proxy.heal();
     await waitFor(() => client.state === 'reconnected', { timeout: 15_000 });
     expect(client.sessionSignal().aborted).toBe(false);
+  });
+
+  test("session - under the 'lost' policy a signal taken before a blip still aborts on a later loss", async ({
+    zk,
+  }) => {
+    const proxy = await zk.proxy();
+    await using client = new ZkClient(proxy.connectString, {
+      sessionTimeout: 4000,
+      errorPolicy: 'lost',
+    });
+    await client.start();
+    const signal = client.sessionSignal();
+    proxy.drop();
+    await client.whenConnected({ timeout: 10_000 });
+    await client.exists('/'); // the drop is noticed by now, and the session is the same
+    expect(client.sessionSignal()).toBe(signal);
+    expect(signal.aborted).toBe(false);
+    await expireSession(client);
+    expect(signal.aborted).toBe(true);
+    expect(signal.reason).toBeInstanceOf(SessionExpiredError);
+  });
+
+  test('session - whenConnected waits for the connection, and rejects on close', async ({ zk }) => {
+    const proxy = await zk.proxy();
+    const client = new ZkClient(proxy.connectString, { sessionTimeout: 4000 });
+    await client.start();
+    await client.whenConnected();
+    proxy.partition();
+    await waitFor(() => client.state === 'suspended', { timeout: 10_000 });
+    const waiting = client.whenConnected();
+    const timed = await client.whenConnected({ timeout: 20 }).catch((e: unknown) => e);
+    expect((timed as DOMException).name).toBe('TimeoutError');
+    proxy.heal();
+    await waiting;
+    expect(client.isConnected).toBe(true);
+    proxy.partition();
+    await waitFor(() => client.state === 'suspended', { timeout: 10_000 });
+    const pending = client.whenConnected();
+    proxy.heal();
+    await client.close();
+    await expect(pending).rejects.toBeInstanceOf(ClientClosedError);
   });
 
   test('session - start rejects with TimeoutError when no server answers, and closes', async () => {
