@@ -1,0 +1,395 @@
+import { randomUUID } from 'node:crypto';
+import {
+  InvalidArgumentError,
+  NodeExistsError,
+  NoNodeError,
+  SessionExpiredError,
+  combineSignals,
+  delay,
+  isRetryable,
+  join,
+  raceSignal,
+  validateTimeout,
+  type Stat,
+  type WaitOptions,
+  type ZkClient,
+} from '@zkit/core';
+import { BarrierFullError, BarrierStateError } from './errors.js';
+import { checkBarrierArgs, wake } from './wake.js';
+
+/** Options of {@link DoubleBarrier}. */
+export interface DoubleBarrierOptions {
+  /** How many members the barrier waits for: an integer ≥ 1. */
+  readonly members: number;
+}
+
+/** Where a {@link DoubleBarrier} stands: see {@link DoubleBarrier.state}. */
+export type DoubleBarrierState = 'idle' | 'entering' | 'entered' | 'leaving';
+
+const READY = 'ready';
+/** How long a cancelled call waits for its member node to be removed before it reports. */
+const WITHDRAW_WAIT_MS = 2000;
+
+/**
+ * A double barrier: `enter()` resolves once `members` participants have entered, `leave()` once
+ * all of them have left, so a batch of workers starts together and finishes together.
+ *
+ * The layout and the leave protocol are Curator's `DistributedDoubleBarrier`, so Java and Node
+ * members can share one barrier: each member is an ephemeral node `path/<uuid>`; the member that
+ * counts `members` children creates the persistent node `path/ready`, which lets everybody in.
+ * To leave, the member with the lowest name waits for the highest to go, every other member
+ * deletes its node and waits for the lowest; the last one out deletes `path/ready`.
+ *
+ * Guarantees:
+ * - Nobody passes `enter()` before `members` member nodes have existed at once: a fired watch, a
+ *   reconnect or any other session event only makes it read again.
+ * - A participant beyond `members` is turned away with {@link BarrierFullError} instead of
+ *   breaking the count: when the barrier already has its members (or its `ready` node) the node
+ *   is never created. Two participants that join at the same moment, while one place is left,
+ *   can both pass that check; the one whose node was created later (higher `czxid`) sees more
+ *   than `members` nodes, removes its node and gets {@link BarrierFullError}, unless the `ready`
+ *   node was already up when it looked, in which case it passes as one member too many (Curator
+ *   members never check, and pass in that case too).
+ * - A participant that finds the `ready` node of a finished round still there (its members
+ *   gone or leaving) waits until that round is over, and removes a `ready` node left without
+ *   any member.
+ * - `leave()` resolves once a read shows that no member of this round is left (members that
+ *   joined a later round on the same path do not hold it back).
+ *
+ * Connection and session:
+ * - On `suspended` every call keeps waiting; requests wait for the connection, and every
+ *   reconnect triggers a fresh read.
+ * - On `lost` while entering, the member node went with the session: the member joins again
+ *   under the new session (the others never passed on its old node alone, since no `ready` node
+ *   was made without `members` nodes at once). If the `ready` node appeared meanwhile, it passes.
+ * - On `lost` after entering, the member node is gone: the remaining members leave without it,
+ *   and this member's `leave()` only waits for the others to go.
+ * - Timeout or abort of `enter()` or `leave()` removes this member's node (waiting for that up
+ *   to two seconds; the removal carries on in the background after that).
+ *
+ * @example
+ * ```ts
+ * const barrier = new DoubleBarrier(client, '/batch/2026-11-25', { members: 8 });
+ * await barrier.enter({ timeout: 60_000 });   // all 8 workers start together
+ * await runMyShare();
+ * await barrier.leave({ timeout: 60_000 });   // and finish together
+ * ```
+ */
+export class DoubleBarrier {
+  /** The barrier's parent node. */
+  readonly path: string;
+  /** How many members the barrier waits for. */
+  readonly members: number;
+  /** This member's node, `path/<uuid>` (it exists only while entering or entered). */
+  readonly nodePath: string;
+  readonly #client: ZkClient;
+  readonly #name: string;
+  readonly #readyPath: string;
+  #state: DoubleBarrierState = 'idle';
+  /** Session that owns our member node; `undefined` while we have none. */
+  #nodeSession: string | undefined;
+
+  /**
+   * No request is sent before a method is called.
+   *
+   * @throws `InvalidArgumentError` when `client` is not a `ZkClient` or `members` is not an
+   * integer ≥ 1, `InvalidPathError` for a malformed path or the root
+   */
+  constructor(client: ZkClient, path: string, options: DoubleBarrierOptions) {
+    this.path = checkBarrierArgs(client, path);
+    const members: unknown = (options as Partial<DoubleBarrierOptions> | undefined)?.members;
+    if (typeof members !== 'number' || !Number.isSafeInteger(members) || members < 1) {
+      throw new InvalidArgumentError('members must be an integer ≥ 1');
+    }
+    this.members = members;
+    this.#client = client;
+    this.#name = randomUUID();
+    this.nodePath = join(this.path, this.#name);
+    this.#readyPath = join(this.path, READY);
+  }
+
+  /**
+   * `'idle'` (not in the barrier), `'entering'`, `'entered'` (inside, until `leave()`),
+   * `'leaving'`.
+   */
+  get state(): DoubleBarrierState {
+    return this.#state;
+  }
+
+  /**
+   * Joins the barrier and resolves once `members` members have entered.
+   *
+   * @throws `InvalidArgumentError` synchronously for a bad timeout. Rejects with
+   * {@link BarrierFullError} when the barrier already has its members, {@link BarrierStateError}
+   * unless the barrier is `'idle'`, a `TimeoutError` DOMException on timeout and the signal's
+   * reason on abort (in both cases after removing our node), `ClientClosedError` when the client
+   * closes, and the client's non-retryable errors such as `NoAuthError`.
+   */
+  enter(options: WaitOptions = {}): Promise<void> {
+    validateTimeout(options.timeout);
+    if (this.#state !== 'idle') {
+      return Promise.reject(new BarrierStateError(this.path, `cannot enter while ${this.#state}`));
+    }
+    this.#state = 'entering';
+    return this.#enter(combineSignals(options)).then(
+      () => {
+        this.#state = 'entered';
+      },
+      async (error: unknown) => {
+        await this.#withdraw();
+        this.#state = 'idle';
+        throw error;
+      },
+    );
+  }
+
+  /**
+   * Leaves the barrier and resolves once every member of this round has left.
+   *
+   * @throws `InvalidArgumentError` synchronously for a bad timeout. Rejects with
+   * {@link BarrierStateError} unless the barrier is `'entered'`, a `TimeoutError` DOMException on
+   * timeout and the signal's reason on abort (in both cases after removing our node, if it was
+   * still there), `ClientClosedError` when the client closes.
+   */
+  leave(options: WaitOptions = {}): Promise<void> {
+    validateTimeout(options.timeout);
+    if (this.#state !== 'entered') {
+      return Promise.reject(new BarrierStateError(this.path, `cannot leave while ${this.#state}`));
+    }
+    this.#state = 'leaving';
+    return this.#leave(combineSignals(options)).then(
+      () => {
+        this.#state = 'idle';
+      },
+      async (error: unknown) => {
+        await this.#withdraw();
+        this.#state = 'idle';
+        throw error;
+      },
+    );
+  }
+
+  /** Leaves the barrier if it was entered (and waits for the others); else does nothing. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    if (this.#state === 'entered') await this.leave();
+  }
+
+  // ---------------------------------------------------------------------------------------------
+
+  /** Our node is there in the client's current session. */
+  get #hasNode(): boolean {
+    return this.#nodeSession !== undefined && this.#nodeSession === this.#client.sessionId;
+  }
+
+  async #enter(signal: AbortSignal | undefined): Promise<void> {
+    const client = this.#client;
+    await this.#retrying(signal, () => this.#admit(signal));
+    await this.#retrying(signal, () => this.#join(signal));
+    for (;;) {
+      signal?.throwIfAborted();
+      try {
+        const ready = await client.existsWatched(this.#readyPath, { signal });
+        try {
+          if (ready.value !== null) return;
+          // Our node went with a lost session: join again (nobody passed on the old one alone).
+          if (!this.#hasNode) await this.#join(signal);
+          const members = await this.#children(signal);
+          if (members === null) return; // `ready` is up
+          if (members.length > this.members && (await this.#isExtra(members, signal))) {
+            throw new BarrierFullError(this.path, this.members);
+          }
+          if (members.length >= this.members) {
+            await this.#createReady(signal);
+            return;
+          }
+          await wake(client, ready.changed, signal);
+        } finally {
+          ready.cancel();
+        }
+      } catch (error) {
+        if (!(error instanceof SessionExpiredError) && !isRetryable(error)) throw error;
+        await client.whenConnected({ signal });
+      }
+    }
+  }
+
+  /**
+   * Turns us away when the barrier is full, and waits out a finished round whose `ready` node
+   * is still there.
+   */
+  async #admit(signal: AbortSignal | undefined): Promise<void> {
+    const client = this.#client;
+    for (;;) {
+      signal?.throwIfAborted();
+      let children: string[];
+      try {
+        children = await client.getChildren(this.path, { signal });
+      } catch (error) {
+        if (error instanceof NoNodeError) return;
+        throw error;
+      }
+      const members = children.filter((c) => c !== READY).length;
+      if (members >= this.members) throw new BarrierFullError(this.path, this.members);
+      if (!children.includes(READY)) return;
+      if (members === 0) {
+        // A round that is over but whose last member did not remove `ready` (it crashed, or a
+        // Curator member took it for the last one out): nobody needs it any more.
+        await this.#deleteReady(signal);
+        continue;
+      }
+      // A round still leaving: wait for a change, then look again.
+      let watched;
+      try {
+        watched = await client.getChildrenWatched(this.path, { signal });
+      } catch (error) {
+        if (error instanceof NoNodeError) continue;
+        throw error;
+      }
+      try {
+        const now = watched.value.children;
+        const leaving = now.includes(READY) && now.some((c) => c !== READY);
+        if (leaving) await wake(client, watched.changed, signal);
+      } finally {
+        watched.cancel();
+      }
+    }
+  }
+
+  /** Creates our member node (ephemeral, container parents) in the current session. */
+  async #join(signal: AbortSignal | undefined): Promise<void> {
+    try {
+      await this.#client.create(this.nodePath, undefined, {
+        mode: 'ephemeral',
+        parents: 'container',
+        signal,
+      });
+    } catch (error) {
+      // Ours from a create whose reply was lost (core recognises its own session's node).
+      if (!(error instanceof NodeExistsError)) throw error;
+      const stat = await this.#client.exists(this.nodePath, { signal });
+      if (stat?.ephemeralOwner !== this.#client.sessionId) throw error;
+    }
+    this.#nodeSession = this.#client.sessionId;
+  }
+
+  /** The member names, or `null` when the `ready` node is up. */
+  async #children(signal: AbortSignal | undefined): Promise<string[] | null> {
+    let children: string[];
+    try {
+      children = await this.#client.getChildren(this.path, { signal });
+    } catch (error) {
+      if (error instanceof NoNodeError) return [];
+      throw error;
+    }
+    if (children.includes(READY)) return null;
+    return children.filter((c) => c !== READY);
+  }
+
+  /**
+   * More members than allowed: ranks them by creation (`czxid`); we are extra when our node is
+   * not among the first `members`.
+   */
+  async #isExtra(names: string[], signal: AbortSignal | undefined): Promise<boolean> {
+    const stats = await Promise.all(
+      names.map(async (name) => {
+        const stat = await this.#client.exists(join(this.path, name), { signal });
+        return { name, stat };
+      }),
+    );
+    const alive = stats.filter((s): s is { name: string; stat: Stat } => s.stat !== null);
+    alive.sort((a, b) => (a.stat.czxid < b.stat.czxid ? -1 : a.stat.czxid > b.stat.czxid ? 1 : 0));
+    const rank = alive.findIndex((s) => s.name === this.#name);
+    return rank >= this.members;
+  }
+
+  async #createReady(signal: AbortSignal | undefined): Promise<void> {
+    try {
+      await this.#client.create(this.#readyPath, undefined, { signal });
+    } catch (error) {
+      if (!(error instanceof NodeExistsError)) throw error;
+    }
+  }
+
+  async #deleteReady(signal: AbortSignal | undefined): Promise<void> {
+    try {
+      await this.#client.delete(this.#readyPath, { signal });
+    } catch (error) {
+      if (!(error instanceof NoNodeError)) throw error;
+    }
+  }
+
+  async #leave(signal: AbortSignal | undefined): Promise<void> {
+    const client = this.#client;
+    // The members of this round: later joiners on the same path do not hold us back.
+    let round: Set<string> | undefined;
+    for (;;) {
+      signal?.throwIfAborted();
+      try {
+        let children: string[];
+        try {
+          children = await client.getChildren(this.path, { signal });
+        } catch (error) {
+          if (!(error instanceof NoNodeError)) throw error;
+          children = [];
+        }
+        round ??= new Set(children.filter((c) => c !== READY));
+        const members = children.filter((c) => c !== READY && round?.has(c)).sort();
+        if (!this.#hasNode) this.#nodeSession = undefined;
+        const ours = this.#nodeSession === undefined ? -1 : members.indexOf(this.#name);
+        if (members.length === 0) return;
+        if (ours === 0 && members.length === 1) {
+          // The last one out.
+          await this.#deleteOwn(signal);
+          await this.#deleteReady(signal);
+          return;
+        }
+        let watchedName: string;
+        if (ours === 0) {
+          watchedName = members[members.length - 1] as string;
+        } else {
+          if (ours > 0) await this.#deleteOwn(signal);
+          watchedName = members[0] as string;
+        }
+        const watched = await client.existsWatched(join(this.path, watchedName), { signal });
+        try {
+          if (watched.value !== null) await wake(client, watched.changed, signal);
+        } finally {
+          watched.cancel();
+        }
+      } catch (error) {
+        if (!(error instanceof SessionExpiredError) && !isRetryable(error)) throw error;
+        await client.whenConnected({ signal });
+      }
+    }
+  }
+
+  async #deleteOwn(signal: AbortSignal | undefined): Promise<void> {
+    // Keeps trying across reconnects; an abort stops our wait, not the removal.
+    await raceSignal(this.#client.deleteGuaranteed(this.nodePath, { ephemeral: true }), signal);
+    this.#nodeSession = undefined;
+  }
+
+  /** Removes our node after a failed call, waiting a bounded time for the removal. */
+  async #withdraw(): Promise<void> {
+    if (this.#nodeSession === undefined) return;
+    this.#nodeSession = undefined;
+    const removal = this.#client
+      .deleteGuaranteed(this.nodePath, { ephemeral: true })
+      .catch(() => undefined);
+    await Promise.race([removal, delay(WITHDRAW_WAIT_MS)]);
+  }
+
+  /** Runs `step` again after connection trouble, until it succeeds or fails for good. */
+  async #retrying(signal: AbortSignal | undefined, step: () => Promise<void>): Promise<void> {
+    for (;;) {
+      signal?.throwIfAborted();
+      try {
+        await step();
+        return;
+      } catch (error) {
+        if (!(error instanceof SessionExpiredError) && !isRetryable(error)) throw error;
+        await this.#client.whenConnected({ signal });
+      }
+    }
+  }
+}

@@ -1,0 +1,220 @@
+import type { ZkClient } from '@zkit/core';
+import { InvalidArgumentError, InvalidPathError } from '@zkit/core';
+import { waitFor } from '@zkit/testing';
+import { test } from '@zkit/testing/vitest';
+import { describe, expect } from 'vitest';
+import { BarrierFullError, BarrierStateError, DoubleBarrier } from '../src/index.js';
+import { children, rejection, settled, track } from './helpers.js';
+
+const PATH = '/batches/nightly';
+
+/** Runs one round with `n` members: checks nobody enters or leaves before everybody has. */
+async function round(clients: ZkClient[], observer: ZkClient, path: string): Promise<void> {
+  const n = clients.length;
+  const barriers = clients.map((c) => new DoubleBarrier(c, path, { members: n }));
+  const last = barriers[n - 1] as DoubleBarrier;
+  let lastEntered = false;
+  const enteredEarly: boolean[] = [];
+  const entering = barriers
+    .slice(0, -1)
+    .map((b) => track(b.enter({ timeout: 30_000 }).then(() => enteredEarly.push(!lastEntered))));
+  await waitFor(async () => (await children(observer, path)).length === n - 1, {
+    message: `${n - 1} members to wait at the barrier`,
+  });
+  for (const e of entering) expect(await settled(e)).toBe(false);
+  expect(await children(observer, path)).not.toContain('ready');
+
+  lastEntered = true;
+  await last.enter({ timeout: 30_000 });
+  await Promise.all(entering);
+  expect(enteredEarly).toEqual(new Array<boolean>(n - 1).fill(false));
+  expect(barriers.every((b) => b.state === 'entered')).toBe(true);
+  expect(await children(observer, path)).toContain('ready');
+
+  let lastLeft = false;
+  const leftEarly: boolean[] = [];
+  const leaving = barriers
+    .slice(0, -1)
+    .map((b) => track(b.leave({ timeout: 30_000 }).then(() => leftEarly.push(!lastLeft))));
+  // Everybody but the last to leave and (perhaps) the lowest has removed its node.
+  await waitFor(async () => (await children(observer, path)).length <= 3, {
+    message: 'the other members to start leaving',
+  });
+  for (const l of leaving) expect(await settled(l)).toBe(false);
+  lastLeft = true;
+  await last.leave({ timeout: 30_000 });
+  await Promise.all(leaving);
+  expect(leftEarly).toEqual(new Array<boolean>(n - 1).fill(false));
+  expect(barriers.every((b) => b.state === 'idle')).toBe(true);
+  expect(await children(observer, path)).toEqual([]);
+}
+
+describe('DoubleBarrier', () => {
+  test('double barrier - bad input is rejected before any request', async ({ zk }) => {
+    const client = await zk.client();
+    const make = (members: unknown) =>
+      new DoubleBarrier(client, PATH, { members } as { members: number });
+    expect(() => make(0)).toThrow(InvalidArgumentError);
+    expect(() => make(1.5)).toThrow(InvalidArgumentError);
+    expect(() => make('3')).toThrow(InvalidArgumentError);
+    expect(() => new DoubleBarrier(client, 'x', { members: 2 })).toThrow(InvalidPathError);
+    expect(() => new DoubleBarrier(client, '/', { members: 2 })).toThrow(InvalidPathError);
+    expect(() => new DoubleBarrier(undefined as unknown as ZkClient, PATH, { members: 2 })).toThrow(
+      InvalidArgumentError,
+    );
+    const barrier = new DoubleBarrier(client, PATH, { members: 2 });
+    expect(() => barrier.enter({ timeout: -5 })).toThrow(InvalidArgumentError);
+    expect(await rejection(barrier.leave())).toBeInstanceOf(BarrierStateError);
+    expect(barrier.nodePath).toMatch(/^\/batches\/nightly\/[0-9a-f-]{36}$/);
+    expect(await client.exists('/batches')).toBeNull();
+  });
+
+  test('double barrier - 16 members enter together and leave together, twice on one path', async ({
+    zk,
+  }) => {
+    const clients = await Promise.all(Array.from({ length: 16 }, () => zk.client()));
+    const observer = clients[0] as ZkClient;
+    await round(clients, observer, PATH);
+    // The same path again, with fresh members: nothing of the first round is in the way.
+    await round(clients, observer, PATH);
+  });
+
+  test('double barrier - one member passes at once', async ({ zk }) => {
+    const client = await zk.client();
+    const barrier = new DoubleBarrier(client, PATH, { members: 1 });
+    await barrier.enter({ timeout: 10_000 });
+    expect(await rejection(barrier.enter())).toBeInstanceOf(BarrierStateError);
+    await barrier.leave({ timeout: 10_000 });
+    expect(await children(client, PATH)).toEqual([]);
+  });
+
+  test('double barrier - an extra member is rejected with BarrierFullError and leaves no node', async ({
+    zk,
+  }) => {
+    const [a, b, c] = await Promise.all([zk.client(), zk.client(), zk.client()]);
+    const first = new DoubleBarrier(a, PATH, { members: 2 });
+    const second = new DoubleBarrier(b, PATH, { members: 2 });
+    await Promise.all([first.enter({ timeout: 10_000 }), second.enter({ timeout: 10_000 })]);
+    const inside = await children(c, PATH);
+
+    const extra = new DoubleBarrier(c, PATH, { members: 2 });
+    const error = await rejection(extra.enter({ timeout: 10_000 }));
+    expect(error).toBeInstanceOf(BarrierFullError);
+    expect((error as BarrierFullError).code).toBe('BARRIER_FULL');
+    expect((error as BarrierFullError).members).toBe(2);
+    expect(extra.state).toBe('idle');
+    expect(await children(c, PATH)).toEqual(inside);
+
+    // Full before anyone made the ready node (members that are not zkit's): turned away too.
+    await c.create('/other/x', undefined, { mode: 'ephemeral', parents: 'container' });
+    await c.create('/other/y', undefined, { mode: 'ephemeral' });
+    const late = new DoubleBarrier(a, '/other', { members: 2 });
+    expect(await rejection(late.enter({ timeout: 10_000 }))).toBeInstanceOf(BarrierFullError);
+    expect(await children(c, '/other')).toEqual(['x', 'y']);
+
+    await Promise.all([first.leave({ timeout: 10_000 }), second.leave({ timeout: 10_000 })]);
+    expect(await children(c, PATH)).toEqual([]);
+  });
+
+  test('double barrier - two members racing for the last place: never more than one too many, and a rejected one leaves no node', async ({
+    zk,
+  }) => {
+    const [a, b, c] = await Promise.all([zk.client(), zk.client(), zk.client()]);
+    const first = new DoubleBarrier(a, PATH, { members: 2 });
+    const entering = track(first.enter({ timeout: 10_000 }));
+    await waitFor(async () => (await children(a, PATH)).length === 1);
+    const racers = [
+      new DoubleBarrier(b, PATH, { members: 2 }),
+      new DoubleBarrier(c, PATH, { members: 2 }),
+    ];
+    const results = await Promise.allSettled(racers.map((r) => r.enter({ timeout: 10_000 })));
+    await entering;
+    const passed = racers.filter((_, i) => results[i]?.status === 'fulfilled');
+    const rejected = results.filter((r) => r.status === 'rejected');
+    expect(passed.length).toBeGreaterThanOrEqual(1);
+    for (const r of rejected) {
+      expect((r as PromiseRejectedResult).reason).toBeInstanceOf(BarrierFullError);
+    }
+    const nodes = await children(a, PATH);
+    expect(nodes).toContain('ready');
+    expect(nodes.length).toBe(2 + passed.length); // ready + first + the racers that passed
+    await Promise.all([first, ...passed].map((m) => m.leave({ timeout: 10_000 })));
+    expect(await children(a, PATH)).toEqual([]);
+  });
+
+  test('double barrier - timeout and abort of enter leave no node', async ({ zk }) => {
+    const client = await zk.client();
+    const barrier = new DoubleBarrier(client, PATH, { members: 3 });
+    const timedOut = await rejection(barrier.enter({ timeout: 200 }));
+    expect((timedOut as Error).name).toBe('TimeoutError');
+    expect(barrier.state).toBe('idle');
+    expect(await children(client, PATH)).toEqual([]);
+
+    const controller = new AbortController();
+    const entering = track(barrier.enter({ signal: controller.signal }));
+    await waitFor(async () => (await children(client, PATH)).length === 1);
+    controller.abort(new Error('shutting down'));
+    expect(((await rejection(entering)) as Error).message).toBe('shutting down');
+    expect(await children(client, PATH)).toEqual([]);
+    expect(client.watchCount).toBe(0);
+  });
+
+  test('double barrier - a spurious session event while waiting does not pass the barrier', async ({
+    zk,
+  }) => {
+    const [a, b] = await Promise.all([zk.client(), zk.client()]);
+    const first = new DoubleBarrier(a, PATH, { members: 2 });
+    let secondIn = false;
+    let passedEarly: boolean | undefined;
+    const entering = track(
+      first.enter({ timeout: 20_000 }).then(() => {
+        passedEarly = !secondIn;
+      }),
+    );
+    await waitFor(async () => (await children(b, PATH)).length === 1 && a.watchCount === 1);
+    // Events the client (or the binding) may deliver without any change to the barrier.
+    a.emit('state', 'reconnected', 'suspended');
+    a.emit('state', 'reconnected', 'connected');
+    a.emit('state', 'lost', 'connected');
+    await waitFor(() => a.watchCount === 1, { message: 'the watch to be re-armed' });
+    await a.sync(PATH);
+    expect(await settled(entering)).toBe(false);
+    expect(await children(b, PATH)).toEqual([first.nodePath.split('/').pop()]);
+
+    secondIn = true;
+    const second = new DoubleBarrier(b, PATH, { members: 2 });
+    await second.enter({ timeout: 10_000 });
+    await entering;
+    expect(passedEarly).toBe(false);
+    await Promise.all([first.leave(), second.leave()]);
+  });
+
+  test('double barrier - await using leaves an entered barrier', async ({ zk }) => {
+    const [a, b] = await Promise.all([zk.client(), zk.client()]);
+    const other = new DoubleBarrier(b, PATH, { members: 2 });
+    const otherIn = other.enter({ timeout: 10_000 });
+    {
+      await using barrier = new DoubleBarrier(a, PATH, { members: 2 });
+      await barrier.enter({ timeout: 10_000 });
+      await otherIn;
+      track(other.leave({ timeout: 10_000 }));
+    }
+    expect(other.state).not.toBe('entered');
+    await waitFor(async () => (await children(a, PATH)).length === 0);
+  });
+
+  test('double barrier - a ready node left without members is cleared by the next round', async ({
+    zk,
+  }) => {
+    const [a, b] = await Promise.all([zk.client(), zk.client()]);
+    await a.create(`${PATH}/ready`, undefined, { parents: 'persistent' });
+    const first = new DoubleBarrier(a, PATH, { members: 2 });
+    const entering = track(first.enter({ timeout: 10_000 }));
+    await waitFor(async () => (await children(b, PATH)).length === 1);
+    expect(await settled(entering)).toBe(false);
+    const second = new DoubleBarrier(b, PATH, { members: 2 });
+    await Promise.all([entering, second.enter({ timeout: 10_000 })]);
+    await Promise.all([first.leave(), second.leave()]);
+    expect(await children(a, PATH)).toEqual([]);
+  });
+});
