@@ -30,6 +30,10 @@ export default defineConfig({
       },
       {
         extends: true,
+        test: { name: 'registry', include: ['packages/registry/test/**/*.test.ts'] },
+      },
+      {
+        extends: true,
         test: { name: 'barrier', include: ['packages/barrier/test/**/*.test.ts'] },
       },
       {

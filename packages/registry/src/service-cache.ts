@@ -1,0 +1,374 @@
+import {
+  ClientClosedError,
+  NoNodeError,
+  SessionExpiredError,
+  combineSignals,
+  delay,
+  isRetryable,
+  join,
+  raceSignal,
+  type ConnectionState,
+  type Stat,
+  type WaitOptions,
+  type Watched,
+  type ZkClient,
+} from '@zkit/core';
+import { EventEmitter } from 'eventemitter3';
+import { MalformedInstanceError, RegistryClosedError } from './errors.js';
+import { parse, type ServiceInstance } from './instance.js';
+
+/** One change of a {@link ServiceCache}'s view. */
+export type CacheChange =
+  | { readonly type: 'added'; readonly instance: ServiceInstance }
+  | {
+      readonly type: 'updated';
+      readonly instance: ServiceInstance;
+      readonly previous: ServiceInstance;
+    }
+  | { readonly type: 'removed'; readonly instance: ServiceInstance };
+
+/** Typed events of {@link ServiceCache}. */
+export interface ServiceCacheEvents {
+  added: [instance: ServiceInstance];
+  updated: [instance: ServiceInstance, previous: ServiceInstance];
+  removed: [instance: ServiceInstance];
+  /** Every change, in order (the three events above, as one stream). */
+  change: [change: CacheChange];
+  /** `stale` flipped: `true` when the view may be behind the server, `false` once fresh again. */
+  stale: [stale: boolean];
+  /** A node whose data is not a readable instance: skipped, not in the view. */
+  quarantined: [error: MalformedInstanceError];
+  /** A read failed with a non-connection error (e.g. `NoAuthError`); the cache retries later. */
+  error: [error: unknown];
+  /** The cache was closed. */
+  closed: [];
+}
+
+interface Entry {
+  /** `null` while the node is quarantined. */
+  instance: ServiceInstance | null;
+  key: string;
+  mzxid: bigint;
+  /** Session whose data watch covers this entry; another session means re-read. */
+  session: string | undefined;
+  watch: Watched<unknown> | undefined;
+}
+
+const IDLE_RETRY_MS = 1000;
+
+/**
+ * A live, locally held view of one service's instances (`basePath/<name>/*`), kept current by
+ * watches: one child watch on the service node and one data watch per instance. Every change is
+ * reported as a typed diff — `added`, `updated`, `removed` — as events and through
+ * {@link ServiceCache.changes}.
+ *
+ * New instances are read in parallel (pipelined), so a cold start over hundreds of instances
+ * costs one round trip, not one per instance.
+ *
+ * **Sessions.** While the connection is `suspended` (or the session `lost`), the cache keeps
+ * serving its last view and sets {@link ServiceCache.stale} (`stale` event). On a reconnect to
+ * the same session it re-lists the service once (watches survive on the server) and reports only
+ * real changes — no spurious removed/added. After a new session it re-reads everything, since
+ * the old session's watches are gone, and reports the difference. `stale` clears once the view
+ * has been re-read.
+ *
+ * @example
+ * ```ts
+ * const cache = registry.cache('api');
+ * await cache.ready();
+ * console.log(cache.instances().map((i) => `${i.address}:${i.port}`));
+ * for await (const change of cache.changes()) console.log(change.type, change.instance.id);
+ * ```
+ */
+export class ServiceCache extends EventEmitter<ServiceCacheEvents> {
+  readonly client: ZkClient;
+  /** The service node, `basePath/<name>`. */
+  readonly path: string;
+  /** The service name. */
+  readonly name: string;
+  readonly #entries = new Map<string, Entry>();
+  readonly #stop = new AbortController();
+  readonly #ready: Promise<void>;
+  #resolveReady!: () => void;
+  #rejectReady!: (reason: unknown) => void;
+  #isReady = false;
+  #stale = true;
+  #view: ServiceInstance[] | undefined;
+  #kick: (() => void) | undefined;
+  #kicked = false;
+
+  /**
+   * Usually made by {@link ServiceRegistry.cache}. Starts at once.
+   * @param path - the service node, `basePath/<name>`
+   */
+  constructor(client: ZkClient, path: string, name: string) {
+    super();
+    this.client = client;
+    this.path = path;
+    this.name = name;
+    this.#ready = new Promise<void>((resolve, reject) => {
+      this.#resolveReady = resolve;
+      this.#rejectReady = reject;
+    });
+    this.#ready.catch(() => undefined);
+    client.on('state', this.#onState);
+    void this.#run();
+  }
+
+  /**
+   * Resolves once the first view has been read; at once afterwards.
+   * @throws {@link RegistryClosedError} if the cache closes first, the signal's reason on
+   * abort, a `TimeoutError` on timeout
+   */
+  ready(options: WaitOptions = {}): Promise<void> {
+    const signal = combineSignals(options);
+    if (this.#stop.signal.aborted) return Promise.reject(new RegistryClosedError(this.path));
+    return raceSignal(this.#ready, signal);
+  }
+
+  /** `true` before the first read and while the view may be behind the server. */
+  get stale(): boolean {
+    return this.#stale;
+  }
+
+  /** The current view, sorted by id: synchronous, no request. Empty before {@link ready}. */
+  instances(): ServiceInstance[] {
+    this.#view ??= [...this.#entries.values()]
+      .map((e) => e.instance)
+      .filter((i): i is ServiceInstance => i !== null)
+      .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    return [...this.#view];
+  }
+
+  /** One instance of the view by id. */
+  instance(id: string): ServiceInstance | undefined {
+    return this.#entries.get(id)?.instance ?? undefined;
+  }
+
+  /**
+   * The changes from now on, as an async iterable. Ends when the cache closes or the signal
+   * aborts. Changes are buffered per iterator, so a slow consumer misses nothing.
+   */
+  async *changes(options: { signal?: AbortSignal } = {}): AsyncGenerator<CacheChange> {
+    const queue: CacheChange[] = [];
+    let wake: (() => void) | undefined;
+    const onChange = (c: CacheChange) => {
+      queue.push(c);
+      wake?.();
+    };
+    const onEnd = () => wake?.();
+    this.on('change', onChange);
+    this.on('closed', onEnd);
+    options.signal?.addEventListener('abort', onEnd);
+    try {
+      for (;;) {
+        const next = queue.shift();
+        if (next) {
+          yield next;
+          continue;
+        }
+        if (this.#stop.signal.aborted || options.signal?.aborted) return;
+        await new Promise<void>((resolve) => (wake = resolve));
+        wake = undefined;
+      }
+    } finally {
+      this.off('change', onChange);
+      this.off('closed', onEnd);
+      options.signal?.removeEventListener('abort', onEnd);
+    }
+  }
+
+  /** Same as {@link ServiceCache.changes} without options. */
+  [Symbol.asyncIterator](): AsyncGenerator<CacheChange> {
+    return this.changes();
+  }
+
+  /** Stops watching and clears the view. Idempotent. */
+  async close(): Promise<void> {
+    if (this.#stop.signal.aborted) return;
+    this.#stop.abort(new RegistryClosedError(this.path));
+    this.client.off('state', this.#onState);
+    this.#rejectReady(new RegistryClosedError(this.path));
+    for (const e of this.#entries.values()) e.watch?.cancel();
+    this.#entries.clear();
+    this.#view = undefined;
+    this.#kick?.();
+    this.emit('closed');
+  }
+
+  /** Same as {@link ServiceCache.close}. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  // ---------------------------------------------------------------------------------------------
+
+  readonly #onState = (now: ConnectionState): void => {
+    if (now === 'suspended' || now === 'lost') this.#setStale(true);
+    else if (now === 'reconnected') this.#wake();
+    else if (now === 'closed') void this.close();
+  };
+
+  #wake(): void {
+    this.#kicked = true;
+    this.#kick?.();
+  }
+
+  #setStale(stale: boolean): void {
+    if (this.#stale === stale) return;
+    this.#stale = stale;
+    if (this.#isReady) this.emit('stale', stale);
+  }
+
+  async #run(): Promise<void> {
+    const signal = this.#stop.signal;
+    while (!signal.aborted) {
+      this.#kicked = false;
+      let watched: Watched<string[]>;
+      try {
+        watched = await this.#list(signal);
+        await this.#apply(watched.value, signal);
+      } catch (error) {
+        if (signal.aborted || error instanceof ClientClosedError) return;
+        if (!isRetryable(error) && !(error instanceof SessionExpiredError)) {
+          this.emit('error', error);
+          await delay(IDLE_RETRY_MS, signal).catch(() => undefined);
+        }
+        await this.client.whenConnected({ signal }).catch(() => undefined);
+        continue;
+      }
+      if (signal.aborted) {
+        watched.cancel();
+        return;
+      }
+      if (!this.#kicked && this.client.isConnected) this.#setStale(false);
+      if (!this.#isReady) {
+        this.#isReady = true;
+        this.#resolveReady();
+      }
+      if (!this.#kicked) {
+        await new Promise<void>((resolve) => {
+          this.#kick = resolve;
+          watched.changed.then(
+            () => resolve(),
+            () => resolve(),
+          );
+        });
+      }
+      this.#kick = undefined;
+      watched.cancel();
+      if (!this.client.isConnected && !signal.aborted) {
+        await this.client.whenConnected({ signal }).catch(() => undefined);
+      }
+    }
+  }
+
+  /** The service's children with a child watch; `[]` and a creation watch while it is missing. */
+  async #list(signal: AbortSignal): Promise<Watched<string[]>> {
+    for (;;) {
+      try {
+        const w = await this.client.getChildrenWatched(this.path, { signal });
+        return { value: w.value.children, changed: w.changed, cancel: w.cancel };
+      } catch (error) {
+        if (!(error instanceof NoNodeError)) throw error;
+      }
+      const ex = await this.client.existsWatched(this.path, { signal });
+      if (ex.value === null) return { value: [], changed: ex.changed, cancel: ex.cancel };
+      ex.cancel();
+    }
+  }
+
+  async #apply(children: string[], signal: AbortSignal): Promise<void> {
+    const present = new Set(children);
+    for (const [id, entry] of this.#entries) {
+      if (!present.has(id)) this.#drop(id, entry);
+    }
+    const session = this.client.sessionId;
+    const toRead = children.filter((id) => {
+      const e = this.#entries.get(id);
+      return e === undefined || e.session !== session;
+    });
+    const results = await Promise.allSettled(toRead.map((id) => this.#readOne(id, signal)));
+    for (const r of results) {
+      if (r.status === 'rejected') throw r.reason;
+    }
+  }
+
+  #drop(id: string, entry: Entry): void {
+    this.#entries.delete(id);
+    entry.watch?.cancel();
+    if (entry.instance) {
+      this.#view = undefined;
+      this.#emitChange({ type: 'removed', instance: entry.instance });
+    }
+  }
+
+  /** Reads one instance with a data watch and applies it to the view. */
+  async #readOne(id: string, signal: AbortSignal): Promise<void> {
+    const path = join(this.path, id);
+    const session = this.client.sessionId;
+    let got: Watched<{ data: Buffer; stat: Stat }>;
+    try {
+      got = await this.client.getWatched(path, { signal });
+    } catch (error) {
+      if (error instanceof NoNodeError) {
+        const old = this.#entries.get(id);
+        if (old) this.#drop(id, old);
+        return;
+      }
+      throw error;
+    }
+    if (signal.aborted) {
+      got.cancel();
+      return;
+    }
+    const { data, stat } = got.value;
+    const old = this.#entries.get(id);
+    // A newer read already landed (a data watch and a listing raced): keep it.
+    if (old && old.mzxid > stat.mzxid && old.session === session) {
+      got.cancel();
+      return;
+    }
+    old?.watch?.cancel();
+    let instance: ServiceInstance | null = null;
+    try {
+      instance = parse(data, path, id);
+    } catch (error) {
+      if (!(error instanceof MalformedInstanceError)) throw error;
+      if (!old || old.mzxid !== stat.mzxid) this.emit('quarantined', error);
+    }
+    const key = instance ? JSON.stringify(instance) : '';
+    const entry: Entry = { instance, key, mzxid: stat.mzxid, session, watch: got };
+    this.#entries.set(id, entry);
+    got.changed.then(
+      (event) => {
+        if (event.type === 'dataChanged' && this.#entries.get(id) === entry) {
+          this.#readOne(id, this.#stop.signal).catch(() => {
+            // Re-read on the next listing.
+            entry.session = undefined;
+            this.#wake();
+          });
+        }
+      },
+      () => undefined,
+    );
+    if (old?.instance && instance) {
+      if (old.key !== key) {
+        this.#view = undefined;
+        this.#emitChange({ type: 'updated', instance, previous: old.instance });
+      }
+    } else if (old?.instance) {
+      this.#view = undefined;
+      this.#emitChange({ type: 'removed', instance: old.instance });
+    } else if (instance) {
+      this.#view = undefined;
+      this.#emitChange({ type: 'added', instance });
+    }
+  }
+
+  #emitChange(change: CacheChange): void {
+    if (change.type === 'updated') this.emit('updated', change.instance, change.previous);
+    else this.emit(change.type, change.instance);
+    this.emit('change', change);
+  }
+}
