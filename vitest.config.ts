@@ -38,6 +38,10 @@ export default defineConfig({
       },
       {
         extends: true,
+        test: { name: 'queue', include: ['packages/queue/test/**/*.test.ts'] },
+      },
+      {
+        extends: true,
         test: { name: 'suites', include: ['test/**/*.test.ts'] },
       },
     ],
