@@ -88,17 +88,10 @@ export const Perms = {
 /* eslint-disable @typescript-eslint/no-explicit-any -- the binding ships loose `any` types */
 type NativeCallback = (rc: number, error: string, ...results: any[]) => void;
 
-interface NativeHandle {
-  readonly client_id: string;
-  readonly client_password: string;
-  readonly timeout: number;
-  readonly state: number;
-  on(event: string, listener: (...args: any[]) => void): void;
-  removeAllListeners(): void;
-  init(config: object): void;
-  close(): void;
+/** The addon object behind the JS wrapper: the same calls, without the wrapper's per-call logging. */
+interface NativeOps {
   a_create(path: string, data: Buffer, flags: number, cb: NativeCallback): number;
-  a_createTtl(path: string, data: Buffer, flags: number, ttl: number, cb: NativeCallback): number;
+  a_create_ttl(path: string, data: Buffer, flags: number, ttl: number, cb: NativeCallback): number;
   a_exists(path: string, watch: boolean, cb: NativeCallback): number;
   a_get(path: string, watch: boolean, cb: NativeCallback): number;
   a_get_children2(path: string, watch: boolean, cb: NativeCallback): number;
@@ -108,6 +101,18 @@ interface NativeHandle {
   a_set_acl(path: string, version: number, acl: object[], cb: NativeCallback): number;
   a_sync(path: string, cb: NativeCallback): number;
   add_auth(scheme: string, auth: string, cb: NativeCallback): number;
+}
+
+interface NativeHandle {
+  readonly native: NativeOps;
+  readonly client_id: string;
+  readonly client_password: string;
+  readonly timeout: number;
+  readonly state: number;
+  on(event: string, listener: (...args: any[]) => void): void;
+  removeAllListeners(): void;
+  init(config: object): void;
+  close(): void;
 }
 
 const require = createRequire(import.meta.url);
@@ -190,6 +195,9 @@ export function openNativeTransport(
     });
   }
   zk.init({});
+  // The wrapper's methods format a debug line with util.inspect on every call, logger or not;
+  // the addon object takes the same arguments without that cost.
+  const ops = zk.native;
 
   /**
    * Runs one native call. A negative synchronous return means the callback will never run, so
@@ -243,15 +251,15 @@ export function openNativeTransport(
         path,
         (cb) =>
           ttl === undefined
-            ? zk.a_create(path, data, flags, cb)
-            : zk.a_createTtl(path, data, flags, ttl, cb),
+            ? ops.a_create(path, data, flags, cb)
+            : ops.a_create_ttl(path, data, flags, ttl, cb),
         (created) => String(created),
       );
     },
     get(path, watch) {
       return plain(
         path,
-        (cb) => zk.a_get(path, watch, cb),
+        (cb) => ops.a_get(path, watch, cb),
         (stat, data) => ({
           stat: toStat(stat),
           data: Buffer.isBuffer(data) ? data : Buffer.from(data == null ? '' : String(data)),
@@ -261,7 +269,7 @@ export function openNativeTransport(
     exists(path, watch) {
       return call<Stat | null>(
         path,
-        (cb) => zk.a_exists(path, watch, cb),
+        (cb) => ops.a_exists(path, watch, cb),
         (resolve, reject, rc, ...results) => {
           // The binding reports a missing node as an error, yet the watch is set: map to null.
           if (rc === 0) resolve(toStat(results[0]));
@@ -273,7 +281,7 @@ export function openNativeTransport(
     getChildren(path, watch) {
       return plain(
         path,
-        (cb) => zk.a_get_children2(path, watch, cb),
+        (cb) => ops.a_get_children2(path, watch, cb),
         (children, stat) => ({
           children: Array.isArray(children) ? (children as string[]) : [],
           stat: toStat(stat),
@@ -283,21 +291,21 @@ export function openNativeTransport(
     set(path, data, version) {
       return plain(
         path,
-        (cb) => zk.a_set(path, data, version, cb),
+        (cb) => ops.a_set(path, data, version, cb),
         (stat) => toStat(stat),
       );
     },
     delete(path, version) {
       return plain(
         path,
-        (cb) => zk.a_delete_(path, version, cb),
+        (cb) => ops.a_delete_(path, version, cb),
         () => undefined,
       );
     },
     getAcl(path) {
       return plain(
         path,
-        (cb) => zk.a_get_acl(path, cb),
+        (cb) => ops.a_get_acl(path, cb),
         (acl, stat) => ({
           acl: (acl as { perms: number; scheme: string; auth: string }[]).map((a) => ({
             perms: a.perms,
@@ -309,24 +317,25 @@ export function openNativeTransport(
       );
     },
     setAcl(path, version, acl) {
-      const native = acl.map((a) => ({ perms: a.perms, scheme: a.scheme, auth: a.id }));
+      // The addon reads `perm` (the wrapper used to rename it); a missing key means no rights.
+      const native = acl.map((a) => ({ perm: a.perms, scheme: a.scheme, auth: a.id }));
       return plain(
         path,
-        (cb) => zk.a_set_acl(path, version, native, cb),
+        (cb) => ops.a_set_acl(path, version, native, cb),
         () => undefined,
       );
     },
     sync(path) {
       return plain(
         path,
-        (cb) => zk.a_sync(path, cb),
+        (cb) => ops.a_sync(path, cb),
         () => undefined,
       );
     },
     addAuth(scheme, credentials) {
       return plain(
         '',
-        (cb) => zk.add_auth(scheme, credentials, cb),
+        (cb) => ops.add_auth(scheme, credentials, cb),
         () => undefined,
       );
     },

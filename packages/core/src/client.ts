@@ -361,7 +361,7 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
   whenConnected(options: WaitOptions = {}): Promise<void> {
     if (this.isConnected) return Promise.resolve();
     const signal = combineSignals(options);
-    return this.#waitForState(() => this.isConnected, signal, true);
+    return this.#waitForState(() => this.isConnected, signal, false, false);
   }
 
   /**
@@ -764,21 +764,38 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
     const ephemeral = options.ephemeral ?? false;
     this.#guaranteedDeletes.set(path, { ephemeral });
     const sessionAtStart = this.#sessionId;
+    // An ephemeral node dies with its session: once that session is lost there is nothing to do.
+    const sessionGone = () =>
+      ephemeral && (this.#state === 'lost' || this.#sessionId !== sessionAtStart);
+    // Abandon a request still waiting for a connection as soon as the session is lost.
+    const abandon = new AbortController();
+    const onState = () => {
+      if (sessionGone()) abandon.abort(new SessionExpiredError({ path }));
+    };
+    if (ephemeral) this.on('state', onState);
     try {
       for (;;) {
         if (this.#state === 'closed') throw new ClientClosedError({ path });
-        if (ephemeral && this.#sessionId !== sessionAtStart) return;
+        if (sessionGone()) return;
         try {
-          await this.delete(path);
+          await this.delete(path, ephemeral ? { signal: abandon.signal } : {});
           return;
         } catch (error) {
+          if (sessionGone()) return;
           if (error instanceof NoNodeError) return;
           if (error instanceof SessionExpiredError && ephemeral) return;
           if (!isRetryable(error) && !(error instanceof SessionExpiredError)) throw error;
-          await this.#waitForState(() => this.isConnected, undefined, false);
+          // However long the outage: only close ends the wait.
+          await this.#waitForState(
+            () => this.isConnected || sessionGone(),
+            undefined,
+            false,
+            false,
+          );
         }
       }
     } finally {
+      this.off('state', onState);
       this.#guaranteedDeletes.delete(path);
     }
   }
@@ -1224,13 +1241,14 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
   }
 
   /**
-   * Waits until `predicate()` holds. Rejects on close, on abort, and — unless `unbounded` — after
+   * Waits until `predicate()` holds. Rejects on close, on abort, and — when `bounded` — after
    * `connectTimeout` with a {@link ConnectionLossError}. At start, a failure to attach rejects.
    */
   #waitForState(
     predicate: () => boolean,
     signal: AbortSignal | undefined,
     starting: boolean,
+    bounded = !starting,
   ): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       let timer: NodeJS.Timeout | undefined;
@@ -1250,7 +1268,7 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
       if (signal?.aborted) return onAbort();
       this.#stateWaiters.add(check);
       signal?.addEventListener('abort', onAbort, { once: true });
-      if (!starting) {
+      if (bounded) {
         timer = setTimeout(
           () => done(new ConnectionLossError({ cause: 'no connection within connectTimeout' })),
           this.#options.connectTimeout,
@@ -1265,7 +1283,27 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
   // Internals: request execution
 
   /** One request with the retry policy. The fast path (connected, first attempt) adds no awaits. */
-  async #exec<T>(
+  #exec<T>(
+    op: string,
+    path: string,
+    signal: AbortSignal | undefined,
+    retry: boolean,
+    fn: (t: Transport) => Promise<T>,
+  ): Promise<T> {
+    // Fast path: connected, nothing to race, nobody listening. One promise chain, no extra
+    // async frames; only a failure takes the full path below.
+    const transport = this.#transport;
+    if (transport && !signal && this.isConnected && !opChannel.hasSubscribers) {
+      return fn(transport).catch((error: unknown) => {
+        const translated = this.#translate(error, transport);
+        if (!retry || !isRetryable(translated)) throw translated;
+        return this.#execSlow(op, path, signal, retry, fn);
+      });
+    }
+    return this.#execSlow(op, path, signal, retry, fn);
+  }
+
+  async #execSlow<T>(
     op: string,
     path: string,
     signal: AbortSignal | undefined,

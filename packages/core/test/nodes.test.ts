@@ -66,19 +66,45 @@ describe('nodes', () => {
     zk,
   }) => {
     const proxy = await zk.proxy();
-    await using client = new ZkClient(proxy.connectString, { sessionTimeout: 8000 });
+    // A connect timeout far shorter than the outage: the delete must outlast it.
+    await using client = new ZkClient(proxy.connectString, {
+      sessionTimeout: 8000,
+      connectTimeout: 300,
+      retry: { retries: 1 },
+    });
     await client.start();
     const observer = await zk.client();
     await client.create('/g', 'x');
     proxy.partition();
+    const started = Date.now();
     const deleting = client.deleteGuaranteed('/g');
     await waitFor(() => client.state === 'suspended', { timeout: 10_000 });
     expect(await observer.exists('/g')).not.toBeNull();
     expect(client.pendingDeletes).toBe(1);
+    await waitFor(() => client.pendingDeletes === 1 && Date.now() - started > 1500, {
+      timeout: 10_000,
+    });
     proxy.heal();
     await deleting;
     expect(await observer.exists('/g')).toBeNull();
     expect(client.pendingDeletes).toBe(0);
+  });
+
+  test('nodes - a guaranteed delete of an ephemeral resolves once its session is lost', async ({
+    zk,
+  }) => {
+    const proxy = await zk.proxy();
+    await using client = new ZkClient(proxy.connectString, { sessionTimeout: 2000 });
+    await client.start();
+    await client.create('/eph', '', { mode: 'ephemeral' });
+    proxy.partition();
+    const deleting = client.deleteGuaranteed('/eph', { ephemeral: true });
+    // The link stays dark: no new session can connect, yet the delete is moot once the old one is lost.
+    await waitFor(() => client.state === 'lost', { timeout: 10_000 });
+    await deleting;
+    expect(client.state).toBe('lost');
+    expect(client.pendingDeletes).toBe(0);
+    proxy.heal();
   });
 
   test('nodes - a node left by an earlier session is not adopted by a protected create', async ({
