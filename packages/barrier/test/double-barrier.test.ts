@@ -159,6 +159,22 @@ describe('DoubleBarrier', () => {
     expect(client.watchCount).toBe(0);
   });
 
+  test('double barrier - a timed-out leave removes its node and the others still get out', async ({
+    zk,
+  }) => {
+    const [a, b] = await Promise.all([zk.client(), zk.client()]);
+    const first = new DoubleBarrier(a, PATH, { members: 2 });
+    const second = new DoubleBarrier(b, PATH, { members: 2 });
+    await Promise.all([first.enter({ timeout: 10_000 }), second.enter({ timeout: 10_000 })]);
+    // The other member never leaves in time: whether lowest or not, this one gives up.
+    const timedOut = await rejection(first.leave({ timeout: 300 }));
+    expect((timedOut as Error).name).toBe('TimeoutError');
+    expect(first.state).toBe('idle');
+    expect(await a.exists(first.nodePath)).toBeNull();
+    await second.leave({ timeout: 10_000 });
+    expect(await children(b, PATH)).toEqual([]);
+  });
+
   test('double barrier - a spurious session event while waiting does not pass the barrier', async ({
     zk,
   }) => {
