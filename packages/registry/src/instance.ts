@@ -7,12 +7,24 @@ import { parseUriSpec, type UriSpec, type UriSpecPart } from './uri-spec.js';
  * How an instance's node lives (Curator's `ServiceType`): `DYNAMIC` is ephemeral (gone with the
  * registering session), `STATIC` and `PERMANENT` are persistent. Instances read from other
  * writers may carry any string here.
+ *
+ * @example
+ * ```ts
+ * // Stays after this process exits, until unregistered.
+ * await registry.register({ name: 'dns', address: '10.0.0.2', port: 53, serviceType: 'STATIC' });
+ * ```
  */
 export type ServiceType = 'DYNAMIC' | 'STATIC' | 'PERMANENT';
 
 /**
  * A registered service instance, as stored in `basePath/<name>/<id>` in Curator's
  * compatible-mode JSON. `payload` is the caller's object without Java's `"@class"` key.
+ *
+ * @example
+ * ```ts
+ * const [api] = await registry.instances('api');
+ * if (api) console.log(`${api.id} at ${api.address}:${api.port}, since ${new Date(api.registrationTimeUTC)}`);
+ * ```
  */
 export interface ServiceInstance<P = unknown> {
   readonly name: string;
@@ -27,7 +39,20 @@ export interface ServiceInstance<P = unknown> {
   readonly uriSpec: UriSpec | null;
 }
 
-/** What `register()` takes: only `name` is required. */
+/**
+ * What `register()` takes: only `name` is required.
+ *
+ * @example
+ * ```ts
+ * await registry.register({
+ *   name: 'billing',
+ *   address: '10.0.0.7',
+ *   port: 8080,
+ *   payload: { zone: 'eu-west-1' },
+ *   payloadClass: 'com.example.InstanceDetails', // what Curator readers deserialize into
+ * });
+ * ```
+ */
 export interface InstanceInput<P = unknown> {
   readonly name: string;
   /** Default: a random UUID. */

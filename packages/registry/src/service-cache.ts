@@ -17,7 +17,16 @@ import { EventEmitter } from 'eventemitter3';
 import { MalformedInstanceError, RegistryClosedError } from './errors.js';
 import { parse, type ServiceInstance } from './instance.js';
 
-/** One change of a {@link ServiceCache}'s view. */
+/**
+ * One change of a {@link ServiceCache}'s view.
+ *
+ * @example
+ * ```ts
+ * for await (const change of cache.changes()) {
+ *   if (change.type === 'updated') console.log(change.previous.port, '→', change.instance.port);
+ * }
+ * ```
+ */
 export type CacheChange =
   | { readonly type: 'added'; readonly instance: ServiceInstance }
   | {
@@ -27,7 +36,15 @@ export type CacheChange =
     }
   | { readonly type: 'removed'; readonly instance: ServiceInstance };
 
-/** Typed events of {@link ServiceCache}. */
+/**
+ * Typed events of {@link ServiceCache}.
+ *
+ * @example
+ * ```ts
+ * cache.on('removed', (instance) => pool.drain(instance.id));
+ * cache.on('stale', (stale) => metrics.gauge('discovery.stale', stale ? 1 : 0));
+ * ```
+ */
 export interface ServiceCacheEvents {
   added: [instance: ServiceInstance];
   updated: [instance: ServiceInstance, previous: ServiceInstance];

@@ -9,6 +9,11 @@ import type { ServiceCache } from './service-cache.js';
  * - `random` — uniformly at random;
  * - `sticky` — the same instance as last time while it is still there and up, else the next
  *   one in round-robin order.
+ *
+ * @example
+ * ```ts
+ * const sessions = registry.provider('session-store', { strategy: 'sticky' });
+ * ```
  */
 export type ProviderStrategy = 'roundRobin' | 'random' | 'sticky';
 
@@ -16,6 +21,11 @@ export type ProviderStrategy = 'roundRobin' | 'random' | 'sticky';
  * When an instance counts as down: after `errorThreshold` calls to
  * {@link ServiceProvider.noteError} within `timeout` ms of the first one. It is up again once
  * `timeout` ms have passed since that first error. Curator's defaults: 30 s, 2 errors.
+ *
+ * @example
+ * ```ts
+ * registry.provider('api', { downInstancePolicy: { timeout: 10_000, errorThreshold: 3 } });
+ * ```
  */
 export interface DownInstancePolicy {
   /** Default 30 000 ms. */
@@ -24,14 +34,28 @@ export interface DownInstancePolicy {
   readonly errorThreshold?: number;
 }
 
-/** Options of {@link ServiceProvider}. */
+/**
+ * Options of {@link ServiceProvider}.
+ *
+ * @example
+ * ```ts
+ * registry.provider('api', { strategy: 'random' });
+ * ```
+ */
 export interface ServiceProviderOptions {
   /** Default `'roundRobin'` (Curator's default). */
   readonly strategy?: ProviderStrategy;
   readonly downInstancePolicy?: DownInstancePolicy;
 }
 
-/** Typed events of {@link ServiceProvider}. */
+/**
+ * Typed events of {@link ServiceProvider}.
+ *
+ * @example
+ * ```ts
+ * provider.once('closed', () => log.info('api provider closed'));
+ * ```
+ */
 export interface ServiceProviderEvents {
   /** The provider was closed. */
   closed: [];

@@ -30,13 +30,28 @@ import {
 import { ServiceCache } from './service-cache.js';
 import { ServiceProvider, type ServiceProviderOptions } from './service-provider.js';
 
-/** Options of {@link ServiceRegistry}. */
+/**
+ * Options of {@link ServiceRegistry}.
+ *
+ * @example
+ * ```ts
+ * new ServiceRegistry(client, { basePath: '/services' }); // Curator: ServiceDiscoveryBuilder.basePath("/services")
+ * ```
+ */
 export interface ServiceRegistryOptions {
   /** Where services live: instances are `basePath/<name>/<id>` (Curator's `basePath`). */
   readonly basePath: string;
 }
 
-/** Options of {@link ServiceRegistry.register}. */
+/**
+ * Options of {@link ServiceRegistry.register}.
+ *
+ * @example
+ * ```ts
+ * // A restarted process reuses its id while its old session may still be alive on the server.
+ * await registry.register({ name: 'api', id: hostname() }, { takeover: true, timeout: 10_000 });
+ * ```
+ */
 export interface RegisterOptions extends WaitOptions {
   /**
    * Replace a node with the same id that belongs to a session this registry does not know,
@@ -46,7 +61,14 @@ export interface RegisterOptions extends WaitOptions {
   readonly takeover?: boolean;
 }
 
-/** Typed events of {@link ServiceRegistry}. */
+/**
+ * Typed events of {@link ServiceRegistry}.
+ *
+ * @example
+ * ```ts
+ * registry.on('error', (error, instance) => log.error(`${instance.id} is no longer registered`, error));
+ * ```
+ */
 export interface ServiceRegistryEvents {
   /** A registration was written again under a new session (after `lost`). */
   reregistered: [instance: ServiceInstance];
@@ -59,6 +81,12 @@ export interface ServiceRegistryEvents {
 /**
  * One instance registered by this process: the value {@link ServiceRegistry.register} returns.
  * `await using` it to unregister on scope exit.
+ *
+ * @example
+ * ```ts
+ * await using registration = await registry.register({ name: 'worker', port: 9000 });
+ * await serve(registration.instance.port);
+ * ```
  */
 export interface Registration<P = unknown> {
   /** The instance as written (with its id and registration time filled in). */

@@ -1,6 +1,13 @@
 import { InvalidArgumentError } from '@zkit/core';
 
-/** One piece of a {@link UriSpec}: literal text, or the name of a variable (`{port}`). */
+/**
+ * One piece of a {@link UriSpec}: literal text, or the name of a variable (`{port}`).
+ *
+ * @example
+ * ```ts
+ * const parts: UriSpecPart[] = [{ value: 'scheme', variable: true }, { value: '://', variable: false }];
+ * ```
+ */
 export interface UriSpecPart {
   readonly value: string;
   readonly variable: boolean;
@@ -63,7 +70,14 @@ export function parseUriSpec(template: string): UriSpec {
   return { parts };
 }
 
-/** The fields of an instance that {@link buildUri} reads. */
+/**
+ * The fields of an instance that {@link buildUri} reads (every `ServiceInstance` has them).
+ *
+ * @example
+ * ```ts
+ * buildUri({ ...instance, address: 'localhost' }); // the same URL on another host
+ * ```
+ */
 export interface UriSource {
   readonly name: string;
   readonly id: string;

@@ -132,10 +132,12 @@ test('registry - a node left by an earlier session of ours is replaced, not a co
   const reg = await registry.register({ name: 'api', id: 'api-1', port: 1 });
   const oldSession = client.sessionId;
 
-  // Cut off long enough for the client to give the session up, then heal at once: the server
-  // may still hold the old session's node when the new session registers.
+  // Cut the client off, and keep its session alive on the server through a twin handle: the
+  // client gives the session up (client-side expiry) while its node is still there.
   proxy.partition();
+  await zk.client({ session: client.sessionCredentials(), sessionTimeout: 3000 });
   await waitFor(() => client.state === 'lost', { timeout: 15_000, message: 'client-side expiry' });
+  expect((await observer.exists(reg.path))?.ephemeralOwner).toBe(oldSession);
   proxy.heal();
   await waitFor(() => reregistered.length === 1, {
     timeout: 15_000,
