@@ -3,6 +3,7 @@ import { coreVsBinding, s0, s0Binding, s0Overhead } from './scenarios/s0-raw.js'
 import { s1, s2c8, s2c32 } from './scenarios/s1-s2-mutex.js';
 import { s3, s3Crash } from './scenarios/s3-election.js';
 import { s5 } from './scenarios/s5-double-barrier.js';
+import { s6 } from './scenarios/s6-registry.js';
 
 /**
  * Every scenario, in the order they run (SCENARIOS.md §0 "Process model": S0, S1, S2-c8,
@@ -18,6 +19,7 @@ export const scenarios: readonly Scenario[] = [
   s3,
   s3Crash,
   s5,
+  s6,
 ];
 
 /** Figures derived from several scenarios once all have run. */
