@@ -44,12 +44,12 @@ const WITHDRAW_WAIT_MS = 2000;
  * - Nobody passes `enter()` before `members` member nodes have existed at once: a fired watch, a
  *   reconnect or any other session event only makes it read again.
  * - A participant beyond `members` is turned away with {@link BarrierFullError} instead of
- *   breaking the count: when the barrier already has its members (or its `ready` node) the node
- *   is never created. Two participants that join at the same moment, while one place is left,
- *   can both pass that check; the one whose node was created later (higher `czxid`) sees more
- *   than `members` nodes, removes its node and gets {@link BarrierFullError}, unless the `ready`
- *   node was already up when it looked, in which case it passes as one member too many (Curator
- *   members never check, and pass in that case too).
+ *   breaking the count. With the `ready` node up, its node is never created. Before that, its
+ *   node is created, the participant sees more than `members` nodes, ranks them by creation
+ *   (`czxid`) and, not being among the first `members`, removes its node again. Two
+ *   participants racing for the last place are ranked the same way; the later one passes as one
+ *   member too many only if the `ready` node was already up when it listed the members (Curator
+ *   members never check, and always pass in that case).
  * - A participant that finds the `ready` node of a finished round still there (its members
  *   gone or leaving) waits until that round is over, and removes a `ready` node left without
  *   any member.
@@ -183,18 +183,23 @@ export class DoubleBarrier {
 
   async #enter(signal: AbortSignal | undefined): Promise<void> {
     const client = this.#client;
-    await this.#retrying(signal, () => this.#admit(signal));
-    await this.#retrying(signal, () => this.#join(signal));
     for (;;) {
       signal?.throwIfAborted();
       try {
+        // Watch `ready` before joining, so its creation cannot slip past us.
         const ready = await client.existsWatched(this.#readyPath, { signal });
         try {
-          if (ready.value !== null) return;
-          // Our node went with a lost session: join again (nobody passed on the old one alone).
+          if (ready.value !== null) {
+            // Up since we joined (in this session or a lost one): the round is complete.
+            if (this.#nodeSession !== undefined) return;
+            // Up before we joined: a round is under way or over, and it is not ours.
+            await this.#beforeJoining(signal);
+            continue;
+          }
+          // Not joined yet, or our node went with a lost session (nobody passed on it alone).
           if (!this.#hasNode) await this.#join(signal);
           const members = await this.#children(signal);
-          if (members === null) return; // `ready` is up
+          if (members === null) return; // `ready` came up since we joined
           if (members.length > this.members && (await this.#isExtra(members, signal))) {
             throw new BarrierFullError(this.path, this.members);
           }
@@ -214,44 +219,34 @@ export class DoubleBarrier {
   }
 
   /**
-   * Turns us away when the barrier is full, and waits out a finished round whose `ready` node
-   * is still there.
+   * The `ready` node is up and we are not a member: turns us away when the round is full, and
+   * otherwise waits until the round that made it is over (removing a `ready` node that no member
+   * is left to remove).
    */
-  async #admit(signal: AbortSignal | undefined): Promise<void> {
+  async #beforeJoining(signal: AbortSignal | undefined): Promise<void> {
     const client = this.#client;
-    for (;;) {
-      signal?.throwIfAborted();
-      let children: string[];
-      try {
-        children = await client.getChildren(this.path, { signal });
-      } catch (error) {
-        if (error instanceof NoNodeError) return;
-        throw error;
-      }
+    let watched;
+    try {
+      watched = await client.getChildrenWatched(this.path, { signal });
+    } catch (error) {
+      if (error instanceof NoNodeError) return;
+      throw error;
+    }
+    try {
+      const children = watched.value.children;
+      if (!children.includes(READY)) return;
       const members = children.filter((c) => c !== READY).length;
       if (members >= this.members) throw new BarrierFullError(this.path, this.members);
-      if (!children.includes(READY)) return;
       if (members === 0) {
         // A round that is over but whose last member did not remove `ready` (it crashed, or a
         // Curator member took it for the last one out): nobody needs it any more.
         await this.#deleteReady(signal);
-        continue;
+        return;
       }
-      // A round still leaving: wait for a change, then look again.
-      let watched;
-      try {
-        watched = await client.getChildrenWatched(this.path, { signal });
-      } catch (error) {
-        if (error instanceof NoNodeError) continue;
-        throw error;
-      }
-      try {
-        const now = watched.value.children;
-        const leaving = now.includes(READY) && now.some((c) => c !== READY);
-        if (leaving) await wake(client, watched.changed, signal);
-      } finally {
-        watched.cancel();
-      }
+      // A round still leaving: look again on the next change.
+      await wake(client, watched.changed, signal);
+    } finally {
+      watched.cancel();
     }
   }
 
@@ -377,19 +372,5 @@ export class DoubleBarrier {
       .deleteGuaranteed(this.nodePath, { ephemeral: true })
       .catch(() => undefined);
     await Promise.race([removal, delay(WITHDRAW_WAIT_MS)]);
-  }
-
-  /** Runs `step` again after connection trouble, until it succeeds or fails for good. */
-  async #retrying(signal: AbortSignal | undefined, step: () => Promise<void>): Promise<void> {
-    for (;;) {
-      signal?.throwIfAborted();
-      try {
-        await step();
-        return;
-      } catch (error) {
-        if (!(error instanceof SessionExpiredError) && !isRetryable(error)) throw error;
-        await this.#client.whenConnected({ signal });
-      }
-    }
   }
 }
