@@ -1,0 +1,783 @@
+import {
+  InvalidArgumentError,
+  NodeExistsError,
+  NoNodeError,
+  SessionExpiredError,
+  ZkClient,
+  ZkError,
+  combineSignals,
+  isRetryable,
+  join,
+  raceSignal,
+  validatePath,
+  validateTimeout,
+} from '@zkit/core';
+import type { WaitOptions } from '@zkit/core';
+import { MalformedItemError, QueueClosedError, QueueFullError } from './errors.js';
+import { decodeItems, encodeItems } from './framing.js';
+import { jsonSerializer } from './serializer.js';
+import type { Serializer } from './serializer.js';
+
+/** Curator's item-node prefix; children with other names are ignored. */
+const ITEM_PREFIX = 'queue-';
+/** After losing a race for an item, pick among this many of the next names at random. */
+const SPREAD = 16;
+/** How many picks stay spread after a lost race (consumers on other sessions fall out of step). */
+const SPREAD_PICKS = 32;
+/** ZRUNTIMEINCONSISTENCY. */
+const RUNTIME_INCONSISTENCY = -2;
+
+/** Options of {@link Queue}. */
+export interface QueueOptions<T> {
+  /** How items become bytes. Default {@link jsonSerializer}. */
+  readonly serializer?: Serializer<T>;
+  /**
+   * Where {@link Queue.consume} puts its claims: one ephemeral node per item being processed,
+   * named like the item (Curator's `lockPath`). Must not be inside the queue path. Default
+   * `<path>-locks`. Use Curator's lock path to share at-least-once consumption with Curator.
+   */
+  readonly lockPath?: string;
+  /** Upper bound on the number of queued items; `put` beyond it rejects with {@link QueueFullError}. */
+  readonly maxItems?: number;
+  /**
+   * Called with every item node that cannot be decoded (bad framing, a payload the serializer
+   * rejects). The node is left in place and this queue object skips it from then on; delete or
+   * move it here (`error.path`, `error.data`). Exceptions thrown by the callback are ignored.
+   */
+  readonly onMalformed?: (error: MalformedItemError) => void;
+}
+
+/** Options of {@link Queue.put} and {@link Queue.putMany}. */
+export interface PutOptions {
+  /**
+   * A signed 32-bit priority, Curator's `DistributedPriorityQueue` naming: lower values are
+   * consumed first, equal ones in put order. Names are compared as text, so do not mix plain
+   * and prioritised items in one queue (as with Curator's two classes).
+   */
+  readonly priority?: number;
+  /** Aborts the put before it is sent (a create already sent may still land). */
+  readonly signal?: AbortSignal | undefined;
+}
+
+/** Options of {@link Queue.consume}. */
+export interface ConsumeOptions {
+  /** Ends the iteration (in-flight messages are nacked). */
+  readonly signal?: AbortSignal | undefined;
+  /** How many delivered messages may be unsettled (neither acked nor nacked) at once. Default 1. */
+  readonly concurrency?: number;
+}
+
+/**
+ * One item delivered by {@link Queue.consume}, claimed for this consumer until it is settled.
+ * Settle it exactly once: `ack()` after the work is done, `nack()` to give it back. Later calls
+ * are ignored.
+ */
+export interface Message<T> {
+  /** The item. */
+  readonly value: T;
+  /** The item node's path. */
+  readonly path: string;
+  /**
+   * Aborts when the claim can no longer be trusted (the client's error policy fired: connection
+   * suspended under the default policy, or session lost). The item may then be delivered to
+   * another consumer; finishing the work anyway yields a duplicate, never a loss.
+   */
+  readonly signal: AbortSignal;
+  /** Whether `ack` or `nack` has been called. */
+  readonly settled: boolean;
+  /**
+   * The work is done: deletes the item node, then the claim. For a node carrying several items
+   * (Curator's `putMulti`) the node goes once every item has been acked.
+   * @throws a connection error when the delete could not be made; the item stays claimed and
+   *   `ack` may be called again
+   */
+  ack(): Promise<void>;
+  /**
+   * Gives the item back: deletes the claim, the item keeps its place in the queue and is
+   * delivered again (to any consumer). For a multi-item node, the whole node is redelivered once
+   * all its items are settled.
+   */
+  nack(): Promise<void>;
+}
+
+interface Claim {
+  readonly name: string;
+  readonly itemPath: string;
+  readonly claimPath: string;
+  readonly signal: AbortSignal;
+  remaining: number;
+  nacked: boolean;
+}
+
+/**
+ * A distributed queue on ZooKeeper, laid out as Apache Curator's `DistributedQueue`: each item
+ * is a persistent-sequential node `P/queue-<seq>` (or `P/queue-<p><8 hex><seq>` with a
+ * priority, as `DistributedPriorityQueue`) holding Curator's item framing. Curator producers
+ * feed zkit consumers and the other way round.
+ *
+ * Two ways to consume:
+ * - {@link Queue.take} — at-most-once: read the item, delete it; whoever deletes the node owns
+ *   the item. A crash after the delete loses that item.
+ * - {@link Queue.consume} — at-least-once with claims (Curator's `lockPath`): an ephemeral
+ *   claim node per item, the item deleted only on `ack`. A crash or lost session releases the
+ *   claims and the items are delivered again.
+ *
+ * Consumers read the children once and work through that listing item by item; they list
+ * again only when it is exhausted. The cost per consumed item does not grow with the queue.
+ * Items put while a listing is being worked through are seen on the next listing (a
+ * high-priority item waits until then).
+ *
+ * Sizing: ZooKeeper is a coordination store. Keep items small (the server refuses node data
+ * over ~1 MB, `jute.maxbuffer`; keep them well under 100 KB) and queues short: a listing of
+ * 10 000 items is ~200 KB in one response; beyond ~50 000 items listings approach the server's
+ * response limit. Put large payloads elsewhere and queue references.
+ *
+ * Connection states: operations wait through `suspended` (core's retry policy); a consumer
+ * keeps running across `lost` (its claims are gone with the session and the items go back to
+ * the queue; `Message.signal` has aborted). A `put` whose reply is lost to a connection drop is
+ * retried and may leave the item in the queue twice: producers are at-least-once.
+ *
+ * @example
+ * ```ts
+ * const queue = new Queue<{ id: number }>(client, '/jobs');
+ * await queue.put({ id: 1 });
+ * for await (const msg of queue.consume({ signal })) {
+ *   await handle(msg.value);
+ *   await msg.ack();
+ * }
+ * ```
+ */
+export class Queue<T = unknown> {
+  /** The queue node. */
+  readonly path: string;
+  /** Where consumers put their claims. */
+  readonly lockPath: string;
+  readonly #client: ZkClient;
+  readonly #serializer: Serializer<T>;
+  readonly #maxItems: number | undefined;
+  readonly #onMalformed: ((error: MalformedItemError) => void) | undefined;
+  readonly #closing = new AbortController();
+  /** Names of the current listing not yet handed out, sorted. */
+  #batch: string[] = [];
+  #listing: Promise<void> | undefined;
+  #spread = 0;
+  readonly #malformed = new Set<string>();
+  /** Items of a multi-item node taken by `take`, returned by the next calls. */
+  readonly #taken: T[] = [];
+  readonly #unsettled = new Set<Message<T> & { nackNow(): Promise<void> }>();
+
+  /**
+   * @throws {@link InvalidPathError} for a bad `path` or `lockPath`, `InvalidArgumentError` for
+   *   a missing client, a lock path inside the queue, a bad `maxItems` or serializer
+   */
+  constructor(client: ZkClient, path: string, options: QueueOptions<T> = {}) {
+    if (!(client instanceof ZkClient)) throw new InvalidArgumentError('client must be a ZkClient');
+    validatePath(path);
+    if (path === '/') throw new InvalidArgumentError('the queue path cannot be the root');
+    const lockPath = options.lockPath ?? `${path}-locks`;
+    validatePath(lockPath);
+    if (lockPath === path || lockPath.startsWith(`${path}/`)) {
+      throw new InvalidArgumentError('lockPath must not be inside the queue path');
+    }
+    const { maxItems } = options;
+    if (maxItems !== undefined && (!Number.isSafeInteger(maxItems) || maxItems < 1)) {
+      throw new InvalidArgumentError('maxItems must be a positive integer');
+    }
+    const serializer = options.serializer ?? (jsonSerializer as Serializer<T>);
+    if (
+      typeof serializer?.serialize !== 'function' ||
+      typeof serializer.deserialize !== 'function'
+    ) {
+      throw new InvalidArgumentError('serializer must have serialize and deserialize');
+    }
+    if (options.onMalformed !== undefined && typeof options.onMalformed !== 'function') {
+      throw new InvalidArgumentError('onMalformed must be a function');
+    }
+    this.#client = client;
+    this.path = path;
+    this.lockPath = lockPath;
+    this.#serializer = serializer;
+    this.#maxItems = maxItems;
+    this.#onMalformed = options.onMalformed;
+  }
+
+  /** Whether {@link Queue.close} has been called. */
+  get closed(): boolean {
+    return this.#closing.signal.aborted;
+  }
+
+  /**
+   * Adds one item. Resolves with the item node's path once the server has it.
+   *
+   * One request (two with `maxItems`; the queue node is created on first use). Waits through
+   * `suspended`; a create retried after a lost reply may add the item twice.
+   *
+   * @throws `InvalidArgumentError` (bad priority, an item the serializer refuses) and
+   *   `DataTooLargeError` before any request; {@link QueueFullError}; {@link QueueClosedError};
+   *   `SessionExpiredError` or connection errors when retries run out
+   * @example
+   * ```ts
+   * await queue.put({ id: 7 }, { priority: -10 }); // before every priority ≥ -9
+   * ```
+   */
+  put(item: T, options: PutOptions = {}): Promise<string> {
+    return this.putMany([item], options);
+  }
+
+  /**
+   * Adds several items as one node (Curator's `putMulti`): all or none of them are queued, and
+   * a consumer receives them together, in order. Keep the batch small (one node's data).
+   *
+   * @throws as {@link Queue.put}; `InvalidArgumentError` for an empty list
+   * @example
+   * ```ts
+   * await queue.putMany([{ id: 1 }, { id: 2 }]);
+   * ```
+   */
+  putMany(items: readonly T[], options: PutOptions = {}): Promise<string> {
+    this.#checkOpen();
+    if (!Array.isArray(items) || items.length === 0) {
+      throw new InvalidArgumentError('items must be a non-empty array');
+    }
+    const name = ITEM_PREFIX + priorityName(options.priority);
+    const data = encodeItems(items.map((item) => this.#serializer.serialize(item)));
+    return this.#put(name, data, options.signal);
+  }
+
+  async #put(name: string, data: Buffer, signal: AbortSignal | undefined): Promise<string> {
+    const opts = { mode: 'persistentSequential', signal } as const;
+    if (this.#maxItems !== undefined) {
+      const stat = await this.#client.exists(this.path, { signal });
+      if (stat && stat.numChildren >= this.#maxItems) {
+        throw new QueueFullError(this.path, this.#maxItems);
+      }
+    }
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.#client.create(join(this.path, name), data, opts);
+      } catch (error) {
+        if (error instanceof NoNodeError && attempt === 0) {
+          await this.#ensureQueue(signal);
+          continue;
+        }
+        // The C client answers a request cut off by a connection reset with "runtime
+        // inconsistency" (rc -2) instead of connection loss; the create may have landed.
+        if (error instanceof ZkError && error.rc === RUNTIME_INCONSISTENCY && attempt < 3) {
+          await this.#client.whenConnected({ signal });
+          continue;
+        }
+        throw error;
+      }
+    }
+  }
+
+  /** Creates the queue node (persistent, with container ancestors, as Curator does). */
+  async #ensureQueue(signal: AbortSignal | undefined): Promise<void> {
+    try {
+      await this.#client.create(this.path, undefined, {
+        mode: 'persistent',
+        parents: 'container',
+        signal,
+      });
+    } catch (error) {
+      if (!(error instanceof NodeExistsError)) throw error;
+    }
+  }
+
+  /**
+   * Removes and returns the next item, waiting for one if the queue is empty — at-most-once:
+   * the item is read, then its node deleted; the caller whose delete succeeds owns it. Items of
+   * a multi-item node come out of this and the following calls.
+   *
+   * Two requests per item. Waits through `suspended`; keeps waiting across `lost`. A crash (or
+   * a delete whose reply is lost) between the delete and the return loses that item.
+   *
+   * @throws the signal's reason on abort, a `TimeoutError` DOMException on timeout,
+   *   {@link QueueClosedError}, `ClientClosedError`
+   * @example
+   * ```ts
+   * const job = await queue.take({ timeout: 30_000 });
+   * ```
+   */
+  take(options: WaitOptions = {}): Promise<T> {
+    this.#checkOpen();
+    validateTimeout(options.timeout);
+    return this.#take(combineSignals(options, this.#closing.signal));
+  }
+
+  async #take(signal: AbortSignal | undefined): Promise<T> {
+    for (;;) {
+      if (this.#taken.length > 0) return this.#taken.shift() as T;
+      let values: T[] | undefined;
+      try {
+        values = await this.#takeNode(await this.#nextName(signal), signal);
+      } catch (error) {
+        if (!(await this.#survived(error, signal))) throw error;
+        continue;
+      }
+      if (values === undefined || values.length === 0) continue;
+      this.#taken.push(...values.slice(1));
+      return values[0] as T;
+    }
+  }
+
+  /** get → decode → delete; `undefined` when someone else got there first or it is malformed. */
+  async #takeNode(name: string, signal: AbortSignal | undefined): Promise<T[] | undefined> {
+    const itemPath = join(this.path, name);
+    let data: Buffer;
+    try {
+      ({ data } = await this.#client.get(itemPath, { signal }));
+    } catch (error) {
+      if (error instanceof NoNodeError) return this.#lostRace();
+      throw error;
+    }
+    const values = this.#decode(name, itemPath, data);
+    if (values === undefined) return undefined;
+    try {
+      // No signal: once sent, the delete's outcome decides who owns the item.
+      await this.#client.delete(itemPath);
+    } catch (error) {
+      if (error instanceof NoNodeError) return this.#lostRace();
+      throw error;
+    }
+    return values;
+  }
+
+  /**
+   * At-least-once consumption: an async iterable of {@link Message}s. Each item is claimed with
+   * an ephemeral node `lockPath/<item name>` (Curator's lock-safety protocol), read, and
+   * delivered; `ack()` deletes the item, then the claim; `nack()` deletes the claim only.
+   *
+   * What a crash or a lost session does at each step (no step loses an item):
+   * - after the claim, before delivery or ack: the claim goes with the session; the item is
+   *   delivered again (a duplicate if the work had been done);
+   * - after the item's delete, before the claim's: the item is gone, the claim goes with the
+   *   session; nothing is delivered twice;
+   * - a `nack` is a single delete of the claim; the item never leaves the queue, so requeueing
+   *   needs no multi-op.
+   *
+   * Four requests per item (claim, read, two deletes); claims of other consumers cost one failed
+   * create. The iteration ends when `signal` aborts or the queue is closed; unsettled messages
+   * of this iteration are then nacked. Waits through `suspended`; across `lost` it goes on with
+   * the new session. Malformed items go to `onMalformed` and are skipped.
+   *
+   * @throws `InvalidArgumentError` for a bad `concurrency`; {@link QueueClosedError};
+   *   `ClientClosedError` from the iteration
+   * @example
+   * ```ts
+   * for await (const msg of queue.consume({ signal, concurrency: 8 })) {
+   *   void work(msg.value).then(() => msg.ack(), () => msg.nack());
+   * }
+   * ```
+   */
+  consume(options: ConsumeOptions = {}): AsyncIterable<Message<T>> {
+    this.#checkOpen();
+    const concurrency = options.concurrency ?? 1;
+    if (!Number.isSafeInteger(concurrency) || concurrency < 1) {
+      throw new InvalidArgumentError('concurrency must be a positive integer');
+    }
+    return this.#consume(combineSignals(options, this.#closing.signal), concurrency);
+  }
+
+  async *#consume(
+    signal: AbortSignal | undefined,
+    concurrency: number,
+  ): AsyncGenerator<Message<T>, void, undefined> {
+    const mine = new Set<Message<T> & { nackNow(): Promise<void> }>();
+    // Claims are made ahead, up to `concurrency` unsettled messages, so the claim requests of
+    // several items overlap instead of taking one round trip after another.
+    const ready: { claim: Claim; values: T[] }[] = [];
+    const claiming = new Set<Promise<void>>();
+    let failure: { error: unknown } | undefined;
+    let wake: (() => void) | undefined;
+    const poke = (): void => {
+      const w = wake;
+      wake = undefined;
+      w?.();
+    };
+    const onSettled = (message: Message<T> & { nackNow(): Promise<void> }): void => {
+      mine.delete(message);
+      poke();
+    };
+    const startClaim = (): void => {
+      const task: Promise<void> = this.#claimNext(signal)
+        .then(
+          (claimed) => void ready.push(claimed),
+          async (error: unknown) => {
+            if (!(await this.#survived(error, signal))) failure ??= { error };
+          },
+        )
+        .finally(() => {
+          claiming.delete(task);
+          poke();
+        });
+      claiming.add(task);
+    };
+    try {
+      for (;;) {
+        if (failure) throw failure.error;
+        signal?.throwIfAborted();
+        const next = ready.shift();
+        if (next) {
+          for (const message of this.#messages(next, onSettled)) {
+            mine.add(message);
+            yield message;
+          }
+          continue;
+        }
+        while (mine.size + claiming.size < concurrency) startClaim();
+        await raceSignal(new Promise<void>((resolve) => (wake = resolve)), signal);
+      }
+    } catch (error) {
+      if (!signal?.aborted) throw error;
+    } finally {
+      await Promise.allSettled([...claiming]);
+      const leftover = ready.splice(0).map(({ claim }) => this.#release(claim));
+      await Promise.allSettled([...leftover, ...[...mine].map((m) => m.nackNow())]);
+    }
+  }
+
+  #messages(
+    claimed: { claim: Claim; values: T[] },
+    onSettled: (m: Message<T> & { nackNow(): Promise<void> }) => void,
+  ): (Message<T> & { nackNow(): Promise<void> })[] {
+    const { claim, values } = claimed;
+    claim.remaining = values.length;
+    return values.map((value) => {
+      let settled = false;
+      const settle = async (ok: boolean): Promise<void> => {
+        if (settled) return;
+        settled = true;
+        this.#unsettled.delete(message);
+        onSettled(message);
+        if (!ok) claim.nacked = true;
+        claim.remaining -= 1;
+        if (claim.remaining > 0) return;
+        if (!claim.nacked) {
+          try {
+            await this.#deleteItem(claim);
+          } catch (error) {
+            // Still claimed: the caller may ack again.
+            settled = false;
+            claim.remaining += 1;
+            this.#unsettled.add(message);
+            throw error;
+          }
+        }
+        await this.#release(claim);
+        if (claim.nacked) this.#giveBack(claim.name);
+      };
+      const message = {
+        value,
+        path: claim.itemPath,
+        signal: claim.signal,
+        get settled() {
+          return settled;
+        },
+        ack: () => settle(true),
+        nack: () => settle(false),
+        nackNow: () => settle(false),
+      };
+      this.#unsettled.add(message);
+      return message;
+    });
+  }
+
+  async #deleteItem(claim: Claim): Promise<void> {
+    try {
+      await this.#client.delete(claim.itemPath);
+    } catch (error) {
+      if (!(error instanceof NoNodeError)) throw error;
+    }
+  }
+
+  async #release(claim: Claim): Promise<void> {
+    try {
+      await this.#client.delete(claim.claimPath);
+    } catch (error) {
+      if (error instanceof NoNodeError || error instanceof SessionExpiredError) return;
+      // Keep trying in the background; the claim is ephemeral, so a lost session ends it too.
+      this.#client.deleteGuaranteed(claim.claimPath, { ephemeral: true }).catch(() => undefined);
+    }
+  }
+
+  /** Claims the next available item and reads it. */
+  async #claimNext(signal: AbortSignal | undefined): Promise<{ claim: Claim; values: T[] }> {
+    for (;;) {
+      const name = await this.#nextName(signal);
+      const itemPath = join(this.path, name);
+      const claimPath = join(this.lockPath, name);
+      const sessionSignal = this.#client.sessionSignal();
+      try {
+        // No signal on the claim's create and read: an abort while one is in flight would leave
+        // a claim nobody releases until the session ends.
+        await this.#client.create(claimPath, undefined, {
+          mode: 'ephemeral',
+          parents: 'container',
+        });
+      } catch (error) {
+        if (error instanceof NodeExistsError) {
+          this.#lostRace();
+          continue;
+        }
+        throw error;
+      }
+      const claim: Claim = {
+        name,
+        itemPath,
+        claimPath,
+        signal: sessionSignal,
+        remaining: 0,
+        nacked: false,
+      };
+      let values: T[] | undefined;
+      try {
+        const { data } = await this.#client.get(itemPath);
+        values = this.#decode(name, itemPath, data);
+      } catch (error) {
+        await this.#release(claim);
+        if (error instanceof NoNodeError) {
+          this.#lostRace();
+          continue;
+        }
+        throw error;
+      }
+      if (values === undefined || values.length === 0 || signal?.aborted) {
+        if (values?.length === 0) await this.#deleteItem(claim);
+        await this.#release(claim);
+        signal?.throwIfAborted();
+        continue;
+      }
+      return { claim, values };
+    }
+  }
+
+  /**
+   * Whether a consumer goes on after `error`: yes for connection trouble and a lost session,
+   * once connected again.
+   */
+  async #survived(error: unknown, signal: AbortSignal | undefined): Promise<boolean> {
+    if (signal?.aborted) return false;
+    if (!isRetryable(error) && !(error instanceof SessionExpiredError)) return false;
+    await this.#client.whenConnected({ signal });
+    return true;
+  }
+
+  /** Puts a released name back into the current listing at its place, so it comes next. */
+  #giveBack(name: string): void {
+    const batch = this.#batch;
+    let lo = 0;
+    let hi = batch.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((batch[mid] as string) < name) lo = mid + 1;
+      else hi = mid;
+    }
+    if (batch[lo] !== name) batch.splice(lo, 0, name);
+  }
+
+  #lostRace(): undefined {
+    this.#spread = SPREAD_PICKS;
+    return undefined;
+  }
+
+  #decode(name: string, itemPath: string, data: Buffer): T[] | undefined {
+    let frames: Buffer[];
+    try {
+      frames = decodeItems(data);
+    } catch (error) {
+      return this.#reportMalformed(name, itemPath, data, (error as Error).message);
+    }
+    try {
+      return frames.map((frame) => this.#serializer.deserialize(frame));
+    } catch (error) {
+      return this.#reportMalformed(name, itemPath, data, 'the serializer rejected it', error);
+    }
+  }
+
+  #reportMalformed(
+    name: string,
+    itemPath: string,
+    data: Buffer,
+    why: string,
+    cause?: unknown,
+  ): undefined {
+    this.#malformed.add(name);
+    try {
+      this.#onMalformed?.(new MalformedItemError(itemPath, data, why, cause));
+    } catch {
+      // The callback's failure must not stop the consumer.
+    }
+    return undefined;
+  }
+
+  /** The next candidate name from the current listing, listing again when it is exhausted. */
+  async #nextName(signal: AbortSignal | undefined): Promise<string> {
+    for (;;) {
+      signal?.throwIfAborted();
+      const batch = this.#batch;
+      if (batch.length > 0) {
+        let index = 0;
+        if (this.#spread > 0) {
+          this.#spread -= 1;
+          index = Math.floor(Math.random() * Math.min(batch.length, SPREAD));
+        }
+        const [name] = batch.splice(index, 1);
+        if (name !== undefined) return name;
+      }
+      this.#listing ??= this.#list().finally(() => (this.#listing = undefined));
+      await raceSignal(this.#listing, signal);
+    }
+  }
+
+  /** Fills the batch; when the queue is empty, waits for a child change first. */
+  async #list(): Promise<void> {
+    const signal = this.#closing.signal;
+    let children: string[];
+    try {
+      children = await this.#client.getChildren(this.path, { signal });
+    } catch (error) {
+      if (!(error instanceof NoNodeError)) throw error;
+      await this.#ensureQueue(signal);
+      return;
+    }
+    let names = this.#items(children);
+    if (names.length === 0) {
+      let watched;
+      try {
+        watched = await this.#client.getChildrenWatched(this.path, { signal });
+      } catch (error) {
+        if (!(error instanceof NoNodeError)) throw error;
+        await this.#ensureQueue(signal);
+        return;
+      }
+      names = this.#items(watched.value.children);
+      if (names.length === 0) {
+        try {
+          await watched.changed;
+        } catch (error) {
+          // A lost session took the watch: list again on the new one.
+          if (!(error instanceof SessionExpiredError)) throw error;
+        }
+        return;
+      }
+      watched.cancel();
+    }
+    this.#batch = names;
+  }
+
+  #items(children: string[]): string[] {
+    return children
+      .filter((c) => c.startsWith(ITEM_PREFIX) && !this.#malformed.has(c))
+      .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  }
+
+  /**
+   * The number of children of the queue node (one `exists`), items being processed by
+   * consumers included; 0 when the queue node does not exist.
+   *
+   * @throws connection errors when retries run out
+   * @example
+   * ```ts
+   * if ((await queue.size()) > 1000) throttleProducers();
+   * ```
+   */
+  async size(options: { signal?: AbortSignal } = {}): Promise<number> {
+    const stat = await this.#client.exists(this.path, options);
+    return stat?.numChildren ?? 0;
+  }
+
+  /**
+   * The item that would be consumed next, without removing or claiming it; `undefined` when the
+   * queue is empty. Lists the queue (one request, its size grows with the queue) and reads the
+   * first item. Malformed items are skipped (and reported).
+   *
+   * @example
+   * ```ts
+   * const next = await queue.peek();
+   * ```
+   */
+  async peek(options: { signal?: AbortSignal } = {}): Promise<T | undefined> {
+    let children: string[];
+    try {
+      children = await this.#client.getChildren(this.path, options);
+    } catch (error) {
+      if (error instanceof NoNodeError) return undefined;
+      throw error;
+    }
+    for (const name of this.#items(children)) {
+      const itemPath = join(this.path, name);
+      try {
+        const values = this.#decode(
+          name,
+          itemPath,
+          (await this.#client.get(itemPath, options)).data,
+        );
+        if (values !== undefined && values.length > 0) return values[0];
+      } catch (error) {
+        if (!(error instanceof NoNodeError)) throw error;
+      }
+    }
+    return undefined;
+  }
+
+  /**
+   * Takes every item present now (at-most-once, as {@link Queue.take}) and returns them in
+   * queue order; does not wait for more. Items claimed by consumers are taken too.
+   *
+   * @example
+   * ```ts
+   * const leftovers = await queue.drain();
+   * ```
+   */
+  async drain(options: { signal?: AbortSignal } = {}): Promise<T[]> {
+    this.#checkOpen();
+    const out: T[] = this.#taken.splice(0);
+    let children: string[];
+    try {
+      children = await this.#client.getChildren(this.path, options);
+    } catch (error) {
+      if (error instanceof NoNodeError) return out;
+      throw error;
+    }
+    for (const name of this.#items(children)) {
+      const values = await this.#takeNode(name, options.signal);
+      if (values) out.push(...values);
+    }
+    return out;
+  }
+
+  /**
+   * Stops this queue object: running consumers end (their iteration finishes), unsettled
+   * messages are nacked (claims deleted, items delivered again), waiting `take`s reject with
+   * {@link QueueClosedError}. Idempotent. Does not close the client.
+   *
+   * @example
+   * ```ts
+   * await queue.close();
+   * ```
+   */
+  async close(): Promise<void> {
+    if (!this.closed) this.#closing.abort(new QueueClosedError(this.path));
+    await Promise.allSettled([...this.#unsettled].map((m) => m.nackNow()));
+  }
+
+  /** {@link Queue.close}. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  #checkOpen(): void {
+    if (this.closed) throw new QueueClosedError(this.path);
+  }
+}
+
+/** `<1 if ≥ 0 else 0><8 upper-case hex digits of the 32-bit pattern>`, or '' without priority. */
+function priorityName(priority: number | undefined): string {
+  if (priority === undefined) return '';
+  if (!Number.isInteger(priority) || priority < -0x80000000 || priority > 0x7fffffff) {
+    throw new InvalidArgumentError('priority must be a signed 32-bit integer');
+  }
+  const hex = (priority >>> 0).toString(16).toUpperCase().padStart(8, '0');
+  return (priority >= 0 ? '1' : '0') + hex;
+}
