@@ -4,6 +4,8 @@
  * Debian/Ubuntu).
  */
 import { ZooKeeperServer } from '@zkit/testing';
+import { barrierChapter } from './barrier.js';
+import { electionChapter } from './election.js';
 import { lockChapter } from './lock.js';
 import { bold, chapter, green, red, say } from './narrator.js';
 import { sessionChapter } from './session.js';
@@ -18,6 +20,8 @@ async function main(): Promise<void> {
   try {
     await sessionChapter(server);
     await lockChapter(server.connectString);
+    await electionChapter(server.connectString);
+    await barrierChapter(server.connectString);
   } finally {
     await server.stop();
   }
