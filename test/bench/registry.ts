@@ -2,6 +2,7 @@ import type { Comparison, Scenario } from './scenario.js';
 import { coreVsBinding, s0, s0Binding, s0Overhead } from './scenarios/s0-raw.js';
 import { s1, s2c8, s2c32 } from './scenarios/s1-s2-mutex.js';
 import { s3, s3Crash } from './scenarios/s3-election.js';
+import { s4a, s4b, s4c } from './scenarios/s4-queue.js';
 import { s5 } from './scenarios/s5-double-barrier.js';
 import { s6 } from './scenarios/s6-registry.js';
 
@@ -18,6 +19,9 @@ export const scenarios: readonly Scenario[] = [
   s2c32,
   s3,
   s3Crash,
+  s4a,
+  s4b,
+  s4c,
   s5,
   s6,
 ];
