@@ -20,10 +20,16 @@ import type { Serializer } from './serializer.js';
 
 /** Curator's item-node prefix; children with other names are ignored. */
 const ITEM_PREFIX = 'queue-';
-/** After losing a race for an item, pick among this many of the next names at random. */
-const SPREAD = 16;
-/** How many picks stay spread after a lost race (consumers on other sessions fall out of step). */
-const SPREAD_PICKS = 32;
+/**
+ * Once a race for an item has been lost (consumers on other sessions work on the same listing),
+ * this many picks are made at random from the whole listing, so consumers fall out of step.
+ */
+const SPREAD_PICKS = 1000;
+/**
+ * Lost races in a row after which the listing is dropped and read again: most of its names
+ * have been taken by others, and trying each would cost a request per name.
+ */
+const STALE_MISSES = 4;
 /** ZRUNTIMEINCONSISTENCY. */
 const RUNTIME_INCONSISTENCY = -2;
 
@@ -161,6 +167,7 @@ export class Queue<T = unknown> {
   #batch: string[] = [];
   #listing: Promise<void> | undefined;
   #spread = 0;
+  #misses = 0;
   readonly #malformed = new Set<string>();
   /** Items of a multi-item node taken by `take`, returned by the next calls. */
   readonly #taken: T[] = [];
@@ -340,6 +347,7 @@ export class Queue<T = unknown> {
       if (error instanceof NoNodeError) return this.#lostRace();
       throw error;
     }
+    this.#misses = 0;
     return values;
   }
 
@@ -548,6 +556,7 @@ export class Queue<T = unknown> {
         signal?.throwIfAborted();
         continue;
       }
+      this.#misses = 0;
       return { claim, values };
     }
   }
@@ -578,6 +587,10 @@ export class Queue<T = unknown> {
 
   #lostRace(): undefined {
     this.#spread = SPREAD_PICKS;
+    if (++this.#misses >= STALE_MISSES) {
+      this.#misses = 0;
+      this.#batch = [];
+    }
     return undefined;
   }
 
@@ -620,7 +633,7 @@ export class Queue<T = unknown> {
         let index = 0;
         if (this.#spread > 0) {
           this.#spread -= 1;
-          index = Math.floor(Math.random() * Math.min(batch.length, SPREAD));
+          index = Math.floor(Math.random() * batch.length);
         }
         const [name] = batch.splice(index, 1);
         if (name !== undefined) return name;
