@@ -231,6 +231,9 @@ const byRc = new Map<number, ErrorFactory>([
   [-115, (o) => new AuthFailedError(o)],
   [-114, (o) => new InvalidAclError(o)],
   [-4, (o) => new ConnectionLossError(o)],
+  // ZRUNTIMEINCONSISTENCY: what the C client reports for a request cut off by a connection reset.
+  // Its outcome is unknown exactly as with -4, so it is treated the same way (and retried).
+  [-2, (o) => new ConnectionLossError({ ...o, cause: o.cause ?? 'ZRUNTIMEINCONSISTENCY (-2)' })],
   [-7, (o) => new OperationTimeoutError(o)],
   [-112, (o) => new SessionExpiredError(o)],
   [-118, (o) => new SessionMovedError(o)],

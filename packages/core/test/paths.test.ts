@@ -95,6 +95,9 @@ describe('errors', () => {
     expect(e.path).toBe('/x');
     expect(e.name).toBe('NoNodeError');
     expect(errorFromCode(-103)).toBeInstanceOf(BadVersionError);
+    // A request cut off by a reset: outcome unknown, handled as connection loss.
+    expect(errorFromCode(-2)).toBeInstanceOf(ConnectionLossError);
+    expect(isRetryable(errorFromCode(-2))).toBe(true);
     const unknown = errorFromCode(-999, 'strange');
     expect(unknown).toBeInstanceOf(UnknownZkError);
     expect(unknown.rc).toBe(-999);
