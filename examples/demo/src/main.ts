@@ -7,6 +7,8 @@ import { ZooKeeperServer } from '@zkit/testing';
 import { barrierChapter } from './barrier.js';
 import { electionChapter } from './election.js';
 import { lockChapter } from './lock.js';
+import { queueChapter } from './queue.js';
+import { registryChapter } from './registry.js';
 import { bold, chapter, green, red, say } from './narrator.js';
 import { sessionChapter } from './session.js';
 
@@ -22,6 +24,8 @@ async function main(): Promise<void> {
     await lockChapter(server.connectString);
     await electionChapter(server.connectString);
     await barrierChapter(server.connectString);
+    await queueChapter(server.connectString);
+    await registryChapter(server.connectString);
   } finally {
     await server.stop();
   }
