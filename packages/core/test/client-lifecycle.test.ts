@@ -2,9 +2,32 @@ import { spawn } from 'node:child_process';
 import diagnostics from 'node:diagnostics_channel';
 import { describe, expect } from 'vitest';
 import { test } from '@zkit/testing/vitest';
+import { waitFor } from '@zkit/testing';
 import type { OpMessage, StateMessage } from '@zkit/core';
 
 describe('client lifecycle', () => {
+  test('client - after updateServers, the next session connects through the new list', async ({
+    zk,
+  }) => {
+    const proxy = await zk.proxy();
+    const client = await zk.client({ connectString: proxy.connectString, sessionTimeout: 2000 });
+    const first = client.sessionId;
+    // Transitions are recorded as they happen: `lost` may last only milliseconds.
+    const seen: string[] = [];
+    client.on('state', (now) => seen.push(now));
+    client.updateServers(zk.serverConnectString);
+    // The old route goes dark for good; the session is lost and the next one must use the new list.
+    proxy.partition();
+    await waitFor(() => seen.includes('lost') && client.state === 'reconnected', {
+      timeout: 20_000,
+    });
+    expect(seen.slice(0, 3)).toEqual(['suspended', 'lost', 'reconnected']);
+    expect(client.sessionId).not.toBe(first);
+    await expect(client.create('/moved')).resolves.toBe('/moved');
+    const observer = await zk.client();
+    expect(await observer.exists('/moved')).not.toBeNull();
+  });
+
   test('client - state changes and requests are published on diagnostics channels', async ({
     zk,
   }) => {
