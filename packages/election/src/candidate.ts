@@ -23,7 +23,7 @@ import {
   type ZkClient,
 } from '@zkit/core';
 import { ActiveTerm } from './term.js';
-import { backoff, scope, until, whenConnected, type Scope } from './wait.js';
+import { backoff, scope, until, type Scope } from './wait.js';
 
 /** The text Curator sorts a child by: what follows the last occurrence of the node name. */
 export function sortKey(child: string, name: string): string {
@@ -165,7 +165,7 @@ export class Candidate {
       stop.throwIfAborted();
       const cycle = this.#cycle(stop);
       try {
-        await whenConnected(this.client, cycle.signal);
+        await this.client.whenConnected({ signal: cycle.signal });
         await this.#enter(stop);
         stop.throwIfAborted();
         const standing = await this.#standing(cycle.signal);

@@ -15,7 +15,7 @@ import {
   type ZkClient,
 } from '@zkit/core';
 import { sortChildren } from './candidate.js';
-import { scope, until, whenConnected } from './wait.js';
+import { scope, until } from './wait.js';
 
 /** One participant of an election, as `participants()` and `observe()` report it. */
 export interface Participant {
@@ -167,7 +167,7 @@ export async function* observeLeader(
       } catch (error) {
         if (stop.aborted || error instanceof ClientClosedError) return;
         if (!isRetryable(error) && !(error instanceof SessionExpiredError)) throw error;
-        await whenConnected(client, stop).catch(() => undefined);
+        await client.whenConnected({ signal: stop }).catch(() => undefined);
       } finally {
         readScope.done();
       }

@@ -3,7 +3,6 @@
  *
  * @module
  */
-import { ClientClosedError, type ZkClient } from '@zkit/core';
 
 /** A controller that follows a parent signal; `done()` detaches it and aborts it. */
 export interface Scope {
@@ -60,32 +59,6 @@ export function until<T>(promise: Promise<T>, ...signals: AbortSignal[]): Promis
         reject(error);
       },
     );
-  });
-}
-
-/**
- * Resolves once the client is connected (at once if it is). Waits through `latent` (the client
- * may be started after the recipe), `suspended` and `lost`. Rejects with `ClientClosedError` when
- * the client closes, or with the signal's reason on abort.
- */
-export function whenConnected(client: ZkClient, signal: AbortSignal): Promise<void> {
-  if (client.isConnected) return Promise.resolve();
-  if (client.state === 'closed') return Promise.reject(new ClientClosedError());
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise<void>((resolve, reject) => {
-    const finish = (error?: unknown) => {
-      client.off('state', onState);
-      signal.removeEventListener('abort', onAbort);
-      if (error === undefined) resolve();
-      else reject(error);
-    };
-    const onState = () => {
-      if (client.isConnected) finish();
-      else if (client.state === 'closed') finish(new ClientClosedError());
-    };
-    const onAbort = () => finish(signal.reason);
-    client.on('state', onState);
-    signal.addEventListener('abort', onAbort, { once: true });
   });
 }
 

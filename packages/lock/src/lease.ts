@@ -1,11 +1,5 @@
 import diagnostics from 'node:diagnostics_channel';
-import {
-  ClientClosedError,
-  SessionExpiredError,
-  isRetryable,
-  type WaitOptions,
-  type ZkClient,
-} from '@zkit/core';
+import { ClientClosedError, isRetryable, type WaitOptions, type ZkClient } from '@zkit/core';
 import { LockLostError } from './errors.js';
 
 /**
@@ -133,49 +127,19 @@ export interface LockMessage {
 }
 
 /**
- * Deletes one of our ephemeral nodes and keeps at it until it is gone or can no longer exist
- * (its session ended, the client closed). Resolves without a request when the node belongs to a
- * session that is no longer current.
+ * Deletes one of our ephemeral nodes through core's guaranteed delete: it keeps trying across
+ * reconnects and ends, without a request, once the node's session is gone (the node went with
+ * it). Resolves without a request when the node belongs to a session that is no longer current.
  *
  * @internal
  */
 export async function removeNode(client: ZkClient, path: string, session: string): Promise<void> {
-  const ended = () =>
-    client.state === 'closed' || client.state === 'lost' || client.sessionId !== session;
-  for (;;) {
-    if (ended()) return;
-    const deleting = client.deleteGuaranteed(path, { ephemeral: true });
-    deleting.catch(() => undefined);
-    const end = sessionEnd(client);
-    try {
-      // deleteGuaranteed learns that the session ended only once a new one is established;
-      // the node went with the old session as soon as it was lost.
-      await Promise.race([deleting, end.promise]);
-      return;
-    } catch (error) {
-      if (error instanceof ClientClosedError) return;
-      // deleteGuaranteed gives up with a connection error when no connection came back within
-      // connectTimeout; the node may still be ours, so keep trying while the session lives.
-      if (!isRetryable(error) && !(error instanceof SessionExpiredError)) throw error;
-    } finally {
-      end.cancel();
-    }
+  if (client.state === 'closed' || client.state === 'lost' || client.sessionId !== session) return;
+  try {
+    await client.deleteGuaranteed(path, { ephemeral: true });
+  } catch (error) {
+    if (!(error instanceof ClientClosedError)) throw error;
   }
-}
-
-/** Resolves when the client reports `lost` or `closed`. */
-function sessionEnd(client: ZkClient): { promise: Promise<void>; cancel: () => void } {
-  let cancel = () => undefined as void;
-  const promise = new Promise<void>((resolve) => {
-    const onState = (now: string) => {
-      if (now === 'lost' || now === 'closed') resolve();
-    };
-    client.on('state', onState);
-    cancel = () => {
-      client.off('state', onState);
-    };
-  });
-  return { promise, cancel };
 }
 
 /**

@@ -4,7 +4,6 @@ import {
   NoNodeError,
   SessionExpiredError,
   ZkClient,
-  ZkError,
   combineSignals,
   isRetryable,
   join,
@@ -30,8 +29,6 @@ const SPREAD_PICKS = 1000;
  * have been taken by others, and trying each would cost a request per name.
  */
 const STALE_MISSES = 4;
-/** ZRUNTIMEINCONSISTENCY. */
-const RUNTIME_INCONSISTENCY = -2;
 
 /** Options of {@link Queue}. */
 export interface QueueOptions<T> {
@@ -265,12 +262,6 @@ export class Queue<T = unknown> {
       } catch (error) {
         if (error instanceof NoNodeError && attempt === 0) {
           await this.#ensureQueue(signal);
-          continue;
-        }
-        // The C client answers a request cut off by a connection reset with "runtime
-        // inconsistency" (rc -2) instead of connection loss; the create may have landed.
-        if (error instanceof ZkError && error.rc === RUNTIME_INCONSISTENCY && attempt < 3) {
-          await this.#client.whenConnected({ signal });
           continue;
         }
         throw error;
