@@ -24,6 +24,8 @@ import org.apache.curator.framework.recipes.leader.LeaderLatchListener;
 import org.apache.curator.framework.recipes.leader.Participant;
 import org.apache.curator.framework.recipes.locks.InterProcessMutex;
 import org.apache.curator.framework.recipes.locks.InterProcessReadWriteLock;
+import org.apache.curator.framework.recipes.locks.InterProcessSemaphoreV2;
+import org.apache.curator.framework.recipes.locks.Lease;
 import org.apache.curator.framework.recipes.queue.DistributedPriorityQueue;
 import org.apache.curator.framework.recipes.queue.DistributedQueue;
 import org.apache.curator.framework.recipes.queue.QueueBuilder;
@@ -63,6 +65,7 @@ public final class CuratorAgent {
   private final ExecutorService shared = Executors.newCachedThreadPool(daemon("agent-shared"));
   private final Map<String, InterProcessMutex> mutexes = new ConcurrentHashMap<>();
   private final Map<String, InterProcessReadWriteLock> rwlocks = new ConcurrentHashMap<>();
+  private final Map<String, Lease> leases = new ConcurrentHashMap<>();
   private final Map<String, LeaderLatch> latches = new ConcurrentHashMap<>();
   private final Map<String, DistributedDoubleBarrier> doubleBarriers = new ConcurrentHashMap<>();
   private final Map<String, DistributedQueue<byte[]>> producers = new ConcurrentHashMap<>();
@@ -212,6 +215,20 @@ public final class CuratorAgent {
               putStrings(ack, "readers", lock.readLock().getParticipantNodes());
               putStrings(ack, "writers", lock.writeLock().getParticipantNodes());
             });
+        case "semaphore.acquire" -> {
+          // semaphore.acquire <path> <permits> <timeoutMs> [owner]
+          String key = key(arg(a, 0), arg(a, 3, DEFAULT_OWNER));
+          run(id, cmd, "semaphore " + key,
+              ack -> semaphoreAcquire(ack, key, arg(a, 0), Integer.parseInt(arg(a, 1)), ms(a, 2)));
+        }
+        case "semaphore.release" -> {
+          String key = key(arg(a, 0), arg(a, 1, DEFAULT_OWNER));
+          run(id, cmd, "semaphore " + key, ack -> {
+            Lease lease = leases.remove(key);
+            if (lease == null) throw new Refusal("not-held", "no lease held as " + key);
+            lease.close();
+          });
+        }
         case "latch.start" -> run(id, cmd, null, ack -> latchStart(ack, arg(a, 0), arg(a, 1)));
         case "latch.close" -> run(id, cmd, null, ack -> latchClose(ack, arg(a, 0), arg(a, 1, null)));
         case "latch.participants" -> run(id, cmd, null, ack -> latchParticipants(ack, arg(a, 0)));
@@ -361,6 +378,16 @@ public final class CuratorAgent {
       throw new Refusal("timeout", "not acquired within " + timeoutMs + " ms");
     }
     ack.put("node", lockPath(mutex));
+  }
+
+  private void semaphoreAcquire(ObjectNode ack, String key, String path, int permits, long timeoutMs)
+      throws Exception {
+    if (leases.containsKey(key)) throw new Refusal("held", "a lease is already held as " + key);
+    Lease lease = new InterProcessSemaphoreV2(client, path, permits)
+        .acquire(timeoutMs, TimeUnit.MILLISECONDS);
+    if (lease == null) throw new Refusal("timeout", "no lease within " + timeoutMs + " ms");
+    leases.put(key, lease);
+    ack.put("node", lease.getNodeName());
   }
 
   /** The calling thread's lock node; Curator keeps it behind a protected accessor. */
@@ -537,6 +564,7 @@ public final class CuratorAgent {
     all.addAll(caches.values());
     all.addAll(discoveries.values());
     all.addAll(latches.values());
+    all.addAll(leases.values());
     for (AutoCloseable c : all) {
       try {
         c.close();
