@@ -1,7 +1,8 @@
 import { Queue, stringSerializer } from '@zkit/queue';
+import { waitFor } from '@zkit/testing';
 import { test } from '@zkit/testing/vitest';
 import { expect } from 'vitest';
-import { withCuratorAgent as withAgent } from './helpers.js';
+import { childrenOrNone as children, withCuratorAgent as withAgent } from './helpers.js';
 
 // Curator's DistributedQueue and zkit's Queue on the same path: same node names, same item
 // framing, so items flow both ways; priorities sort the same.
@@ -53,5 +54,56 @@ test("interop - a zkit consumer follows Curator's priority order", async ({ zk }
     const got: string[] = [];
     for (let i = 0; i < 5; i++) got.push(await queue.take({ timeout: 10_000 }));
     expect(got).toEqual(['minus-ten', 'minus-three', 'zero', 'five', 'five-again']);
+  });
+});
+
+test('interop - zkit and Curator consumers share one lock path: every item consumed exactly once', async ({
+  zk,
+}) => {
+  const client = await zk.client();
+  const total = 120;
+  const queue = new Queue(client, '/q/shared', {
+    serializer: stringSerializer,
+    lockPath: '/q/shared-claims',
+  });
+  const items = Array.from({ length: total }, (_, i) => `item-${String(i).padStart(3, '0')}`);
+  await withAgent(zk.connectString, async (agent) => {
+    await agent.send('queue.consume', '/q/shared', '/q/shared-claims');
+    const byCurator: string[] = [];
+    const byZkit: string[] = [];
+    const stop = new AbortController();
+    const consuming = (async () => {
+      for await (const msg of queue.consume({ signal: stop.signal, concurrency: 2 })) {
+        byZkit.push(msg.value);
+        await msg.ack();
+      }
+    })();
+    // Both consumers are running before the first item arrives, so both get a share.
+    for (const item of items) await queue.put(item);
+    // Every item is consumed by one side or the other; Curator reports each of its own.
+    await waitFor(
+      async () => {
+        for (;;) {
+          const event = await agent.next('consumed', { timeout: 50 }).catch(() => undefined);
+          if (!event) break;
+          byCurator.push(event.item as string);
+        }
+        return byCurator.length + byZkit.length >= total && (await queue.size()) === 0;
+      },
+      { timeout: 30_000, message: 'both consumers to drain the queue' },
+    );
+    stop.abort();
+    await consuming;
+    await agent.send('queue.stop', '/q/shared');
+
+    const all = [...byCurator, ...byZkit].sort();
+    expect(all).toEqual(items);
+    expect(byZkit.length).toBeGreaterThan(0);
+    expect(byCurator.length).toBeGreaterThan(0);
+    // Claims go right after their items (Curator deletes its own a moment after the item).
+    await waitFor(async () => (await children(client, '/q/shared-claims')).length === 0, {
+      timeout: 5_000,
+      message: 'every claim to be deleted',
+    });
   });
 });
