@@ -52,7 +52,11 @@ export type ConnectionState =
  */
 export type ErrorPolicy = 'suspended' | 'lost';
 
-/** Node creation modes. TTL modes need `extendedTypesEnabled=true` on the server. */
+/**
+ * Node creation modes. TTL modes need `extendedTypesEnabled=true` on the server.
+ *
+ * @useDeclaredType
+ */
 export type CreateMode = keyof typeof CreateFlags;
 
 /** Credentials added to every session, e.g. `{ scheme: 'digest', credentials: 'user:secret' }`. */

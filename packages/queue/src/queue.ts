@@ -171,8 +171,9 @@ export class Queue<T = unknown> {
   readonly #unsettled = new Set<Message<T> & { nackNow(): Promise<void> }>();
 
   /**
-   * @throws {@link InvalidPathError} for a bad `path` or `lockPath`, `InvalidArgumentError` for
-   *   a missing client, a lock path inside the queue, a bad `maxItems` or serializer
+   * @throws {@link @zkit/core!InvalidPathError} for a bad `path` or `lockPath`,
+   *   `InvalidArgumentError` for a missing client, a lock path inside the queue, a bad `maxItems`
+   *   or serializer
    */
   constructor(client: ZkClient, path: string, options: QueueOptions<T> = {}) {
     if (!(client instanceof ZkClient)) throw new InvalidArgumentError('client must be a ZkClient');

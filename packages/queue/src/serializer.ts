@@ -15,7 +15,9 @@ import { InvalidArgumentError } from '@zkit/core';
  * ```
  */
 export interface Serializer<T> {
+  /** The bytes stored for `value`; throws for a value it cannot encode. */
   serialize(value: T): Uint8Array;
+  /** The item read back from its bytes; throws for bytes it cannot decode. */
   deserialize(bytes: Buffer): T;
 }
 
