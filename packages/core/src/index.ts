@@ -66,3 +66,17 @@ export {
 } from './paths.js';
 export { combineSignals, delay, raceSignal, validateTimeout } from './signals.js';
 export type { WaitOptions } from './signals.js';
+export { WatchConnection } from './watch-connection.js';
+export type {
+  WatchConnectionEvents,
+  WatchConnectionOptions,
+  WatchConnectionState,
+  WatchEvent,
+  WatchMode,
+} from './watch-connection.js';
+export { watchRecursive } from './recursive-watch.js';
+export type {
+  RecursiveWatch,
+  RecursiveWatchEvent,
+  RecursiveWatchOptions,
+} from './recursive-watch.js';

@@ -1,0 +1,232 @@
+import type { AuthInfo, ConnectionState, ZkClient } from './client.js';
+import { ClientClosedError, ConnectionLossError, isRetryable, type ZkError } from './errors.js';
+import { validatePath } from './paths.js';
+import { combineSignals, raceSignal, type WaitOptions } from './signals.js';
+import { WatchConnection, type WatchEvent } from './watch-connection.js';
+
+/**
+ * What a {@link watchRecursive} listener receives:
+ * - a node event (`created`, `deleted`, `dataChanged`) for the watched node or any node below it;
+ * - `interrupted`: the watch connection dropped; events until `resumed` are not delivered;
+ * - `resumed`: the watch is set again. Changes made while interrupted were not reported: re-read
+ *   whatever you keep of the subtree.
+ */
+export type RecursiveWatchEvent =
+  WatchEvent | { readonly type: 'interrupted' } | { readonly type: 'resumed' };
+
+/** Options of {@link watchRecursive}. */
+export interface RecursiveWatchOptions {
+  /**
+   * Credentials for the watch connection. It is a session of its own, so it does not share the
+   * client's: pass the client's `auth` here when the watched nodes are not world-readable. Only
+   * the call that opens a client's watch connection sets them.
+   */
+  readonly auth?: readonly AuthInfo[];
+}
+
+/** A recursive watch set by {@link watchRecursive}. */
+export interface RecursiveWatch {
+  /** The watched path, as given. */
+  readonly path: string;
+  /** `true` while the server holds the watch and the connection is up. */
+  readonly active: boolean;
+  /**
+   * Resolves once the server holds the watch. Rejects with `UnimplementedError` (ZooKeeper
+   * before 3.6), {@link AuthFailedError}, {@link ClientClosedError}, or the signal's reason /
+   * `TimeoutError` (then the watch stays and may still become active). A watch whose `ready`
+   * rejected with a server error is closed.
+   */
+  ready(options?: WaitOptions): Promise<void>;
+  /** Removes the watch; the last one closes the watch connection's session. Idempotent. */
+  close(): Promise<void>;
+  [Symbol.asyncDispose](): Promise<void>;
+}
+
+interface Companion {
+  readonly connection: WatchConnection;
+  readonly handles: Set<Handle>;
+  readonly onState: (now: ConnectionState) => void;
+}
+
+const companions = new WeakMap<ZkClient, Companion>();
+/** Clients whose server refused `addWatch`: later calls fail at once instead of reconnecting. */
+const unsupported = new WeakMap<ZkClient, ZkError>();
+
+class Handle implements RecursiveWatch {
+  readonly path: string;
+  readonly listener: (event: RecursiveWatchEvent) => void;
+  readonly #ready: Promise<void>;
+  readonly #release: (handle: Handle) => Promise<void>;
+  #closed = false;
+  #confirmed = false;
+  #up = true;
+
+  constructor(
+    path: string,
+    listener: (event: RecursiveWatchEvent) => void,
+    added: Promise<void>,
+    release: (handle: Handle) => Promise<void>,
+  ) {
+    this.path = path;
+    this.listener = listener;
+    this.#release = release;
+    this.#ready = added.then(
+      () => {
+        this.#confirmed = true;
+      },
+      (error: unknown) => {
+        if (!(error instanceof ClientClosedError) && !isRetryable(error)) void this.close();
+        throw error;
+      },
+    );
+    this.#ready.catch(() => undefined);
+  }
+
+  get active(): boolean {
+    return this.#confirmed && this.#up && !this.#closed;
+  }
+
+  ready(options: WaitOptions = {}): Promise<void> {
+    return raceSignal(this.#ready, combineSignals(options));
+  }
+
+  /** Delivers one event to the listener; a throwing listener does not stop the others. */
+  deliver(event: RecursiveWatchEvent): void {
+    if (this.#closed) return;
+    if (event.type === 'interrupted') this.#up = false;
+    else if (event.type === 'resumed') this.#up = true;
+    try {
+      this.listener(event);
+    } catch {
+      // The listener's own failure is not the watch's.
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#release(this);
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+}
+
+/** Whether `path` is `root` or below it. */
+function within(root: string, path: string): boolean {
+  return root === '/' || path === root || path.startsWith(root + '/');
+}
+
+function open(client: ZkClient, options: RecursiveWatchOptions): Companion {
+  const connection = new WatchConnection(client.connectString, {
+    sessionTimeout: client.sessionTimeout,
+    namespace: client.namespace === '' ? undefined : client.namespace,
+    auth: options.auth,
+  });
+  const handles = new Set<Handle>();
+  const onState = (now: ConnectionState) => {
+    if (now !== 'closed') return;
+    close(client);
+    for (const h of [...handles]) void h.close();
+  };
+  const companion: Companion = { connection, handles, onState };
+  connection.on('event', (event) => {
+    for (const h of [...handles]) if (within(h.path, event.path)) h.deliver(event);
+  });
+  connection.on('interrupted', () => {
+    for (const h of [...handles]) h.deliver({ type: 'interrupted' });
+  });
+  connection.on('resumed', () => {
+    for (const h of [...handles]) h.deliver({ type: 'resumed' });
+  });
+  connection.on('dropped', (path) => {
+    for (const h of [...handles]) if (h.path === path) void h.close();
+  });
+  client.on('state', onState);
+  companions.set(client, companion);
+  return companion;
+}
+
+function close(client: ZkClient): void {
+  const companion = companions.get(client);
+  if (!companion) return;
+  companions.delete(client);
+  client.off('state', companion.onState);
+  void companion.connection.close();
+}
+
+/**
+ * Watches `path` and every node below it with a persistent recursive watch (ZooKeeper 3.6+'s
+ * `addWatch`), calling `listener` for each creation, deletion and data change with the changed
+ * node's path. Unlike a child watch, the event names the new node, and the watch stays set
+ * after firing.
+ *
+ * The native binding cannot set such a watch, so the watches of one client share one extra
+ * connection with a session of its own ({@link WatchConnection}), opened on the first call and
+ * closed with the last watch or with the client. It uses the client's connect string (servers
+ * and chroot), namespace and session timeout.
+ *
+ * **Guarantees.** Events are hints, as with every watch: the main client may read a node before
+ * its own server has applied the change the event reports (then it sees the older state, e.g.
+ * `NoNodeError` for a fresh `created`). The two connections are not ordered with respect to each
+ * other. Keep a normal watch as the source of truth and use this one to react sooner.
+ *
+ * **Connection loss.** The watch connection reconnects by itself (to the next server) and sets
+ * the watch again; the listener gets `interrupted`, then `resumed`, and must re-read, since
+ * changes in between are not reported. Its state is independent of the client's: it can be up
+ * while the client is `suspended` and the other way round.
+ *
+ * **Errors.** `ready()` rejects with `UnimplementedError` on a server without `addWatch` (older
+ * than 3.6); callers should then go on without it. The refusal is remembered per client.
+ *
+ * @example
+ * ```ts
+ * const watch = watchRecursive(client, '/services/api', (event) => {
+ *   if (event.type === 'created') void readInstance(event.path);
+ *   else if (event.type === 'resumed') void relistEverything();
+ * });
+ * await watch.ready().catch(() => watch.close()); // fall back to child watches
+ * // …
+ * await watch.close();
+ * ```
+ *
+ * @throws `InvalidPathError` for a bad path (synchronously)
+ */
+export function watchRecursive(
+  client: ZkClient,
+  path: string,
+  listener: (event: RecursiveWatchEvent) => void,
+  options: RecursiveWatchOptions = {},
+): RecursiveWatch {
+  validatePath(path);
+  const refused = unsupported.get(client);
+  const release = async (handle: Handle) => {
+    const companion = companions.get(client);
+    if (!companion || !companion.handles.delete(handle)) return;
+    if (companion.handles.size === 0) {
+      close(client);
+      return;
+    }
+    const stillWatched = [...companion.handles].some((h) => h.path === handle.path);
+    if (!stillWatched) await companion.connection.removeWatch(handle.path);
+  };
+  if (refused) return new Handle(path, listener, Promise.reject(refused), release);
+  if (client.state === 'closed') {
+    return new Handle(path, listener, Promise.reject(new ClientClosedError()), release);
+  }
+  const companion = companions.get(client) ?? open(client, options);
+  const added = companion.connection.addWatch(path, 'persistentRecursive').catch((error) => {
+    if (
+      !(error instanceof ClientClosedError) &&
+      !(error instanceof ConnectionLossError) &&
+      (error as ZkError).code === 'UNIMPLEMENTED'
+    ) {
+      unsupported.set(client, error as ZkError);
+    }
+    throw error;
+  });
+  const handle = new Handle(path, listener, added, release);
+  companion.handles.add(handle);
+  return handle;
+}

@@ -1,0 +1,561 @@
+import { createConnection, type Socket } from 'node:net';
+import { EventEmitter } from 'eventemitter3';
+import type { AuthInfo } from './client.js';
+import {
+  AuthFailedError,
+  ClientClosedError,
+  ConnectionLossError,
+  InvalidArgumentError,
+  errorFromCode,
+  type ZkError,
+} from './errors.js';
+import { FrameDecoder, JuteReader, JuteWriter } from './jute.js';
+import { validatePath } from './paths.js';
+import { combineSignals, raceSignal, type WaitOptions } from './signals.js';
+import type { NodeEventType } from './watches.js';
+
+/**
+ * Which kind of persistent watch {@link WatchConnection.addWatch} sets (ZooKeeper 3.6+):
+ * - `persistentRecursive`: creation, deletion and data change of the node and of every node
+ *   below it, at any depth.
+ * - `persistent`: the node's own creation, deletion, data change and child list change.
+ *
+ * Unlike one-shot watches, both stay set after they fire, until removed or the connection ends.
+ */
+export type WatchMode = 'persistent' | 'persistentRecursive';
+
+/** One event of a persistent watch, as delivered by {@link WatchConnection}. */
+export interface WatchEvent {
+  readonly type: NodeEventType;
+  /** The node the event is about, without the chroot and namespace. */
+  readonly path: string;
+  /**
+   * The zxid the server sent with the notification, or `-1n` when it sends none (ZooKeeper 3.8
+   * and older always send -1).
+   */
+  readonly zxid: bigint;
+}
+
+/** Connection states of {@link WatchConnection}. */
+export type WatchConnectionState = 'idle' | 'connecting' | 'connected' | 'closed';
+
+/** Typed events of {@link WatchConnection}. */
+export interface WatchConnectionEvents {
+  /** A persistent watch fired. */
+  event: [event: WatchEvent];
+  /**
+   * The connection dropped (or its session expired). Until `resumed`, events are not delivered
+   * and some may be missed for good.
+   */
+  interrupted: [];
+  /**
+   * Connected again with every watch set anew. Events that happened while interrupted are not
+   * replayed: re-read whatever the watches stand for. `newSession` is `true` when the old
+   * session had expired and a new one was opened.
+   */
+  resumed: [newSession: boolean];
+  /** A watch that had been set could not be set again after a reconnect; it is forgotten. */
+  dropped: [path: string, error: ZkError];
+  state: [now: WatchConnectionState, before: WatchConnectionState];
+}
+
+/** Options of {@link WatchConnection}. */
+export interface WatchConnectionOptions {
+  /** Requested session timeout in ms (the server clamps it). Default 15000. */
+  readonly sessionTimeout?: number | undefined;
+  /** Credentials sent on every connection, before any watch is set. */
+  readonly auth?: readonly AuthInfo[] | undefined;
+  /** A prefix below the connect string's chroot, as {@link ZkClientOptions.namespace}. */
+  readonly namespace?: string | undefined;
+}
+
+interface Watch {
+  readonly mode: WatchMode;
+  confirmed: boolean;
+  waiters: { resolve: () => void; reject: (error: unknown) => void }[];
+}
+
+interface Pending {
+  readonly settle: (error: ZkError | undefined) => void;
+}
+
+const OP_PING = 11;
+const OP_REMOVE_WATCHES = 18;
+const OP_ADD_WATCH = 106;
+const OP_AUTH = 100;
+const OP_CLOSE_SESSION = -11;
+const XID_NOTIFICATION = -1;
+const XID_PING = -2;
+const XID_AUTH = -4;
+/** RemoveWatches' watcher type "any". */
+const WATCHER_ANY = 3;
+const MODES: Record<WatchMode, number> = { persistent: 0, persistentRecursive: 1 };
+const EVENT_TYPES: Record<number, NodeEventType> = {
+  1: 'created',
+  2: 'deleted',
+  3: 'dataChanged',
+  4: 'childrenChanged',
+};
+const MAX_PACKET = 16 * 1024 * 1024;
+const CLOSE_WAIT_MS = 1000;
+const DEFAULT_SESSION_TIMEOUT = 15_000;
+
+/**
+ * A small second connection to ZooKeeper that only holds persistent watches (`addWatch`,
+ * ZooKeeper 3.6+), spoken in ZooKeeper's own wire protocol because the native binding does not
+ * offer `addWatch`. It opens its own session, which never owns an ephemeral node, so its loss
+ * costs nothing but missed events.
+ *
+ * A persistent recursive watch on `/services/api` reports `created /services/api/x` with the new
+ * node's path, where a child watch only says "the children changed": a cache then needs one read
+ * instead of a listing plus a read.
+ *
+ * **Connection loss.** On a dropped connection (or no reply within two thirds of the session
+ * timeout) it emits `interrupted`, connects to the next server of the list (the same session
+ * when it is still alive, else a new one), sets every watch again and emits `resumed`. Events
+ * in between are lost: `resumed` tells the user to re-read. It keeps trying until closed.
+ *
+ * **Errors.** {@link WatchConnection.addWatch} rejects with the server's error, e.g.
+ * `UnimplementedError` from a server older than 3.6, and with {@link AuthFailedError} when the
+ * credentials are refused (the connection then closes).
+ *
+ * Most users want {@link watchRecursive}, which shares one such connection per `ZkClient`.
+ *
+ * @example
+ * ```ts
+ * const conn = new WatchConnection('zk1:2181,zk2:2181/app', { sessionTimeout: 10_000 });
+ * conn.on('event', (e) => console.log(e.type, e.path));
+ * conn.on('resumed', () => rereadEverything());
+ * await conn.addWatch('/services', 'persistentRecursive');
+ * // …
+ * await conn.close();
+ * ```
+ */
+export class WatchConnection extends EventEmitter<WatchConnectionEvents> {
+  readonly #hosts: { host: string; port: number }[];
+  /** Server-side prefix: the chroot plus the namespace. */
+  readonly #prefix: string;
+  readonly #requestedTimeout: number;
+  readonly #auth: readonly AuthInfo[];
+  readonly #watches = new Map<string, Watch>();
+  readonly #pending = new Map<number, Pending>();
+  #state: WatchConnectionState = 'idle';
+  #socket: Socket | undefined;
+  #handshakeDone = false;
+  #next = 0;
+  #failures = 0;
+  #xid = 0;
+  #sessionId = 0n;
+  #password: Buffer = Buffer.alloc(16);
+  #lastZxid = 0n;
+  #timeout = 0;
+  #lastReceived = 0;
+  #interrupted = false;
+  #sessionIdAtDrop = 0n;
+  #timer: NodeJS.Timeout | undefined;
+  #reconnectTimer: NodeJS.Timeout | undefined;
+
+  /**
+   * Nothing is sent before the first {@link WatchConnection.addWatch}.
+   * @param connectString - `host:port[,host:port…][/chroot]`, as for `ZkClient`
+   * @throws {@link InvalidArgumentError}, `InvalidPathError` for a bad connect string or option
+   */
+  constructor(connectString: string, options: WatchConnectionOptions = {}) {
+    super();
+    const { hosts, chroot } = parseConnectString(connectString);
+    const namespace = options.namespace === undefined ? '' : validatePath(options.namespace);
+    this.#hosts = hosts;
+    this.#prefix = chroot + (namespace === '/' ? '' : namespace);
+    const timeout = options.sessionTimeout ?? DEFAULT_SESSION_TIMEOUT;
+    if (!Number.isInteger(timeout) || timeout <= 0) {
+      throw new InvalidArgumentError('sessionTimeout must be a positive integer');
+    }
+    this.#requestedTimeout = timeout;
+    this.#auth = [...(options.auth ?? [])];
+    this.#next = Math.floor(Math.random() * hosts.length);
+  }
+
+  get state(): WatchConnectionState {
+    return this.#state;
+  }
+
+  /** The session id as a hex string (as `ZkClient.sessionId`) while one is established. */
+  get sessionId(): string | undefined {
+    return this.#sessionId === 0n ? undefined : this.#sessionId.toString(16);
+  }
+
+  /**
+   * The current session's id and password (hex), in the form `ZkClientOptions.session` takes;
+   * `undefined` while no session is established.
+   */
+  sessionCredentials(): { id: string; password: string } | undefined {
+    const id = this.sessionId;
+    return id === undefined
+      ? undefined
+      : { id, password: this.#password.toString('hex').toUpperCase() };
+  }
+
+  /** The paths watched (or being set), without the prefix. */
+  get watches(): string[] {
+    return [...this.#watches.keys()];
+  }
+
+  /**
+   * Sets a persistent watch on `path` and keeps it set across reconnects. Connects first if
+   * needed. Resolves once the server has accepted it; setting the same path again resolves with
+   * the first call. While the connection is down it waits for the next one (bounded only by the
+   * options).
+   *
+   * @throws {@link InvalidArgumentError} when the path is already watched in the other mode; the
+   * server's error (`UnimplementedError` before ZooKeeper 3.6, …) or {@link AuthFailedError}, and
+   * the watch is forgotten; {@link ClientClosedError} after `close()`; the signal's reason on
+   * abort (the watch stays set; remove it with {@link WatchConnection.removeWatch}).
+   */
+  addWatch(
+    path: string,
+    mode: WatchMode = 'persistentRecursive',
+    options: WaitOptions = {},
+  ): Promise<void> {
+    validatePath(path);
+    const signal = combineSignals(options);
+    if (this.#state === 'closed') return Promise.reject(new ClientClosedError());
+    let watch = this.#watches.get(path);
+    if (watch && watch.mode !== mode) {
+      return Promise.reject(
+        new InvalidArgumentError(`${path} is already watched as ${watch.mode}`),
+      );
+    }
+    if (watch?.confirmed) return Promise.resolve();
+    const added = new Promise<void>((resolve, reject) => {
+      if (!watch) {
+        watch = { mode, confirmed: false, waiters: [] };
+        this.#watches.set(path, watch);
+        if (this.#handshakeDone) this.#sendAddWatch(path, watch);
+      }
+      watch.waiters.push({ resolve, reject });
+    });
+    added.catch(() => undefined);
+    if (this.#state === 'idle') this.#connect();
+    return raceSignal(added, signal);
+  }
+
+  /**
+   * Removes a watch. Resolves once the server has confirmed it (at once when not connected: the
+   * server drops a connection's watches with it). Errors are ignored.
+   */
+  async removeWatch(path: string): Promise<void> {
+    const watch = this.#watches.get(path);
+    if (!watch) return;
+    this.#watches.delete(path);
+    for (const w of watch.waiters) w.reject(new ClientClosedError({ path }));
+    if (!this.#handshakeDone) return;
+    const body = new JuteWriter().string(this.#serverPath(path)).int(WATCHER_ANY);
+    await this.#request(OP_REMOVE_WATCHES, body).catch(() => undefined);
+  }
+
+  /**
+   * Closes the session (the server forgets its watches at once) and the socket. Pending
+   * `addWatch` calls reject with {@link ClientClosedError}. Idempotent.
+   */
+  async close(): Promise<void> {
+    if (this.#state === 'closed') return;
+    this.#setState('closed');
+    clearTimeout(this.#reconnectTimer);
+    clearInterval(this.#timer);
+    for (const [, watch] of this.#watches) {
+      for (const w of watch.waiters) w.reject(new ClientClosedError());
+    }
+    this.#watches.clear();
+    const socket = this.#socket;
+    if (socket && this.#handshakeDone) {
+      const closing = this.#request(OP_CLOSE_SESSION, new JuteWriter()).catch(() => undefined);
+      const gone = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+      let timer: NodeJS.Timeout | undefined;
+      const bound = new Promise<void>((resolve) => (timer = setTimeout(resolve, CLOSE_WAIT_MS)));
+      await Promise.race([closing, gone, bound]);
+      clearTimeout(timer);
+    }
+    this.#failPending(new ClientClosedError());
+    socket?.destroy();
+    this.#socket = undefined;
+    this.#handshakeDone = false;
+    this.#sessionId = 0n;
+  }
+
+  /** Same as {@link WatchConnection.close}. */
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  // ---------------------------------------------------------------------------------------------
+
+  #setState(now: WatchConnectionState): void {
+    const before = this.#state;
+    if (before === now) return;
+    this.#state = now;
+    this.emit('state', now, before);
+  }
+
+  #connect(): void {
+    if (this.#state === 'closed') return;
+    this.#setState('connecting');
+    const target = this.#hosts[this.#next % this.#hosts.length] as { host: string; port: number };
+    this.#next++;
+    const socket = createConnection({ host: target.host, port: target.port });
+    socket.setNoDelay(true);
+    this.#socket = socket;
+    this.#handshakeDone = false;
+    const decoder = new FrameDecoder(MAX_PACKET);
+    // Per server attempt, as the Java client does: the session timeout shared by the servers.
+    const connectTimeout = Math.max(1000, Math.floor(this.#requestedTimeout / this.#hosts.length));
+    const connectTimer = setTimeout(() => socket.destroy(), connectTimeout);
+    socket.on('connect', () => {
+      const request = new JuteWriter()
+        .int(0) // protocol version
+        .long(this.#lastZxid)
+        .int(this.#requestedTimeout)
+        .long(this.#sessionId)
+        .buffer(this.#password)
+        .bool(false); // read-only not allowed
+      socket.write(request.frame());
+    });
+    socket.on('data', (chunk: Buffer) => {
+      if (this.#socket !== socket) return;
+      this.#lastReceived = Date.now();
+      let packets: Buffer[];
+      try {
+        packets = decoder.push(chunk);
+      } catch {
+        socket.destroy();
+        return;
+      }
+      for (const packet of packets) {
+        if (this.#socket !== socket) return;
+        try {
+          if (this.#handshakeDone) this.#onPacket(packet);
+          else {
+            clearTimeout(connectTimer);
+            this.#onHandshake(packet, socket);
+          }
+        } catch {
+          // A packet we cannot read: the stream is out of step, start over.
+          socket.destroy();
+          return;
+        }
+      }
+    });
+    socket.on('error', () => undefined);
+    socket.on('close', () => {
+      clearTimeout(connectTimer);
+      if (this.#socket === socket) this.#onSocketClosed();
+    });
+  }
+
+  #onHandshake(packet: Buffer, socket: Socket): void {
+    const r = new JuteReader(packet);
+    r.int(); // protocol version
+    const timeout = r.int();
+    const sessionId = r.long();
+    const password = r.buffer();
+    if (timeout <= 0) {
+      // The session we asked for has expired: the server closes this socket; the next attempt
+      // asks for a new session on the same server.
+      this.#sessionId = 0n;
+      this.#password = Buffer.alloc(16);
+      this.#next--;
+      socket.destroy();
+      return;
+    }
+    const newSession = sessionId !== this.#sessionIdAtDrop;
+    this.#sessionId = sessionId;
+    this.#password = Buffer.from(password);
+    this.#timeout = timeout;
+    this.#handshakeDone = true;
+    this.#failures = 0;
+    this.#lastReceived = Date.now();
+    this.#setState('connected');
+    // Ping every third of the timeout; a connection silent for two thirds of it is dead.
+    this.#timer = setInterval(() => this.#tick(), Math.max(10, Math.floor(timeout / 3)));
+    this.#timer.unref();
+    for (const a of this.#auth) {
+      const body = new JuteWriter()
+        .int(0)
+        .string(a.scheme)
+        .buffer(Buffer.from(a.credentials, 'utf8'));
+      this.#send(XID_AUTH, OP_AUTH, body);
+    }
+    const all = [...this.#watches].map(([path, watch]) => this.#sendAddWatch(path, watch));
+    const resume = this.#interrupted;
+    void Promise.all(all).then(() => {
+      if (!resume || this.#socket !== socket || !this.#handshakeDone) return;
+      this.#interrupted = false;
+      this.emit('resumed', newSession);
+    });
+  }
+
+  #tick(): void {
+    const socket = this.#socket;
+    if (!socket || !this.#handshakeDone) return;
+    if (Date.now() - this.#lastReceived > (this.#timeout * 2) / 3) {
+      socket.destroy();
+      return;
+    }
+    this.#send(XID_PING, OP_PING, new JuteWriter());
+  }
+
+  #onPacket(packet: Buffer): void {
+    const r = new JuteReader(packet);
+    const xid = r.int();
+    const zxid = r.long();
+    const err = r.int();
+    if (zxid > this.#lastZxid) this.#lastZxid = zxid;
+    if (xid === XID_PING) return;
+    if (xid === XID_NOTIFICATION) {
+      const type = r.int();
+      r.int(); // keeper state
+      const path = this.#clientPath(r.string());
+      const eventType = EVENT_TYPES[type];
+      if (eventType && path !== undefined) this.emit('event', { type: eventType, path, zxid });
+      return;
+    }
+    if (xid === XID_AUTH) {
+      if (err !== 0) this.#fatal(new AuthFailedError());
+      return;
+    }
+    const pending = this.#pending.get(xid);
+    if (!pending) return;
+    this.#pending.delete(xid);
+    pending.settle(err === 0 ? undefined : errorFromCode(err));
+  }
+
+  #sendAddWatch(path: string, watch: Watch): Promise<void> {
+    const body = new JuteWriter().string(this.#serverPath(path)).int(MODES[watch.mode]);
+    return this.#request(OP_ADD_WATCH, body).then(
+      () => {
+        if (this.#watches.get(path) !== watch) return;
+        watch.confirmed = true;
+        const waiters = watch.waiters;
+        watch.waiters = [];
+        for (const w of waiters) w.resolve();
+      },
+      (error: unknown) => {
+        // Connection loss: set again on the next connection.
+        if (error instanceof ConnectionLossError || error instanceof ClientClosedError) return;
+        if (this.#watches.get(path) !== watch) return;
+        this.#watches.delete(path);
+        for (const w of watch.waiters) w.reject(error);
+        if (watch.confirmed) this.emit('dropped', path, error as ZkError);
+      },
+    );
+  }
+
+  #request(type: number, body: JuteWriter): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const xid = this.#nextXid();
+      this.#pending.set(xid, {
+        settle: (error) => (error ? reject(error) : resolve()),
+      });
+      if (!this.#send(xid, type, body)) {
+        this.#pending.delete(xid);
+        reject(new ConnectionLossError());
+      }
+    });
+  }
+
+  #nextXid(): number {
+    this.#xid = this.#xid >= 0x7fffffff ? 1 : this.#xid + 1;
+    return this.#xid;
+  }
+
+  #send(xid: number, type: number, body: JuteWriter): boolean {
+    const socket = this.#socket;
+    if (!socket || !this.#handshakeDone || socket.destroyed) return false;
+    const header = new JuteWriter().int(xid).int(type).frame().subarray(4);
+    const payload = body.frame().subarray(4);
+    const frame = Buffer.allocUnsafe(4 + header.length + payload.length);
+    frame.writeInt32BE(header.length + payload.length);
+    header.copy(frame, 4);
+    payload.copy(frame, 4 + header.length);
+    socket.write(frame);
+    return true;
+  }
+
+  #onSocketClosed(): void {
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+    const wasConnected = this.#handshakeDone;
+    this.#socket = undefined;
+    this.#handshakeDone = false;
+    this.#failPending(new ConnectionLossError());
+    if (this.#state === 'closed') return;
+    if (wasConnected) {
+      this.#sessionIdAtDrop = this.#sessionId;
+      if (!this.#interrupted) {
+        this.#interrupted = true;
+        this.emit('interrupted');
+      }
+    } else {
+      this.#failures++;
+    }
+    this.#setState('connecting');
+    // Straight to the next server first; back off once every server has failed in a row.
+    const round = Math.floor(this.#failures / this.#hosts.length);
+    const wait = round === 0 ? 0 : Math.min(1000, 50 * 2 ** Math.min(round, 5));
+    this.#reconnectTimer = setTimeout(() => this.#connect(), wait);
+  }
+
+  #failPending(error: ZkError): void {
+    const pending = [...this.#pending.values()];
+    this.#pending.clear();
+    for (const p of pending) p.settle(error);
+  }
+
+  /** The server refused us for good (bad credentials): close and fail every waiter. */
+  #fatal(error: ZkError): void {
+    for (const [path, watch] of this.#watches) {
+      for (const w of watch.waiters) w.reject(error);
+      if (watch.confirmed) this.emit('dropped', path, error);
+    }
+    this.#watches.clear();
+    void this.close();
+  }
+
+  #serverPath(path: string): string {
+    if (this.#prefix === '') return path;
+    return path === '/' ? this.#prefix : this.#prefix + path;
+  }
+
+  #clientPath(path: string): string | undefined {
+    if (this.#prefix === '') return path;
+    if (path === this.#prefix) return '/';
+    if (path.startsWith(this.#prefix + '/')) return path.slice(this.#prefix.length);
+    return undefined;
+  }
+}
+
+/** `host:port[,host:port…][/chroot]` → the servers and the chroot (`''` for none). */
+function parseConnectString(connectString: string): {
+  hosts: { host: string; port: number }[];
+  chroot: string;
+} {
+  if (typeof connectString !== 'string' || connectString.trim() === '') {
+    throw new InvalidArgumentError('connectString must be a non-empty string');
+  }
+  const slash = connectString.indexOf('/');
+  const list = slash === -1 ? connectString : connectString.slice(0, slash);
+  const chroot = slash === -1 ? '' : validatePath(connectString.slice(slash));
+  const hosts = list
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '')
+    .map((entry) => {
+      const m = /^\[([^\]]+)\](?::(\d+))?$/.exec(entry) ?? /^([^:]+)(?::(\d+))?$/.exec(entry);
+      const port = m?.[2] === undefined ? 2181 : Number(m[2]);
+      if (!m || !(port > 0 && port < 65536)) {
+        throw new InvalidArgumentError(`bad server address ${JSON.stringify(entry)}`);
+      }
+      return { host: m[1] as string, port };
+    });
+  if (hosts.length === 0) throw new InvalidArgumentError('connectString names no server');
+  return { hosts, chroot: chroot === '/' ? '' : chroot };
+}
