@@ -44,6 +44,10 @@ export default defineConfig({
         extends: true,
         test: { name: 'suites', include: ['test/**/*.test.ts'] },
       },
+      {
+        extends: true,
+        test: { name: 'examples', include: ['examples/**/*.test.ts'] },
+      },
     ],
   },
 });

@@ -1,0 +1,39 @@
+/**
+ * `npm start -w @zkit/example-http-service`: starts two `greeter` instances (one of them broken)
+ * and a client, each in its own process. Uses the ZooKeeper at `ZK_CONNECT`, or starts a
+ * throwaway local server when it is unset.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import { ZooKeeperServer } from '@zkit/testing';
+
+function start(script: string, args: string[], env: Record<string, string>): ChildProcess {
+  return spawn(process.execPath, [fileURLToPath(new URL(script, import.meta.url)), ...args], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    env: { ...process.env, ...env },
+  });
+}
+
+async function exitCode(child: ChildProcess): Promise<number> {
+  if (child.exitCode !== null) return child.exitCode;
+  const [code] = (await once(child, 'exit')) as [number | null];
+  return code ?? 1;
+}
+
+const server = process.env['ZK_CONNECT'] ? undefined : await ZooKeeperServer.start();
+const env = { ZK_CONNECT: process.env['ZK_CONNECT'] ?? server?.connectString ?? '' };
+const services = [
+  start('service.js', ['greeter-1'], env),
+  start('service.js', ['greeter-2', '--broken'], env),
+];
+try {
+  await Promise.all(services.map((s) => once(s, 'message')));
+  const code = await exitCode(start('client.js', [], env));
+  if (code !== 0) process.exitCode = code;
+} finally {
+  for (const s of services) s.kill('SIGTERM');
+  const codes = await Promise.all(services.map(exitCode));
+  if (codes.some((c) => c !== 0)) process.exitCode = 1;
+  await server?.stop();
+}
