@@ -3,7 +3,7 @@ import { DoubleBarrier } from '@zkit/barrier';
 import { blue, chapter, say } from './narrator.js';
 
 /** A batch of workers that start together and finish together. */
-export async function barrierChapter(connectString: string): Promise<void> {
+export async function barrierChapter(connectString: string): Promise<string> {
   chapter('A batch of five workers starts together');
   const members = 5;
   const clients = await Promise.all(
@@ -30,6 +30,7 @@ export async function barrierChapter(connectString: string): Promise<void> {
     say(
       blue(`…and all ${members} passed the barrier within ${spread.toFixed(0)} ms of each other`),
     );
+    return `${members} workers started within ${spread.toFixed(0)} ms of each other`;
   } finally {
     await Promise.all(clients.map((c) => c.close()));
   }

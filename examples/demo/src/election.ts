@@ -1,70 +1,50 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
+import { Worker, expectCleanExits } from './processes.js';
+import type { ReplicaMessage } from './replica.js';
 import { chapter, green, magenta, red, say, yellow } from './narrator.js';
 
-interface Replica {
-  readonly id: string;
-  readonly process: ChildProcess;
-}
-
 /** Three replica processes elect a leader; the leader is killed and another takes over. */
-export async function electionChapter(connectString: string): Promise<void> {
-  chapter('Three replicas elect a leader, and fail over when it is killed');
-  const script = fileURLToPath(new URL('./replica.js', import.meta.url));
+export async function electionChapter(connectString: string): Promise<string> {
+  chapter('Three replica processes elect a leader, and fail over when it is killed');
+  let onElected: ((id: string) => void) | undefined;
   let leader: string | undefined;
-  const waiters: ((id: string) => void)[] = [];
-  const replicas: Replica[] = ['replica-1', 'replica-2', 'replica-3'].map((id) => {
-    const child = spawn(process.execPath, [script, connectString, id], {
-      stdio: ['pipe', 'pipe', 'inherit'],
-    });
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      const msg = JSON.parse(line) as { event: string; id: string; token?: string };
-      if (msg.event === 'elected') {
-        leader = msg.id;
-        say(`${green(msg.id)} is the leader (fencing token ${magenta(msg.token ?? '')})`);
-        for (const w of waiters.splice(0)) w(msg.id);
+  const replicas = ['replica-1', 'replica-2', 'replica-3'].map((id) => {
+    const replica = new Worker<ReplicaMessage>(id, 'replica.js', [connectString, id]);
+    replica.onMessage((m) => {
+      if (m.event === 'elected') {
+        leader = id;
+        say(`${green(id)} is the leader (fencing token ${magenta(m.token)})`);
+        onElected?.(id);
       }
-      if (msg.event === 'revoked') say(yellow(`${msg.id} stepped down`));
+      if (m.event === 'revoked') say(yellow(`${id} stepped down`));
     });
-    return { id, process: child };
+    return replica;
   });
-  const nextLeader = (timeoutMs: number) =>
+  const nextLeader = () =>
     new Promise<string>((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error('no leader elected in time')), timeoutMs);
-      waiters.push((id) => {
-        clearTimeout(t);
+      const timer = setTimeout(() => reject(new Error('no leader elected in time')), 20_000);
+      onElected = (id) => {
+        clearTimeout(timer);
         resolve(id);
-      });
+      };
     });
   try {
-    const first = leader ?? (await nextLeader(20_000));
-    const victim = replicas.find((r) => r.id === first)!;
+    const first = leader ?? (await nextLeader());
+    const victim = replicas.find((r) => r.name === first)!;
     say(red(`killing ${first} with SIGKILL: no goodbye, its session must expire on the server`));
     const killedAt = performance.now();
-    const next = nextLeader(20_000);
+    const next = nextLeader();
     victim.process.kill('SIGKILL');
     const successor = await next;
+    const took = ((performance.now() - killedAt) / 1000).toFixed(1);
     say(
-      `${green(successor)} took over ${((performance.now() - killedAt) / 1000).toFixed(1)} s later ` +
-        `(session timeout 4 s: the server had to expire the dead replica's session first)`,
+      `${green(successor)} took over ${took} s later ` +
+        `(session timeout 3 s: the server had to expire the dead replica's session first)`,
     );
+    const survivors = replicas.filter((r) => r !== victim);
+    await Promise.all(survivors.map((r) => r.stop()));
+    await expectCleanExits(survivors);
+    return `${first} led; killed, ${successor} took over in ${took} s`;
   } finally {
-    for (const r of replicas) {
-      r.process.stdin?.end();
-    }
-    await Promise.all(
-      replicas.map(
-        (r) =>
-          new Promise<void>((resolve) => {
-            if (r.process.exitCode !== null || r.process.signalCode !== null) return resolve();
-            const t = setTimeout(() => r.process.kill('SIGKILL'), 5000);
-            r.process.on('exit', () => {
-              clearTimeout(t);
-              resolve();
-            });
-          }),
-      ),
-    );
+    await Promise.all(replicas.map((r) => r.stop()));
   }
 }

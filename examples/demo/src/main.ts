@@ -1,7 +1,7 @@
 /**
  * `npm run demo`: starts a real ZooKeeper server on a free local port and walks through what zkit
- * does, narrating as it goes. Needs Java and ZooKeeper (installed by `bash .ci/setup` on
- * Debian/Ubuntu).
+ * does, narrating as it goes; the lock, election and queue workers are separate processes.
+ * Needs Java and ZooKeeper (installed by `bash .ci/setup` on Debian/Ubuntu).
  */
 import { ZooKeeperServer } from '@zkit/testing';
 import { barrierChapter } from './barrier.js';
@@ -9,7 +9,7 @@ import { electionChapter } from './election.js';
 import { lockChapter } from './lock.js';
 import { queueChapter } from './queue.js';
 import { registryChapter } from './registry.js';
-import { bold, chapter, green, red, say } from './narrator.js';
+import { bold, chapter, green, red, say, table } from './narrator.js';
 import { sessionChapter } from './session.js';
 
 async function main(): Promise<void> {
@@ -19,18 +19,25 @@ async function main(): Promise<void> {
   say(
     `ZooKeeper is serving on ${bold(server.connectString)} after ${Math.round(performance.now() - t0)} ms`,
   );
+  const summary: string[][] = [];
+  const step = async (name: string, run: () => Promise<string>) => {
+    const start = performance.now();
+    const outcome = await run();
+    summary.push([name, `${((performance.now() - start) / 1000).toFixed(1)} s`, outcome]);
+  };
   try {
-    await sessionChapter(server);
-    await lockChapter(server.connectString);
-    await electionChapter(server.connectString);
-    await barrierChapter(server.connectString);
-    await queueChapter(server.connectString);
-    await registryChapter(server.connectString);
+    await step('session', () => sessionChapter(server));
+    await step('lock', () => lockChapter(server.connectString));
+    await step('election', () => electionChapter(server.connectString));
+    await step('barrier', () => barrierChapter(server.connectString));
+    await step('queue', () => queueChapter(server.connectString));
+    await step('registry', () => registryChapter(server.connectString));
   } finally {
     await server.stop();
   }
   chapter('Done');
   say(green('every step ran against a real ZooKeeper server; it has been stopped'));
+  table(['step', 'took', 'what happened'], summary);
 }
 
 main().catch((error: unknown) => {

@@ -27,3 +27,16 @@ export function chapter(title: string): void {
 export function say(line: string): void {
   process.stdout.write(`${stamp()}  ${line}\n`);
 }
+
+/** A table with a bold header row; columns sized to their widest cell. */
+export function table(header: readonly string[], rows: readonly (readonly string[])[]): void {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: readonly string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i] ?? 0))
+      .join('  ')
+      .trimEnd();
+  process.stdout.write(`\n${bold(line(header))}\n`);
+  process.stdout.write(`${dim(widths.map((w) => '─'.repeat(w)).join('  '))}\n`);
+  for (const row of rows) process.stdout.write(`${line(row)}\n`);
+}

@@ -1,26 +1,29 @@
 /**
- * One replica of a service, run as its own process by the election chapter: it joins a
- * LeaderLatch and reports what happens to it as JSON lines on stdout.
+ * One replica of a service, run as its own process by the election chapter:
+ * `replica.js <connectString> <id>`. It joins a LeaderLatch, reports what happens to it over
+ * IPC, and leaves the election on SIGTERM.
  */
 import { ZkClient } from '@zkit/core';
 import { LeaderLatch } from '@zkit/election';
 
+export type ReplicaMessage =
+  { readonly event: 'elected'; readonly token: string } | { readonly event: 'joined' | 'revoked' };
+
 const [connectString, id] = process.argv.slice(2);
 if (!connectString || !id) throw new Error('usage: replica <connectString> <id>');
+const report = (message: ReplicaMessage) => process.send?.(message);
 
-const report = (event: string, extra: Record<string, string> = {}) =>
-  process.stdout.write(`${JSON.stringify({ event, id, ...extra })}\n`);
-
-const client = new ZkClient(connectString, { sessionTimeout: 4000 });
+const client = new ZkClient(connectString, { sessionTimeout: 3000 });
 await client.start();
 const latch = new LeaderLatch(client, '/demo/election/scheduler', { id });
-latch.on('elected', (term) => report('elected', { token: String(term.fencingToken) }));
-latch.on('revoked', () => report('revoked'));
+latch.on('elected', (term) => report({ event: 'elected', token: String(term.fencingToken) }));
+latch.on('revoked', () => report({ event: 'revoked' }));
 await latch.start();
-report('joined', { session: client.sessionId ?? '' });
+report({ event: 'joined' });
 
-// Runs until the demo kills it (or asks it to stop on stdin closing).
-process.stdin.on('end', () => {
-  void latch.close().then(() => client.close());
+process.once('SIGTERM', () => {
+  void latch
+    .close()
+    .then(() => client.close())
+    .then(() => process.disconnect?.());
 });
-process.stdin.resume();

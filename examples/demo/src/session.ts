@@ -3,9 +3,9 @@ import { expireSession, waitFor, type ZooKeeperServer } from '@zkit/testing';
 import { chapter, green, magenta, say, yellow } from './narrator.js';
 
 /** A client session that survives a server pause and recovers from an expiry. */
-export async function sessionChapter(server: ZooKeeperServer): Promise<void> {
+export async function sessionChapter(server: ZooKeeperServer): Promise<string> {
   chapter('A session that survives trouble');
-  const client = new ZkClient(server.connectString, { sessionTimeout: 4000 });
+  const client = new ZkClient(server.connectString, { sessionTimeout: 3000 });
   client.on('state', (now, before) => {
     const colour = now === 'lost' || now === 'suspended' ? yellow : green;
     say(`client state ${before} → ${colour(now)}  (session ${client.sessionId ?? '-'})`);
@@ -46,6 +46,7 @@ export async function sessionChapter(server: ZooKeeperServer): Promise<void> {
     );
     const { data } = await client.get('/demo/hello');
     say(`persistent data survives: /demo/hello = ${JSON.stringify(data.toString())}`);
+    return `survived a server pause on ${same ? 'the same session' : 'a new session'}; recovered from expiry`;
   } finally {
     await client.close();
   }
