@@ -28,8 +28,14 @@ export type NodeEventKind = 'created' | 'deleted' | 'changed' | 'child';
 
 /** One ACL entry: `perms` is a bit mask of {@link Perms}. */
 export interface Acl {
+  /** Allowed operations: a sum of {@link Perms} bits, e.g. `Perms.read | Perms.write`. */
   readonly perms: number;
+  /** Authentication scheme: `'world'`, `'auth'`, `'digest'`, `'ip'`, `'sasl'`, `'x509'`. */
   readonly scheme: string;
+  /**
+   * Who, in the scheme's terms: `'anyone'` for `world`, `user:base64(sha1(user:password))` for
+   * `digest`, an address or CIDR block for `ip`.
+   */
   readonly id: string;
 }
 
@@ -77,11 +83,17 @@ export const CreateFlags = {
 
 /** ACL permission bits. */
 export const Perms = {
+  /** Read the node's data and list its children. */
   read: 1,
+  /** Set the node's data. */
   write: 2,
+  /** Create children. */
   create: 4,
+  /** Delete children. */
   delete: 8,
+  /** Set the node's ACL. */
   admin: 16,
+  /** All of the above. */
   all: 31,
 } as const;
 

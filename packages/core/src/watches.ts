@@ -5,6 +5,7 @@ export type NodeEventType = 'created' | 'deleted' | 'dataChanged' | 'childrenCha
 
 /** One fired watch. */
 export interface NodeEvent {
+  /** What happened to the node. */
   readonly type: NodeEventType;
   /** The path as the caller named it (without the client's namespace). */
   readonly path: string;

@@ -119,8 +119,11 @@ const lostChannel = diagnostics.channel('zkit:lock:lost');
 
 /** Published on `zkit:lock:acquired`, `zkit:lock:released` and `zkit:lock:lost`. */
 export interface LockMessage {
+  /** The client the lock uses. */
   readonly client: ZkClient;
+  /** The lease's own node. */
   readonly path: string;
+  /** The lease's fencing token. */
   readonly fencingToken: bigint;
   /** Set on `zkit:lock:lost`. */
   readonly error?: LockLostError;
