@@ -186,6 +186,8 @@ const DEFAULTS = Object.freeze({
 });
 
 const ZCLOSING = -116;
+const INT32_MAX = 0x7fffffff;
+const EVENT_TYPES: readonly unknown[] = ['created', 'deleted', 'dataChanged', 'childrenChanged'];
 const ZINVALIDSTATE = -9;
 const ZMARSHALLINGERROR = -5;
 const AUTH_FAILED = -113;
@@ -271,10 +273,12 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
     }
     const slash = connectString.indexOf('/');
     if (slash !== -1) validatePath(connectString.slice(slash));
+    // Timers and the binding hold these as signed 32-bit integers, and so does a node's data
+    // length on the wire.
     for (const name of ['sessionTimeout', 'connectTimeout', 'maxDataBytes'] as const) {
       const v = options[name];
-      if (v !== undefined && (!Number.isInteger(v) || v <= 0)) {
-        throw new InvalidArgumentError(`${name} must be a positive integer`);
+      if (v !== undefined && (!Number.isInteger(v) || v <= 0 || v > INT32_MAX)) {
+        throw new InvalidArgumentError(`${name} must be an integer in [1, ${INT32_MAX}]`);
       }
     }
     if (options.errorPolicy !== undefined && !['suspended', 'lost'].includes(options.errorPolicy)) {
@@ -287,7 +291,16 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
         throw new InvalidArgumentError(`retry.${k} must be a number ≥ 0`);
       }
     }
+    if (!Number.isInteger(retry.retries) && retry.retries !== Number.POSITIVE_INFINITY) {
+      throw new InvalidArgumentError('retry.retries must be an integer ≥ 0 or Infinity');
+    }
+    if (typeof retry.randomize !== 'boolean') {
+      throw new InvalidArgumentError('retry.randomize must be a boolean');
+    }
     for (const a of options.auth ?? []) validateAuth(a);
+    // Checked here rather than at the first create, which would already have written the node.
+    if (options.defaultAcl !== undefined) validateAcl(options.defaultAcl);
+    if (options.session !== undefined) validateSession(options.session);
     this.connectString = connectString;
     this.#servers = connectString;
     this.#auth = [...(options.auth ?? [])];
@@ -335,6 +348,14 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
   }
 
   /**
+   * The largest node data this client sends, bytes. Recipes that store caller data check it
+   * when they are constructed, so that oversized data fails before any request.
+   */
+  get maxDataBytes(): number {
+    return this.#options.maxDataBytes;
+  }
+
+  /**
    * The current session's id and password, e.g. to hand a session over to a twin handle in
    * tests. Throws {@link ConnectionLossError} when no session is established.
    */
@@ -363,8 +384,8 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
    * `TimeoutError` on timeout. Without a timeout it waits as long as it takes.
    */
   whenConnected(options: WaitOptions = {}): Promise<void> {
-    if (this.isConnected) return Promise.resolve();
     const signal = combineSignals(options);
+    if (this.isConnected) return Promise.resolve();
     return this.#waitForState(() => this.isConnected, signal, false, false);
   }
 
@@ -707,6 +728,8 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
    */
   async set(path: string, data: Data, options: VersionOptions = {}): Promise<Stat> {
     validatePath(path);
+    // Unlike `create`, data is required: a forgotten argument must not wipe the node.
+    if (data === undefined) throw new InvalidArgumentError('set needs data (use "" to clear it)');
     const buffer = this.#toBuffer(data, path);
     const version = validVersion(options.version);
     const full = this.#abs(path);
@@ -908,6 +931,9 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
     options: WaitOptions = {},
   ): Promise<NodeEvent> {
     validatePath(path);
+    if (!EVENT_TYPES.includes(type)) {
+      throw new InvalidArgumentError(`unknown event type ${String(type)}`);
+    }
     const signal = combineSignals(options);
     const opts = signal ? { signal } : {};
     // Returns the watched stat, and whether the node was missing at some point of the read.
@@ -1424,13 +1450,15 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
   }
 
   #validateCreate(path: string, mode: CreateMode, options: CreateOptions): void {
-    if (!(mode in CreateFlags))
+    if (typeof mode !== 'string' || !Object.hasOwn(CreateFlags, mode)) {
       throw new InvalidArgumentError(`unknown create mode ${String(mode)}`);
+    }
     const isTtl = mode === 'persistentWithTtl' || mode === 'persistentSequentialWithTtl';
     if (isTtl) {
       const ttl = options.ttl;
-      if (ttl === undefined || !Number.isInteger(ttl) || ttl <= 0) {
-        throw new InvalidArgumentError(`mode ${mode} needs a positive integer ttl in ms`);
+      // The binding passes the TTL to the C client as a signed 32-bit integer.
+      if (ttl === undefined || !Number.isInteger(ttl) || ttl <= 0 || ttl > INT32_MAX) {
+        throw new InvalidArgumentError(`mode ${mode} needs an integer ttl in [1, ${INT32_MAX}] ms`);
       }
     } else if (options.ttl !== undefined) {
       throw new InvalidArgumentError(`ttl is only valid with the TTL modes, not ${mode}`);
@@ -1485,6 +1513,18 @@ function validVersion(version: number | undefined): number {
 function validateAuth(a: AuthInfo): void {
   if (!a || typeof a.scheme !== 'string' || a.scheme === '' || typeof a.credentials !== 'string') {
     throw new InvalidArgumentError('auth needs a non-empty scheme and a credentials string');
+  }
+}
+
+function validateSession(session: { readonly id: string; readonly password: string }): void {
+  if (
+    typeof session !== 'object' ||
+    session === null ||
+    typeof session.id !== 'string' ||
+    !/^[0-9a-f]{1,16}$/i.test(session.id) ||
+    typeof session.password !== 'string'
+  ) {
+    throw new InvalidArgumentError('session needs a hex id and a password string');
   }
 }
 

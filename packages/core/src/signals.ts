@@ -12,13 +12,27 @@ export interface WaitOptions {
 }
 
 /**
- * Checks a `timeout` option: a finite number ≥ 0, or `undefined` for no bound.
- * Throws {@link InvalidArgumentError} before any I/O otherwise.
+ * The longest wait a timer can express, ms (2^31 − 1, about 24.8 days). Node fires a longer
+ * `setTimeout` after 1 ms, so a longer bound would end a wait almost at once.
+ */
+const MAX_TIMEOUT = 0x7fffffff;
+
+/**
+ * Checks a `timeout` option: an integer number of milliseconds in [0, 2^31 − 1], or
+ * `undefined` for no bound. Throws {@link InvalidArgumentError} before any I/O otherwise (Node's
+ * timers reject fractions with a `RangeError` and cut longer waits to 1 ms).
  */
 export function validateTimeout(timeout: unknown, name = 'timeout'): void {
   if (timeout === undefined) return;
-  if (typeof timeout !== 'number' || !Number.isFinite(timeout) || timeout < 0) {
-    throw new InvalidArgumentError(`${name} must be a finite number of milliseconds ≥ 0`);
+  if (
+    typeof timeout !== 'number' ||
+    !Number.isInteger(timeout) ||
+    timeout < 0 ||
+    timeout > MAX_TIMEOUT
+  ) {
+    throw new InvalidArgumentError(
+      `${name} must be an integer number of milliseconds in [0, ${MAX_TIMEOUT}]`,
+    );
   }
 }
 
