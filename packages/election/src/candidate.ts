@@ -12,18 +12,48 @@
 import {
   BadVersionError,
   ClientClosedError,
+  DataTooLargeError,
+  InvalidArgumentError,
+  InvalidPathError,
   NoNodeError,
   SessionExpiredError,
   basename,
   delay,
   isRetryable,
   join,
+  validatePath,
   type ConnectionState,
   type NodeEvent,
   type ZkClient,
 } from '@zkit/core';
 import { ActiveTerm } from './term.js';
 import { backoff, scope, until, type Scope } from './wait.js';
+
+/**
+ * Checks a participant's constructor arguments before anything is sent: a client, an election
+ * path of its own (every child of the path takes part, so the root would count unrelated nodes
+ * as participants), and an id that fits in a node.
+ *
+ * @returns the id, defaulted to `''`
+ */
+export function checkElectionArgs(client: unknown, path: unknown, id: unknown): string {
+  if (
+    typeof client !== 'object' ||
+    client === null ||
+    typeof (client as Partial<ZkClient>).createProtected !== 'function'
+  ) {
+    throw new InvalidArgumentError('client must be a ZkClient from @zkit/core');
+  }
+  if (validatePath(path) === '/') {
+    throw new InvalidPathError(path, 'an election needs a node of its own, not the root');
+  }
+  const value = id ?? '';
+  if (typeof value !== 'string') throw new InvalidArgumentError('id must be a string');
+  const size = Buffer.byteLength(value, 'utf8');
+  const limit = (client as ZkClient).maxDataBytes;
+  if (size > limit) throw new DataTooLargeError(size, limit, { path: path as string });
+  return value;
+}
 
 /** The text Curator sorts a child by: what follows the last occurrence of the node name. */
 export function sortKey(child: string, name: string): string {

@@ -3,13 +3,12 @@ import {
   InvalidArgumentError,
   combineSignals,
   raceSignal,
-  validatePath,
   validateTimeout,
   type WaitOptions,
   type ZkClient,
 } from '@zkit/core';
 import { EventEmitter } from 'eventemitter3';
-import { Candidate, type Win } from './candidate.js';
+import { Candidate, checkElectionArgs, type Win } from './candidate.js';
 import { ElectionClosedError, ElectionStateError, type LeadershipLostError } from './errors.js';
 import { observeLeader, readLeader, readParticipants, type Participant } from './participants.js';
 import type { ActiveTerm, LeadershipTerm } from './term.js';
@@ -127,13 +126,12 @@ export class LeaderLatch extends EventEmitter<LeaderLatchEvents> {
    * @param client - a `ZkClient`; borrowed, never closed by the latch. It may be started later.
    * @param path - the election path, shared by every participant (created as container nodes)
    * @param options - see {@link LeaderLatchOptions}
-   * @throws `InvalidPathError` for a bad path, `InvalidArgumentError` for a bad id
+   * @throws `InvalidPathError` for a bad path or the root, `InvalidArgumentError` for a missing
+   *   client or a bad id, `DataTooLargeError` for an id larger than the client's `maxDataBytes`
    */
   constructor(client: ZkClient, path: string, options: LeaderLatchOptions = {}) {
     super();
-    validatePath(path);
-    const id = options.id ?? '';
-    if (typeof id !== 'string') throw new InvalidArgumentError('id must be a string');
+    const id = checkElectionArgs(client, path, options.id);
     this.path = path;
     this.id = id;
     this.#client = client;

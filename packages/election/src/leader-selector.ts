@@ -3,13 +3,12 @@ import {
   ClientClosedError,
   InvalidArgumentError,
   combineSignals,
-  validatePath,
   validateTimeout,
   type WaitOptions,
   type ZkClient,
 } from '@zkit/core';
 import { EventEmitter } from 'eventemitter3';
-import { Candidate } from './candidate.js';
+import { Candidate, checkElectionArgs } from './candidate.js';
 import { ElectionClosedError, ElectionStateError } from './errors.js';
 import type { ElectionMessage } from './leader-latch.js';
 import { observeLeader, readLeader, readParticipants, type Participant } from './participants.js';
@@ -109,13 +108,12 @@ export class LeaderSelector extends EventEmitter<LeaderSelectorEvents> {
    * @param client - a `ZkClient`; borrowed, never closed by the selector
    * @param path - the election path, shared by every participant (created as container nodes)
    * @param options - see {@link LeaderSelectorOptions}
-   * @throws `InvalidPathError` for a bad path, `InvalidArgumentError` for bad options
+   * @throws `InvalidPathError` for a bad path or the root, `InvalidArgumentError` for a missing
+   *   client or bad options, `DataTooLargeError` for an id larger than the client's `maxDataBytes`
    */
   constructor(client: ZkClient, path: string, options: LeaderSelectorOptions = {}) {
     super();
-    validatePath(path);
-    const id = options.id ?? '';
-    if (typeof id !== 'string') throw new InvalidArgumentError('id must be a string');
+    const id = checkElectionArgs(client, path, options.id);
     const autoRequeue = options.autoRequeue ?? false;
     if (typeof autoRequeue !== 'boolean') {
       throw new InvalidArgumentError('autoRequeue must be a boolean');
