@@ -1,4 +1,5 @@
 import {
+  DataTooLargeError,
   InvalidArgumentError,
   NodeExistsError,
   NoNodeError,
@@ -246,6 +247,10 @@ export class Queue<T = unknown> {
     }
     const name = ITEM_PREFIX + priorityName(options.priority);
     const data = encodeItems(items.map((item) => this.#serializer.serialize(item)));
+    // Checked here too: with maxItems, the size check in core's create would come after a read.
+    if (data.length > this.#client.maxDataBytes) {
+      throw new DataTooLargeError(data.length, this.#client.maxDataBytes, { path: this.path });
+    }
     return this.#put(name, data, options.signal);
   }
 
