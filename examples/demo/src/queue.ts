@@ -17,7 +17,12 @@ export async function queueChapter(connectString: string): Promise<string> {
   const ready: Promise<void>[] = [];
   const workers = ['worker-1', 'worker-2', 'worker-3'].map((name, i) => {
     const worker = new Worker<QueueWorkerMessage>(name, 'queue-worker.js', [connectString]);
-    ready.push(new Promise((resolve) => worker.onMessage((m) => m.event === 'ready' && resolve())));
+    ready.push(
+      new Promise((resolve, reject) => {
+        worker.onMessage((m) => m.event === 'ready' && resolve());
+        void worker.exited.then((code) => reject(new Error(`${name} exited with ${code}`)));
+      }),
+    );
     worker.onMessage((m) => {
       if (m.event !== 'done') return;
       const { job } = m;

@@ -28,7 +28,16 @@ const services = [
   start('service.js', ['greeter-2', '--broken'], env),
 ];
 try {
-  await Promise.all(services.map((s) => once(s, 'message')));
+  // Each instance sends a message once it is registered.
+  await Promise.all(
+    services.map(
+      (s) =>
+        new Promise((resolve, reject) => {
+          s.once('message', resolve);
+          s.once('exit', (code) => reject(new Error(`a service exited with ${code} early`)));
+        }),
+    ),
+  );
   const code = await exitCode(start('client.js', [], env));
   if (code !== 0) process.exitCode = code;
 } finally {

@@ -45,10 +45,14 @@ try {
       log(`counter → ${value} (fencing token ${lease.fencingToken})`);
       done++;
     } catch (error) {
-      if (lease.signal.aborted) log(`lock lost, job stopped: ${String(lease.signal.reason)}`);
-      else if (error instanceof StaleTokenError)
+      // Either way the job was not done; it is tried again under a new lease.
+      if (lease.signal.aborted) {
+        log(`lock lost, job stopped: ${String(lease.signal.reason)}`);
+      } else if (error instanceof StaleTokenError) {
         log(`store refused a stale token: ${error.message}`);
-      else throw error;
+      } else {
+        throw error;
+      }
     }
   }
 } finally {

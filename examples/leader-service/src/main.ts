@@ -21,7 +21,11 @@ async function startReplica(name: string, env: Record<string, string>): Promise<
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     env: { ...process.env, ...env },
   });
-  const [message] = (await once(child, 'message')) as [{ url: string }];
+  // The replica sends its URL once it serves and has joined the election.
+  const message = await new Promise<{ url: string }>((resolve, reject) => {
+    child.once('message', resolve);
+    child.once('exit', (code) => reject(new Error(`${name} exited with ${code} before serving`)));
+  });
   return { name, url: message.url, process: child };
 }
 
