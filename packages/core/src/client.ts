@@ -61,7 +61,9 @@ export type CreateMode = keyof typeof CreateFlags;
 
 /** Credentials added to every session, e.g. `{ scheme: 'digest', credentials: 'user:secret' }`. */
 export interface AuthInfo {
+  /** The authentication scheme, e.g. `'digest'`. */
   readonly scheme: string;
+  /** The scheme's credentials; for `digest`, `user:password`. */
   readonly credentials: string;
 }
 
@@ -133,11 +135,13 @@ export interface CreateOptions {
    * recreates the parents and tries again.
    */
   readonly parents?: 'container' | 'persistent' | false;
+  /** Stops waiting for the reply; the request may still be applied by the server. */
   readonly signal?: AbortSignal | undefined;
 }
 
 /** Options of reads. */
 export interface ReadOptions {
+  /** Stops waiting: the call rejects with the signal's reason. */
   readonly signal?: AbortSignal | undefined;
 }
 
@@ -145,11 +149,13 @@ export interface ReadOptions {
 export interface VersionOptions {
   /** Expected version; -1 (default) matches any. */
   readonly version?: number;
+  /** Stops waiting for the reply; the write may still be applied by the server. */
   readonly signal?: AbortSignal | undefined;
 }
 
 /** A read that also armed a watch. `changed` settles with the next event for the node. */
 export interface Watched<T> {
+  /** What the read returned. */
   readonly value: T;
   /**
    * The next event, a hint to re-read. Rejects with {@link SessionExpiredError} when the
@@ -197,18 +203,27 @@ const opChannel = diagnostics.channel('zkit:op');
 
 /** Published on `zkit:client:state`. */
 export interface StateMessage {
+  /** The client whose state changed. */
   readonly client: ZkClient;
+  /** The new state. */
   readonly now: ConnectionState;
+  /** The state before. */
   readonly before: ConnectionState;
+  /** The session id known at the change (hex), `undefined` before the first connection. */
   readonly sessionId: string | undefined;
 }
 
 /** Published on `zkit:op` after every request (only when someone subscribes). */
 export interface OpMessage {
+  /** The client that made the request. */
   readonly client: ZkClient;
+  /** The request: `create`, `get`, `exists`, `getChildren`, `set`, `delete`, `sync`, …. */
   readonly op: string;
+  /** The path as the caller named it, without the namespace (`''` for `addAuth`). */
   readonly path: string;
+  /** From the call until it settled, including retries and waits for the connection. */
   readonly durationMs: number;
+  /** What the request failed with; absent on success. */
   readonly error?: unknown;
 }
 

@@ -50,8 +50,11 @@ export interface LeaderLatchEvents {
 
 /** Published on `zkit:election:elected` and `zkit:election:revoked`. */
 export interface ElectionMessage {
+  /** The election path. */
   readonly path: string;
+  /** The id of the participant whose term started or ended. */
   readonly participantId: string;
+  /** The term's fencing token. */
   readonly fencingToken: bigint;
 }
 
