@@ -39,6 +39,7 @@ export interface RecursiveWatch {
   ready(options?: WaitOptions): Promise<void>;
   /** Removes the watch; the last one closes the watch connection's session. Idempotent. */
   close(): Promise<void>;
+  /** Same as {@link RecursiveWatch.close}; enables `await using watch = …`. */
   [Symbol.asyncDispose](): Promise<void>;
 }
 

@@ -175,6 +175,7 @@ export class WatchConnection extends EventEmitter<WatchConnectionEvents> {
     this.#next = Math.floor(Math.random() * hosts.length);
   }
 
+  /** The connection's current state. */
   get state(): WatchConnectionState {
     return this.#state;
   }
