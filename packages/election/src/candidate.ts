@@ -89,7 +89,7 @@ export interface Win {
 export interface CampaignHooks {
   /** Our node exists and its position has been read (called after every listing). */
   joined(): void;
-  /** An unexpected error; the campaign backs off and retries. */
+  /** An unexpected error; the campaign backs off and retries, or ends with what this throws. */
   failed(error: unknown): void;
 }
 

@@ -40,9 +40,10 @@ export type LeaderSelectorState = 'latent' | 'started' | 'closed';
 /** Typed events of {@link LeaderSelector}. */
 export interface LeaderSelectorEvents {
   /**
-   * An unexpected error while waiting for leadership (e.g. `NoAuthError`; the selector retries
-   * with backoff), or, with `autoRequeue`, an error thrown by the leadership function while its
-   * term was live (the selector requeues).
+   * An unexpected error while waiting for leadership once this run has taken its place in line
+   * at least once (the selector retries with backoff; a failure before that rejects the run
+   * instead), or, with `autoRequeue`, an error thrown by the leadership function while its term
+   * was live (the selector requeues).
    */
   error: [error: unknown];
 }
@@ -156,10 +157,15 @@ export class LeaderSelector extends EventEmitter<LeaderSelectorEvents> {
    * (without `autoRequeue`) or is emitted as `error` (with it); an error thrown after the term's
    * signal aborted is taken as the function's way of stopping and ignored.
    *
+   * A server error on the way into the line the first time (e.g. `NoAuthError`: the election path
+   * refuses this client) rejects the run, as it would every retry; later ones are emitted as
+   * `error` and retried with backoff.
+   *
    * @param options - `signal`/`timeout` end this run: the term is revoked, the node deleted, and
    *   the run rejects with the signal's reason (a `TimeoutError` on timeout)
    * @throws {@link ElectionStateError} while another run is in progress,
-   *   {@link ElectionClosedError} after `close()`, `ClientClosedError` when the client closes;
+   *   {@link ElectionClosedError} after `close()`, `ClientClosedError` when the client closes, a
+   *   server error such as `NoAuthError` before the first place in line;
    *   `InvalidArgumentError` (synchronously) when `leadership` is not a function
    */
   run(leadership: Leadership, options: WaitOptions = {}): Promise<void> {
@@ -237,14 +243,23 @@ export class LeaderSelector extends EventEmitter<LeaderSelectorEvents> {
   }
 
   async #loop(leadership: Leadership, stop: AbortSignal): Promise<void> {
+    // Until this run has stood in line once, a failure (NoAuthError, …) would only repeat: it
+    // rejects the run, as LeaderLatch.start does, instead of retrying unseen.
+    let joined = false;
     const hooks = {
-      joined: () => undefined,
-      failed: (error: unknown) => this.#emit(error),
+      joined: () => {
+        joined = true;
+      },
+      failed: (error: unknown) => {
+        if (!joined) throw error;
+        this.#emit(error);
+      },
     };
     let thrown: { error: unknown } | undefined;
     try {
       for (;;) {
         const win = await this.#candidate.campaign(stop, hooks);
+        joined = true;
         const term = win.term;
         this.#term = term;
         if (electedChannel.hasSubscribers) electedChannel.publish(message(this.path, term.value));
