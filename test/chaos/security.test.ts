@@ -7,7 +7,7 @@
  * parents included, so the fixture's unauthenticated cleanup cannot remove them: each test removes
  * its restricted tree itself with the owner's client.
  */
-import { Barrier } from '@zkit/barrier';
+import { Barrier, DoubleBarrier } from '@zkit/barrier';
 import {
   InvalidPathError,
   NoAuthError,
@@ -17,8 +17,8 @@ import {
   type ConnectionState,
   type ZkClient,
 } from '@zkit/core';
-import { LeaderLatch } from '@zkit/election';
-import { Mutex, Semaphore } from '@zkit/lock';
+import { LeaderLatch, LeaderSelector } from '@zkit/election';
+import { Mutex, ReadWriteLock, Semaphore } from '@zkit/lock';
 import { Queue } from '@zkit/queue';
 import { expireSession, waitFor } from '@zkit/testing';
 import { test } from '@zkit/testing/vitest';
@@ -61,6 +61,12 @@ function expectNoAuth(error: unknown): void {
   expect(error).toBeInstanceOf(NoAuthError);
   expect((error as NoAuthError).constructor).toBe(NoAuthError);
   expect((error as NoAuthError).code).toBe('NO_AUTH');
+}
+
+/** The first message of a consumer. */
+async function first<T>(messages: AsyncIterable<T>): Promise<T | undefined> {
+  for await (const message of messages) return message;
+  return undefined;
 }
 
 /** A client of the owning application: authenticated, and restricting what it creates. */
@@ -121,7 +127,26 @@ describe('security', () => {
         const queue = new Queue<string>(client, `${SECURE}/jobs`);
         expectNoAuth(await rejection(queue.put('forged')));
         expectNoAuth(await rejection(queue.take({ timeout: 10_000 })));
+        expectNoAuth(
+          await rejection(first(queue.consume({ signal: AbortSignal.timeout(10_000) }))),
+        );
         await queue.close();
+        const selector = new LeaderSelector(client, `${SECURE}/leader`, { id: 'intruder' });
+        let led = false;
+        const run = selector.run(
+          async () => {
+            led = true;
+          },
+          { timeout: 10_000 },
+        );
+        expectNoAuth(await rejection(run));
+        expect(led).toBe(false);
+        await selector.close();
+        const rw = new ReadWriteLock(client, `${SECURE}/catalog`);
+        expectNoAuth(await rejection(rw.readLock.acquire({ timeout: 10_000 })));
+        expectNoAuth(await rejection(rw.writeLock.acquire({ timeout: 10_000 })));
+        const double = new DoubleBarrier(client, `${SECURE}/batch`, { members: 2 });
+        expectNoAuth(await rejection(double.enter({ timeout: 10_000 })));
         expectNoAuth(await rejection(new Barrier(client, `${SECURE}/gate`).lower()));
         expectNoAuth(await rejection(client.get(`${SECURE}/jobs`)));
         expectNoAuth(await rejection(client.getChildren(SECURE)));
