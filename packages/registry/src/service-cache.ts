@@ -103,9 +103,17 @@ interface Entry {
 interface Listing {
   readonly children: string[];
   readonly pzxid?: bigint;
+  /** Order in which the listing's request was issued, against reads. */
+  readonly seq: number;
 }
 
 const IDLE_RETRY_MS = 1000;
+/**
+ * While the recursive watch is active, how long a child-watch listing waits so that one listing
+ * confirms a burst of registrations (it also bounds how late a change the recursive watch does
+ * not report, e.g. on a node its connection may not read, is seen).
+ */
+const CONFIRM_DELAY_MS = 50;
 
 /**
  * A live, locally held view of one service's instances (`basePath/<name>/*`), kept current by
@@ -159,6 +167,8 @@ export class ServiceCache extends EventEmitter<ServiceCacheEvents> {
   readonly #reading = new Map<string, Promise<void>>();
   #seq = 0;
   readonly #recursive: RecursiveWatch | undefined;
+  /** Something the recursive watch did not explain happened: list without delay. */
+  #listNow = false;
 
   /**
    * Usually made by {@link ServiceRegistry.cache}. Starts at once.
@@ -290,11 +300,15 @@ export class ServiceCache extends EventEmitter<ServiceCacheEvents> {
 
   /**
    * An event of the recursive watch: a hint that lets a new or changed instance be read at once
-   * instead of after the child watch's listing. Deletions are left to the cache's own watches.
+   * instead of after the child watch's listing. A deletion makes the cache list at once.
    */
   readonly #onRecursiveEvent = (event: RecursiveWatchEvent): void => {
+    if (!('path' in event) || parent(event.path) !== this.path || this.#stop.signal.aborted) return;
+    if (event.type === 'deleted') {
+      this.#wake();
+      return;
+    }
     if (event.type !== 'created' && event.type !== 'dataChanged') return;
-    if (parent(event.path) !== this.path || this.#stop.signal.aborted) return;
     const id = basename(event.path);
     // A read already under way was issued after the change, or is followed by a watch that
     // reports it: either way the cache's own watches get there.
@@ -319,9 +333,8 @@ export class ServiceCache extends EventEmitter<ServiceCacheEvents> {
       this.#kicked = false;
       let watched: Watched<Listing>;
       try {
-        const seq = ++this.#seq;
         watched = await this.#list(signal);
-        await this.#apply(watched.value, seq, signal);
+        await this.#apply(watched.value, signal);
       } catch (error) {
         if (signal.aborted || error instanceof ClientClosedError) return;
         if (!isRetryable(error) && !(error instanceof SessionExpiredError)) {
@@ -344,7 +357,15 @@ export class ServiceCache extends EventEmitter<ServiceCacheEvents> {
         await new Promise<void>((resolve) => {
           this.#kick = resolve;
           watched.changed.then(
-            () => resolve(),
+            () => {
+              if (!this.accelerated || this.#listNow) {
+                this.#listNow = false;
+                return resolve();
+              }
+              // The recursive watch has reported every creation (read at once) and kicks the
+              // listing on every deletion: the listing only confirms, so one serves a burst.
+              setTimeout(resolve, CONFIRM_DELAY_MS).unref();
+            },
             () => resolve(),
           );
         });
@@ -364,15 +385,17 @@ export class ServiceCache extends EventEmitter<ServiceCacheEvents> {
   async #list(signal: AbortSignal): Promise<Watched<Listing>> {
     for (;;) {
       try {
+        const seq = ++this.#seq;
         const w = await this.client.getChildrenWatched(this.path, { signal });
-        const value = { children: w.value.children, pzxid: w.value.stat.pzxid };
+        const value = { children: w.value.children, pzxid: w.value.stat.pzxid, seq };
         return { value, changed: w.changed, cancel: w.cancel };
       } catch (error) {
         if (!(error instanceof NoNodeError)) throw error;
       }
+      const seq = ++this.#seq;
       const ex = await this.client.existsWatched(this.path, { signal });
       if (ex.value === null) {
-        return { value: { children: [] }, changed: ex.changed, cancel: ex.cancel };
+        return { value: { children: [], seq }, changed: ex.changed, cancel: ex.cancel };
       }
       ex.cancel();
     }
@@ -385,9 +408,9 @@ export class ServiceCache extends EventEmitter<ServiceCacheEvents> {
    * `pzxid`, an instance created (`czxid`) after it is newer; without (service node missing), a
    * read issued after the listing is.
    */
-  async #apply(listing: Listing, seq: number, signal: AbortSignal): Promise<void> {
+  async #apply(listing: Listing, signal: AbortSignal): Promise<void> {
     const present = new Set(listing.children);
-    const { pzxid } = listing;
+    const { pzxid, seq } = listing;
     for (const [id, entry] of this.#entries) {
       if (present.has(id)) continue;
       const newer = pzxid === undefined ? entry.seq > seq : entry.czxid > pzxid;
@@ -445,7 +468,12 @@ export class ServiceCache extends EventEmitter<ServiceCacheEvents> {
       got = await this.client.getWatched(path, { signal });
     } catch (error) {
       if (error instanceof NoNodeError) {
-        if (hint) return;
+        if (hint) {
+          // Our server has not applied the creation yet: its child watch will report it, and
+          // the listing it brings must not wait.
+          this.#listNow = true;
+          return;
+        }
         const old = this.#entries.get(id);
         if (old) this.#drop(id, old);
         return;
