@@ -77,7 +77,9 @@ export async function lockChapter(connectString: string): Promise<string> {
           if (!ok) {
             refused++;
             say(
-              red(`  store refused ${name}'s write: token ${token} < ${highest}, a stale holder`),
+              red(
+                `  store refused ${name}'s stale write (token ${token} < ${highest}); it queues up again`,
+              ),
             );
             return;
           }
