@@ -1,5 +1,11 @@
 import type { AuthInfo, ConnectionState, ZkClient } from './client.js';
-import { ClientClosedError, ConnectionLossError, isRetryable, type ZkError } from './errors.js';
+import {
+  ClientClosedError,
+  ConnectionLossError,
+  InvalidArgumentError,
+  isRetryable,
+  type ZkError,
+} from './errors.js';
 import { validatePath } from './paths.js';
 import { combineSignals, raceSignal, type WaitOptions } from './signals.js';
 import { WatchConnection, type WatchEvent } from './watch-connection.js';
@@ -192,7 +198,8 @@ function close(client: ZkClient): void {
  * await watch.close();
  * ```
  *
- * @throws `InvalidPathError` for a bad path (synchronously)
+ * @throws `InvalidPathError` for a bad path, `InvalidArgumentError` for a missing client or a
+ * listener that is not a function (synchronously, before anything is sent)
  */
 export function watchRecursive(
   client: ZkClient,
@@ -201,6 +208,14 @@ export function watchRecursive(
   options: RecursiveWatchOptions = {},
 ): RecursiveWatch {
   validatePath(path);
+  if (
+    typeof client !== 'object' ||
+    client === null ||
+    typeof (client as Partial<ZkClient>).connectString !== 'string'
+  ) {
+    throw new InvalidArgumentError('client must be a ZkClient');
+  }
+  if (typeof listener !== 'function') throw new InvalidArgumentError('listener must be a function');
   const refused = unsupported.get(client);
   const release = async (handle: Handle) => {
     const companion = companions.get(client);

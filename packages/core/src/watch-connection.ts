@@ -167,8 +167,20 @@ export class WatchConnection extends EventEmitter<WatchConnectionEvents> {
     this.#hosts = hosts;
     this.#prefix = chroot + (namespace === '/' ? '' : namespace);
     const timeout = options.sessionTimeout ?? DEFAULT_SESSION_TIMEOUT;
-    if (!Number.isInteger(timeout) || timeout <= 0) {
-      throw new InvalidArgumentError('sessionTimeout must be a positive integer');
+    // The handshake carries it as a signed 32-bit integer.
+    if (!Number.isInteger(timeout) || timeout <= 0 || timeout > 0x7fffffff) {
+      throw new InvalidArgumentError('sessionTimeout must be an integer in [1, 2147483647]');
+    }
+    for (const a of options.auth ?? []) {
+      if (
+        typeof a !== 'object' ||
+        a === null ||
+        typeof a.scheme !== 'string' ||
+        a.scheme === '' ||
+        typeof a.credentials !== 'string'
+      ) {
+        throw new InvalidArgumentError('auth needs a non-empty scheme and a credentials string');
+      }
     }
     this.#requestedTimeout = timeout;
     this.#auth = [...(options.auth ?? [])];
@@ -207,9 +219,9 @@ export class WatchConnection extends EventEmitter<WatchConnectionEvents> {
    * the first call. While the connection is down it waits for the next one (bounded only by the
    * options).
    *
-   * @throws {@link InvalidArgumentError} when the path is already watched in the other mode; the
-   * server's error (`UnimplementedError` before ZooKeeper 3.6, …) or {@link AuthFailedError}, and
-   * the watch is forgotten; {@link ClientClosedError} after `close()`; the signal's reason on
+   * @throws {@link InvalidArgumentError} synchronously for an unknown mode, and when the path is
+   * already watched in the other mode; the server's error (`UnimplementedError` before
+   * ZooKeeper 3.6, …) or {@link AuthFailedError}, and the watch is forgotten; {@link ClientClosedError} after `close()`; the signal's reason on
    * abort (the watch stays set; remove it with {@link WatchConnection.removeWatch}).
    */
   addWatch(
@@ -218,6 +230,9 @@ export class WatchConnection extends EventEmitter<WatchConnectionEvents> {
     options: WaitOptions = {},
   ): Promise<void> {
     validatePath(path);
+    if (typeof mode !== 'string' || !Object.hasOwn(MODES, mode)) {
+      throw new InvalidArgumentError(`unknown watch mode ${String(mode)}`);
+    }
     const signal = combineSignals(options);
     if (this.#state === 'closed') return Promise.reject(new ClientClosedError());
     let watch = this.#watches.get(path);

@@ -1,11 +1,14 @@
 import diagnostics from 'node:diagnostics_channel';
 import { describe, expect, it } from 'vitest';
+import { waitFor } from '@zkit/testing';
 import { test } from '@zkit/testing/vitest';
 import {
   InvalidArgumentError,
   NoNodeError,
   ZkClient,
   validateTimeout,
+  watchRecursive,
+  WatchConnection,
   type OpMessage,
 } from '@zkit/core';
 
@@ -116,6 +119,38 @@ describe('input', () => {
     const client = await zk.client();
     expect(() => client.whenConnected({ timeout: -1 })).toThrow(InvalidArgumentError);
     await expect(client.whenConnected({ timeout: 1000 })).resolves.toBeUndefined();
+  });
+
+  it('input - a watch connection refuses an unknown mode, bad auth or timeout, and stays idle', () => {
+    const connection = new WatchConnection('127.0.0.1:2181');
+    for (const mode of ['oneShot', 'toString', 1]) {
+      expect(() => connection.addWatch('/n', mode as never)).toThrow(InvalidArgumentError);
+    }
+    expect(connection.state).toBe('idle');
+    expect(connection.watches).toEqual([]);
+    expect(
+      () => new WatchConnection('127.0.0.1:2181', { auth: [{ scheme: '', credentials: 'x' }] }),
+    ).toThrow(InvalidArgumentError);
+    expect(() => new WatchConnection('127.0.0.1:2181', { sessionTimeout: 2 ** 31 })).toThrow(
+      InvalidArgumentError,
+    );
+  });
+
+  test('input - watchRecursive refuses a missing client or listener before opening anything', async ({
+    zk,
+  }) => {
+    const client = await zk.client();
+    expect(() => watchRecursive(client, '/n', 'log' as never)).toThrow(InvalidArgumentError);
+    expect(() => watchRecursive(undefined as never, '/n', () => undefined)).toThrow(
+      InvalidArgumentError,
+    );
+    // A valid watch afterwards works: the refusals opened nothing that could get in its way.
+    const events: string[] = [];
+    const watch = watchRecursive(client, '/r', (event) => events.push(event.type));
+    await watch.ready({ timeout: 10_000 });
+    await client.create('/r', 'x');
+    await waitFor(() => events.includes('created'));
+    await watch.close();
   });
 
   test('input - maxDataBytes reports the limit in force', async ({ zk }) => {
