@@ -19,6 +19,8 @@ import {
   validateName,
   validatePath,
   validateTimeout,
+  watchRecursive,
+  WatchConnection,
   type OpMessage,
 } from '@zkit/core';
 import { LeaderLatch, LeaderSelector } from '@zkit/election';
@@ -171,6 +173,31 @@ function first(iterable: AsyncIterable<unknown>): Promise<unknown> {
 }
 
 const noop = async () => undefined;
+
+/** An idle watch connection, and the connect string to make others with. */
+interface WatchSubject {
+  readonly target: string;
+  readonly w: WatchConnection;
+}
+
+/**
+ * Runs `call` on an idle watch connection and fails the row if the connection left `idle`: its
+ * requests go over a connection of its own, not through the client's `zkit:op` channel.
+ */
+function idle(w: WatchConnection, call: () => unknown): unknown {
+  const check = () => {
+    if (w.state !== 'idle') throw new Error(`the watch connection went ${w.state}`);
+  };
+  let result: unknown;
+  try {
+    result = call();
+  } catch (error) {
+    check();
+    throw error;
+  }
+  check();
+  return result;
+}
 
 // --- @zkit/core --------------------------------------------------------------------------------
 
@@ -349,6 +376,71 @@ const coreGroups: Group[] = [
       ...badTimeouts<ZkClient>((c, timeout) => c.whenConnected({ timeout })),
     ],
   ),
+
+  group(
+    'WatchConnection',
+    (c: ZkClient): WatchSubject => ({
+      target: c.connectString,
+      w: new WatchConnection(c.connectString),
+    }),
+    [
+      ...(
+        [
+          ['connectString: empty', ARG, ''],
+          ['connectString: chroot with a trailing slash', PATH, '127.0.0.1:2181/app/'],
+          ['connectString: port 65536', ARG, 'localhost:65536'],
+          ['connectString: only commas', ARG, ',,'],
+        ] as const
+      ).map(([input, expected, target]) =>
+        row<WatchSubject>(input, expected, () => new WatchConnection(target)),
+      ),
+      ...badPaths<WatchSubject>((s, p) => new WatchConnection(s.target, { namespace: p }))
+        .filter((r) => r.input !== 'undefined')
+        .map((r) => ({ ...r, input: `namespace: ${r.input}` })),
+      ...badCounts<WatchSubject>(
+        'sessionTimeout',
+        (s, n) => new WatchConnection(s.target, { sessionTimeout: n }),
+      ),
+      row(
+        'sessionTimeout: 2^31',
+        ARG,
+        (s) => new WatchConnection(s.target, { sessionTimeout: 2 ** 31 }),
+      ),
+      row(
+        'auth: empty scheme',
+        ARG,
+        (s) => new WatchConnection(s.target, { auth: [{ scheme: '', credentials: 'a:b' }] }),
+      ),
+      row(
+        'auth: credentials not a string',
+        ARG,
+        (s) =>
+          new WatchConnection(s.target, { auth: [{ scheme: 'digest', credentials: 1 as never }] }),
+      ),
+      // The connection stays idle: a refused watch never connects.
+      ...badPaths<WatchSubject>((s, p) => idle(s.w, () => s.w.addWatch(p))).map((r) => ({
+        ...r,
+        input: `addWatch: ${r.input}`,
+      })),
+      row('addWatch: unknown mode', ARG, (s) =>
+        idle(s.w, () => s.w.addWatch('/n', 'oneShot' as never)),
+      ),
+      row('addWatch: inherited name as mode', ARG, (s) =>
+        idle(s.w, () => s.w.addWatch('/n', 'toString' as never)),
+      ),
+      ...badTimeouts<WatchSubject>((s, timeout) =>
+        idle(s.w, () => s.w.addWatch('/n', 'persistent', { timeout })),
+      ).map((r) => ({ ...r, input: `addWatch: ${r.input}` })),
+    ],
+    (s) => s.w.close(),
+  ),
+
+  group('watchRecursive', (c: ZkClient) => c, [
+    ...badPaths<ZkClient>((c, p) => watchRecursive(c, p, () => undefined)),
+    row('listener: not a function', ARG, (c) => watchRecursive(c, '/n', 'log' as never)),
+    row('client: undefined', ARG, () => watchRecursive(undefined as never, '/n', () => undefined)),
+    row('client: plain object', ARG, () => watchRecursive({} as never, '/n', () => undefined)),
+  ]),
 
   group('path and timeout helpers', () => undefined, [
     ...badPaths<undefined>((_, p) => validatePath(p)),
