@@ -1,4 +1,5 @@
 import {
+  InvalidArgumentError,
   NodeExistsError,
   NoNodeError,
   SessionExpiredError,
@@ -101,14 +102,20 @@ export class Barrier {
   /**
    * Resolves once the barrier node does not exist: at once when it is not up.
    *
-   * @throws `InvalidArgumentError` synchronously for a bad timeout; rejects with a `TimeoutError`
-   * DOMException on timeout, the signal's reason on abort, `SessionExpiredError` on session loss
-   * when `failOnSessionLoss` is set, and `ClientClosedError` when the client closes
+   * @throws `InvalidArgumentError` synchronously for a bad timeout or a `failOnSessionLoss` that
+   * is not a boolean; rejects with a `TimeoutError` DOMException on timeout, the signal's reason
+   * on abort, `SessionExpiredError` on session loss when `failOnSessionLoss` is set, and
+   * `ClientClosedError` when the client closes
    */
   wait(options: BarrierWaitOptions = {}): Promise<void> {
     validateTimeout(options.timeout);
+    const failOnSessionLoss = options.failOnSessionLoss ?? false;
+    // A string such as 'false' would otherwise count as set.
+    if (typeof failOnSessionLoss !== 'boolean') {
+      throw new InvalidArgumentError('failOnSessionLoss must be a boolean');
+    }
     const signal = combineSignals(options);
-    return this.#wait(signal, options.failOnSessionLoss ?? false);
+    return this.#wait(signal, failOnSessionLoss);
   }
 
   async #wait(signal: AbortSignal | undefined, failOnSessionLoss: boolean): Promise<void> {
