@@ -567,6 +567,9 @@ const barrierGroups: Group[] = [
     row('the root', PATH, (s) => new Barrier(s.client, '/')),
     row('client: undefined', ARG, () => new Barrier(undefined as never, '/gate')),
     ...badTimeouts<BarrierSubject>((s, timeout) => s.barrier.wait({ timeout })),
+    row('failOnSessionLoss: string', ARG, (s) =>
+      s.barrier.wait({ failOnSessionLoss: 'false' as never }),
+    ),
     row('under /zookeeper (raise)', PATH, (s) => new Barrier(s.client, '/zookeeper/g').raise()),
   ]),
   group('DoubleBarrier', barriers, [
