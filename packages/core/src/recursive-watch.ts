@@ -64,19 +64,21 @@ class Handle implements RecursiveWatch {
   readonly listener: (event: RecursiveWatchEvent) => void;
   readonly #ready: Promise<void>;
   readonly #release: (handle: Handle) => Promise<void>;
+  readonly #live: () => boolean;
   #closed = false;
   #confirmed = false;
-  #up = true;
 
   constructor(
     path: string,
     listener: (event: RecursiveWatchEvent) => void,
     added: Promise<void>,
     release: (handle: Handle) => Promise<void>,
+    live: () => boolean = () => false,
   ) {
     this.path = path;
     this.listener = listener;
     this.#release = release;
+    this.#live = live;
     this.#ready = added.then(
       () => {
         this.#confirmed = true;
@@ -90,7 +92,7 @@ class Handle implements RecursiveWatch {
   }
 
   get active(): boolean {
-    return this.#confirmed && this.#up && !this.#closed;
+    return this.#confirmed && !this.#closed && this.#live();
   }
 
   ready(options: WaitOptions = {}): Promise<void> {
@@ -100,8 +102,6 @@ class Handle implements RecursiveWatch {
   /** Delivers one event to the listener; a throwing listener does not stop the others. */
   deliver(event: RecursiveWatchEvent): void {
     if (this.#closed) return;
-    if (event.type === 'interrupted') this.#up = false;
-    else if (event.type === 'resumed') this.#up = true;
     try {
       this.listener(event);
     } catch {
@@ -242,7 +242,8 @@ export function watchRecursive(
     }
     throw error;
   });
-  const handle = new Handle(path, listener, added, release);
+  const { connection } = companion;
+  const handle = new Handle(path, listener, added, release, () => connection.live);
   companion.handles.add(handle);
   return handle;
 }

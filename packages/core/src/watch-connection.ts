@@ -192,6 +192,14 @@ export class WatchConnection extends EventEmitter<WatchConnectionEvents> {
     return this.#state;
   }
 
+  /**
+   * `true` while connected with every watch set (between `resumed` and the next `interrupted`,
+   * or since the first connection): events are being delivered.
+   */
+  get live(): boolean {
+    return this.#state === 'connected' && !this.#interrupted;
+  }
+
   /** The session id as a hex string (as `ZkClient.sessionId`) while one is established. */
   get sessionId(): string | undefined {
     return this.#sessionId === 0n ? undefined : this.#sessionId.toString(16);

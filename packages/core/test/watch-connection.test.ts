@@ -104,7 +104,11 @@ describe('watch connection', () => {
     const writer = await zk.client();
     await using conn = new WatchConnection(proxy.connectString, { sessionTimeout: 10_000 });
     const seen = record(conn);
+    const liveAt: boolean[] = [];
+    conn.on('interrupted', () => liveAt.push(conn.live));
+    conn.on('resumed', () => liveAt.push(conn.live));
     await conn.addWatch('/svc');
+    expect(conn.live).toBe(true);
     const session = conn.sessionId;
     await writer.create('/svc');
     await waitFor(() => seen.includes('created /svc'));
@@ -113,6 +117,7 @@ describe('watch connection', () => {
     await waitFor(() => seen.includes('resumed same'));
     expect(seen).toEqual(['created /svc', 'interrupted', 'resumed same']);
     expect(conn.sessionId).toBe(session);
+    expect(liveAt).toEqual([false, true]);
     await writer.create('/svc/after');
     await waitFor(() => seen.includes('created /svc/after'));
   });
