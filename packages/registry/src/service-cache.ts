@@ -271,18 +271,23 @@ export class ServiceCache extends EventEmitter<ServiceCacheEvents> {
     return this.changes();
   }
 
-  /** Stops watching and clears the view. Idempotent. */
+  /**
+   * Stops watching and clears the view; resolves once the recursive watch is removed too.
+   * Idempotent.
+   */
   async close(): Promise<void> {
     if (this.#stop.signal.aborted) return;
     this.#stop.abort(new RegistryClosedError(this.path));
     this.client.off('state', this.#onState);
-    void this.#recursive?.close();
+    const closing = this.#recursive?.close();
     this.#rejectReady(new RegistryClosedError(this.path));
     for (const e of this.#entries.values()) e.watch?.cancel();
     this.#entries.clear();
     this.#view = undefined;
     this.#kick?.();
     this.emit('closed');
+    // The last recursive watch of the client takes its watch connection's session with it.
+    await closing;
   }
 
   /** Same as {@link ServiceCache.close}. */
