@@ -245,25 +245,49 @@ export function pause(ms: number): Promise<void> {
 /** Faults by kind, for the summary. */
 export function countByKind(records: readonly FaultRecord[]): Record<string, number> {
   const counts: Record<string, number> = {};
-  for (const record of records) counts[record.kind] = (counts[record.kind] ?? 0) + 1;
+  for (const kind of FAULT_KINDS) {
+    const n = records.filter((record) => record.kind === kind).length;
+    if (n > 0) counts[kind] = n;
+  }
   return counts;
 }
+
+/** Every fault kind, in the order reports list them. */
+export const FAULT_KINDS: readonly FaultKind[] = [
+  'follower-restart',
+  'leader-restart',
+  'partition-short',
+  'partition-long',
+  'expire',
+  'crash',
+];
 
 /** One row of the summary table: a scenario and its figures. */
 export type SummaryRow = Record<string, string | number>;
 
-/** Renders rows as a fixed-width text table (columns: the union of keys, in first-seen order). */
-export function renderTable(rows: readonly SummaryRow[]): string {
-  const columns: string[] = [];
-  for (const row of rows)
-    for (const key of Object.keys(row)) if (!columns.includes(key)) columns.push(key);
-  const cells = rows.map((row) => columns.map((c) => String(row[c] ?? '')));
-  const widths = columns.map((c, i) =>
-    Math.max(c.length, ...cells.map((r) => (r[i] ?? '').length)),
+/**
+ * Renders one column per row (scenario) and one line per figure: the keys in `order` first, then
+ * the others in first-seen order; `scenario` is the header. Missing figures are shown as `-`.
+ */
+export function renderTable(rows: readonly SummaryRow[], order: readonly string[] = []): string {
+  const keys: string[] = order.filter((key) => rows.some((row) => key in row));
+  for (const row of rows) {
+    for (const key of Object.keys(row))
+      if (key !== 'scenario' && !keys.includes(key)) keys.push(key);
+  }
+  const table = [
+    ['', ...rows.map((row) => String(row['scenario'] ?? ''))],
+    ...keys.map((key) => [key, ...rows.map((row) => String(row[key] ?? '-'))]),
+  ];
+  const widths = (table[0] ?? []).map((_, i) =>
+    Math.max(...table.map((line) => (line[i] ?? '').length)),
   );
-  const line = (values: readonly string[]): string =>
-    values.map((v, i) => v.padEnd(widths[i] ?? 0)).join(' | ');
-  return [line(columns), widths.map((w) => '-'.repeat(w)).join('-|-'), ...cells.map(line)].join(
-    '\n',
-  );
+  const render = (line: readonly string[]): string =>
+    line.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join(' | ');
+  const [header, ...body] = table;
+  return [
+    render(header ?? []),
+    widths.map((w) => '-'.repeat(w)).join('-|-'),
+    ...body.map(render),
+  ].join('\n');
 }

@@ -133,8 +133,12 @@ function delay(ms: number): Promise<void> {
 export interface HolderCounts {
   sections: number;
   refusedWrites: number;
+  /** Acquires that timed out or failed. */
   failedAcquires: number;
 }
+
+/** How long one acquire waits, ms. */
+const ACQUIRE_TIMEOUT = 1500;
 
 /**
  * One session's loop: acquire one of `lockPaths` (picked by `random`), run the critical section
@@ -157,7 +161,9 @@ export async function holdLoop(
     if (mutex === undefined) throw new Error('no mutex');
     let lease;
     try {
-      lease = await mutex.acquire({ signal: stop, timeout: 20_000 });
+      // A short wait: a waiter stuck behind a lock that is held through a fault gives up (its
+      // node must then be removed) and tries another lock.
+      lease = await mutex.acquire({ signal: stop, timeout: ACQUIRE_TIMEOUT });
     } catch {
       if (stop.aborted || isClosed(client)) break;
       counts.failedAcquires += 1;

@@ -33,6 +33,8 @@ export interface ElectionResult {
   /** Terms that began while another participant's term was still live. */
   readonly violations: readonly string[];
   readonly recoveries: readonly Recovery[];
+  /** The bound each recovery is held to, ms. */
+  readonly boundMs: number;
   /** Longest time without any live term while faults ran, ms. */
   readonly longestGapMs: number;
   readonly faults: readonly FaultRecord[];
@@ -71,6 +73,7 @@ export async function runElectionChaos(
   let longestGapMs = 0;
   const live = (): Participant[] => participants.filter((p) => p.latch.hasLeadership);
   const observer = new LeaderLatch(ctx.admin, path);
+  const boundMs = SESSION_TIMEOUT + 1000;
 
   try {
     for (let i = 0; i < options.participants; i += 1) {
@@ -125,7 +128,6 @@ export async function runElectionChaos(
         afterFault: async (record) => {
           // Measured from the end of the fault: the heal, the restarted server serving, the
           // expired client having heard of it.
-          const bound = SESSION_TIMEOUT + 1000;
           let ok = true;
           await waitFor(oneLeader, {
             timeout: 3 * SESSION_TIMEOUT,
@@ -138,7 +140,7 @@ export async function runElectionChaos(
           recoveries.push({
             fault: `${record.kind} of ${record.target}`,
             ms,
-            ok: ok && ms <= bound,
+            ok: ok && ms <= boundMs,
           });
         },
       },
@@ -161,6 +163,7 @@ export async function runElectionChaos(
       terms,
       violations,
       recoveries,
+      boundMs,
       longestGapMs,
       faults,
       orphans,

@@ -31,6 +31,8 @@ export interface QueueResult {
   /** `put`s that failed (the item may or may not have landed). */
   readonly failedPuts: number;
   readonly acked: number;
+  /** Items consumed whose ack got no answer (the consumer crashed or expired meanwhile). */
+  readonly consumedUnanswered: number;
   /** Confirmed items never acknowledged. */
   readonly lost: readonly string[];
   readonly deliveries: number;
@@ -92,6 +94,11 @@ export async function runQueueChaos(
   const disturbedPuts = new Set<string>();
   let failedPuts = 0;
   const acked = new Set<string>();
+  /**
+   * Item nodes whose ack was given up without an answer (the client closed, or its session
+   * ended, with the delete in flight): the delete may or may not have landed.
+   */
+  const ackUnanswered = new Map<string, string>();
   const deliveries = new Map<string, Delivery[]>();
   const idsByNode = new Map<string, string>();
   let deliveryCount = 0;
@@ -160,7 +167,10 @@ export async function runQueueChaos(
                 acked.add(message.value.id);
                 break;
               } catch {
-                if (client.state === 'closed' || client.sessionId !== session) break;
+                if (client.state === 'closed' || client.sessionId !== session) {
+                  ackUnanswered.set(message.path, message.value.id);
+                  break;
+                }
                 await client.whenConnected().catch(() => undefined);
               }
             }
@@ -223,12 +233,13 @@ export async function runQueueChaos(
           const target = r.pick(busy.length > 0 ? busy : active);
           // Closed without settling what it holds: its claims go with its session.
           const session = target.client.sessionId;
+          const inFlight = target.inFlight.size;
           target.stop.abort();
           await target.client.close();
           if (session !== undefined) endedSessions.add(session);
           crashes += 1;
           await startConsumer(`${target.name}-${crashes + 1}`, target.proxy);
-          return `${target.name} (${target.inFlight.size} in flight)`;
+          return `${target.name} (${inFlight} in flight)`;
         },
       },
       random,
@@ -238,13 +249,25 @@ export async function runQueueChaos(
     producersStop.abort();
     await Promise.all(producing);
     const drained = Date.now();
-    await waitFor(() => [...produced].every((id) => acked.has(id)), {
-      timeout: 60_000,
-      interval: 50,
-      message: 'every produced item to be acknowledged',
-    }).catch(() => undefined);
+    const unanswered = (): Set<string> => new Set(ackUnanswered.values());
+    await waitFor(
+      async () =>
+        [...produced].every((id) => acked.has(id) || unanswered().has(id)) &&
+        (await ctx.admin.getChildren(path)).length === 0,
+      { timeout: 60_000, interval: 50, message: 'every produced item to be acknowledged' },
+    ).catch(() => undefined);
     ctx.log(`  queue drained ${Date.now() - drained} ms after the producers finished`);
-    const lost = [...produced].filter((id) => !acked.has(id));
+    // An item whose only acks went unanswered was consumed if its node is gone: nothing but an
+    // ack deletes an item node.
+    let consumedUnanswered = 0;
+    const lost: string[] = [];
+    for (const id of produced) {
+      if (acked.has(id)) continue;
+      const nodes = [...ackUnanswered].filter(([, v]) => v === id).map(([node]) => node);
+      const gone = await Promise.all(nodes.map(async (n) => (await ctx.admin.exists(n)) === null));
+      if (nodes.length > 0 && gone.every(Boolean)) consumedUnanswered += 1;
+      else lost.push(id);
+    }
     if (lost.length > 0) {
       // Say where each lost item is: its node, its deliveries, and who holds a claim on it.
       const claims = await ctx.admin.getChildren(claimPath).catch(() => [] as string[]);
@@ -303,6 +326,7 @@ export async function runQueueChaos(
       produced: produced.size,
       failedPuts,
       acked: acked.size,
+      consumedUnanswered,
       lost,
       deliveries: deliveryCount,
       redeliveries,
