@@ -27,7 +27,13 @@ import {
   timeoutError,
 } from './errors.js';
 import { join, parent, validateName, validatePath } from './paths.js';
-import { combineSignals, raceSignal, validateTimeout, type WaitOptions } from './signals.js';
+import {
+  combineSignals,
+  raceSignal,
+  validateSignal,
+  validateTimeout,
+  type WaitOptions,
+} from './signals.js';
 import type { Stat } from './stat.js';
 import { WatchRegistry, publicEventType, type NodeEvent, type WatchType } from './watches.js';
 
@@ -1055,6 +1061,7 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
     userSignal: AbortSignal | undefined,
     read: (signal: AbortSignal) => Promise<Watched<T>>,
   ): AsyncGenerator<T> {
+    validateSignal(userSignal);
     const stop = new AbortController();
     const signal = userSignal ? AbortSignal.any([userSignal, stop.signal]) : stop.signal;
     // A reconnect (same or new session) is a reason to re-read: changes may have been missed.
@@ -1335,6 +1342,9 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
     retry: boolean,
     fn: (t: Transport) => Promise<T>,
   ): Promise<T> {
+    if (signal !== undefined && !(signal instanceof AbortSignal)) {
+      return Promise.reject(new InvalidArgumentError('signal must be an AbortSignal'));
+    }
     // Fast path: connected, nothing to race, nobody listening. One promise chain, no extra
     // async frames; only a failure takes the full path below.
     const transport = this.#transport;

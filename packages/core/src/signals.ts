@@ -37,6 +37,17 @@ export function validateTimeout(timeout: unknown, name = 'timeout'): void {
 }
 
 /**
+ * Checks a `signal` option: an `AbortSignal`, or `undefined`. Throws {@link InvalidArgumentError}
+ * before any I/O otherwise (anything else would fail later with a `TypeError`, possibly after a
+ * request was sent).
+ */
+export function validateSignal(signal: unknown, name = 'signal'): void {
+  if (signal !== undefined && !(signal instanceof AbortSignal)) {
+    throw new InvalidArgumentError(`${name} must be an AbortSignal`);
+  }
+}
+
+/**
  * One signal that aborts when any of the given ones does, or when `timeout` ms have passed (with
  * a `TimeoutError`). `undefined` entries are skipped.
  */
@@ -45,6 +56,7 @@ export function combineSignals(
   ...more: (AbortSignal | undefined)[]
 ): AbortSignal | undefined {
   validateTimeout(options.timeout);
+  validateSignal(options.signal);
   const all: AbortSignal[] = [];
   if (options.signal) all.push(options.signal);
   if (options.timeout !== undefined) all.push(AbortSignal.timeout(options.timeout));
@@ -60,6 +72,10 @@ export function combineSignals(
  */
 export function raceSignal<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
   if (!signal) return promise;
+  if (!(signal instanceof AbortSignal)) {
+    promise.catch(() => undefined);
+    return Promise.reject(new InvalidArgumentError('signal must be an AbortSignal'));
+  }
   if (signal.aborted) {
     promise.catch(() => undefined);
     return Promise.reject(signal.reason);

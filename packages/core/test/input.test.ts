@@ -6,6 +6,8 @@ import {
   InvalidArgumentError,
   NoNodeError,
   ZkClient,
+  combineSignals,
+  raceSignal,
   validateTimeout,
   watchRecursive,
   WatchConnection,
@@ -151,6 +153,29 @@ describe('input', () => {
     await client.create('/r', 'x');
     await waitFor(() => events.includes('created'));
     await watch.close();
+  });
+
+  test('input - a signal that is not an AbortSignal is refused before any request', async ({
+    zk,
+  }) => {
+    const client = await zk.client();
+    const bogus = { aborted: false } as unknown as AbortSignal;
+    const sent = await requestsDuring(client, async () => {
+      await expect(client.create('/n', 'x', { signal: bogus })).rejects.toBeInstanceOf(
+        InvalidArgumentError,
+      );
+      await expect(client.get('/', { signal: bogus })).rejects.toBeInstanceOf(InvalidArgumentError);
+      await expect(
+        client.watchData('/', { signal: bogus })[Symbol.asyncIterator]().next(),
+      ).rejects.toBeInstanceOf(InvalidArgumentError);
+      expect(() => client.whenConnected({ signal: bogus })).toThrow(InvalidArgumentError);
+    });
+    expect(sent).toEqual([]);
+    await expect(client.exists('/n')).resolves.toBeNull();
+    await expect(raceSignal(Promise.resolve(1), bogus)).rejects.toBeInstanceOf(
+      InvalidArgumentError,
+    );
+    expect(() => combineSignals({ signal: 'x' as never })).toThrow(InvalidArgumentError);
   });
 
   test('input - maxDataBytes reports the limit in force', async ({ zk }) => {
