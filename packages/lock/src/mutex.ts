@@ -103,9 +103,12 @@ export class Mutex implements Lock {
   /**
    * Takes the lock if it is free right now (three requests either way: create, list, and delete
    * when someone else holds it), else resolves `null`.
+   *
+   * @throws `InvalidArgumentError` synchronously when `signal` is not an `AbortSignal`
    */
   tryAcquire(options: TryAcquireOptions = {}): Promise<Lease | null> {
-    return this.#driver.try(options.signal);
+    // combineSignals checks the signal before anything is sent.
+    return this.#driver.try(combineSignals({ signal: options.signal }));
   }
 
   /**

@@ -59,7 +59,7 @@ class Side implements Lock {
   }
 
   tryAcquire(options: TryAcquireOptions = {}): Promise<Lease | null> {
-    return this.#driver.try(options.signal);
+    return this.#driver.try(combineSignals({ signal: options.signal }));
   }
 }
 

@@ -102,7 +102,7 @@ export class Semaphore implements Lock {
    * briefly when leases are free and for as long as it waits when they are not.
    */
   tryAcquire(options: TryAcquireOptions = {}): Promise<Lease | null> {
-    return this.#acquire(options.signal, 'try');
+    return this.#acquire(combineSignals({ signal: options.signal }), 'try');
   }
 
   async #acquire(signal: AbortSignal | undefined, mode: 'wait' | 'try'): Promise<Lease | null> {
