@@ -3,7 +3,6 @@ import {
   InvalidArgumentError,
   combineSignals,
   raceSignal,
-  validateTimeout,
   type WaitOptions,
   type ZkClient,
 } from '@zkit/core';
@@ -175,7 +174,8 @@ export class LeaderLatch extends EventEmitter<LeaderLatchEvents> {
    *   in every failure case the latch is closed.
    */
   start(options: WaitOptions = {}): Promise<void> {
-    validateTimeout(options.timeout);
+    // Options are checked before the campaign starts: after it, a bad one would leave our node.
+    const signal = combineSignals(options);
     if (this.#state !== 'latent') {
       return Promise.reject(
         new ElectionStateError(this.path, `cannot start a latch that is ${this.#state}`),
@@ -187,7 +187,7 @@ export class LeaderLatch extends EventEmitter<LeaderLatchEvents> {
     });
     this.#candidate.attach();
     this.#campaign = this.#run();
-    return raceSignal(ready, combineSignals(options)).catch(async (error: unknown) => {
+    return raceSignal(ready, signal).catch(async (error: unknown) => {
       await this.close();
       throw error;
     });

@@ -3,7 +3,6 @@ import {
   ClientClosedError,
   InvalidArgumentError,
   combineSignals,
-  validateTimeout,
   type WaitOptions,
   type ZkClient,
 } from '@zkit/core';
@@ -172,14 +171,14 @@ export class LeaderSelector extends EventEmitter<LeaderSelectorEvents> {
     if (typeof leadership !== 'function') {
       throw new InvalidArgumentError('leadership must be a function');
     }
-    validateTimeout(options.timeout);
+    // Checked before anything changes: a bad signal must not leave the selector started.
+    const own = combineSignals(options);
     if (this.#state === 'closed') return Promise.reject(new ElectionClosedError(this.path));
     if (this.#running) {
       return Promise.reject(new ElectionStateError(this.path, 'a run is already in progress'));
     }
     this.#state = 'started';
     this.#candidate.attach();
-    const own = combineSignals(options);
     const stop = own ? AbortSignal.any([own, this.#stop.signal]) : this.#stop.signal;
     const onStop = () => this.#term?.revoke('closed');
     stop.addEventListener('abort', onStop, { once: true });

@@ -31,3 +31,25 @@ test("input - an id larger than the client's maxDataBytes fails in the construct
   expect(latch.hasLeadership).toBe(true);
   await latch.close();
 });
+
+test('input - a start or run with a bad signal changes nothing and sends nothing', async ({
+  zk,
+}) => {
+  const client = await zk.client();
+  const bogus = 'stop' as unknown as AbortSignal;
+  const latch = new LeaderLatch(client, '/e', { id: 'a' });
+  expect(() => latch.start({ signal: bogus })).toThrow(InvalidArgumentError);
+  expect(latch.state).toBe('latent');
+  const selector = new LeaderSelector(client, '/s');
+  expect(() => selector.run(async () => undefined, { signal: bogus })).toThrow(
+    InvalidArgumentError,
+  );
+  expect(selector.state).toBe('latent');
+  expect(await client.getChildren('/')).toEqual([]);
+  // Both still work with good options.
+  await latch.start({ timeout: 10_000 });
+  expect(latch.hasLeadership).toBe(true);
+  await latch.close();
+  await selector.run(async () => undefined, { timeout: 10_000 });
+  await selector.close();
+});
