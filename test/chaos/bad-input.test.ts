@@ -442,6 +442,79 @@ const coreGroups: Group[] = [
     row('client: plain object', ARG, () => watchRecursive({} as never, '/n', () => undefined)),
   ]),
 
+  group('signal option: not an AbortSignal', (c: ZkClient) => c, [
+    ...(
+      [
+        ['create', (c: ZkClient, signal: AbortSignal) => c.create('/n', 'x', { signal })],
+        [
+          'createProtected',
+          (c: ZkClient, signal: AbortSignal) => c.createProtected('/p', 'n', 'x', { signal }),
+        ],
+        ['get', (c: ZkClient, signal: AbortSignal) => c.get('/', { signal })],
+        ['exists', (c: ZkClient, signal: AbortSignal) => c.exists('/', { signal })],
+        ['getChildren', (c: ZkClient, signal: AbortSignal) => c.getChildren('/', { signal })],
+        ['set', (c: ZkClient, signal: AbortSignal) => c.set('/n', 'x', { signal })],
+        ['delete', (c: ZkClient, signal: AbortSignal) => c.delete('/n', { signal })],
+        ['ensurePath', (c: ZkClient, signal: AbortSignal) => c.ensurePath('/a/b', { signal })],
+        ['existsWatched', (c: ZkClient, signal: AbortSignal) => c.existsWatched('/', { signal })],
+        [
+          'watchOnce',
+          (c: ZkClient, signal: AbortSignal) => c.watchOnce('/', 'deleted', { signal }),
+        ],
+        ['watchData', (c: ZkClient, signal: AbortSignal) => first(c.watchData('/', { signal }))],
+        ['whenConnected', (c: ZkClient, signal: AbortSignal) => c.whenConnected({ signal })],
+        [
+          'Mutex.acquire',
+          (c: ZkClient, signal: AbortSignal) => new Mutex(c, '/m').acquire({ signal }),
+        ],
+        [
+          'Mutex.tryAcquire',
+          (c: ZkClient, signal: AbortSignal) => new Mutex(c, '/m').tryAcquire({ signal }),
+        ],
+        [
+          'ReadWriteLock.readLock.tryAcquire',
+          (c: ZkClient, signal: AbortSignal) =>
+            new ReadWriteLock(c, '/rw').readLock.tryAcquire({ signal }),
+        ],
+        [
+          'Semaphore.tryAcquire',
+          (c: ZkClient, signal: AbortSignal) => new Semaphore(c, '/s', 1).tryAcquire({ signal }),
+        ],
+        [
+          'LeaderSelector.run',
+          (c: ZkClient, signal: AbortSignal) => new LeaderSelector(c, '/e').run(noop, { signal }),
+        ],
+        [
+          'LeaderLatch.start',
+          (c: ZkClient, signal: AbortSignal) => new LeaderLatch(c, '/e').start({ signal }),
+        ],
+        [
+          'Barrier.wait',
+          (c: ZkClient, signal: AbortSignal) => new Barrier(c, '/g').wait({ signal }),
+        ],
+        [
+          'DoubleBarrier.enter',
+          (c: ZkClient, signal: AbortSignal) =>
+            new DoubleBarrier(c, '/d', { members: 2 }).enter({ signal }),
+        ],
+        ['Queue.take', (c: ZkClient, signal: AbortSignal) => new Queue(c, '/q').take({ signal })],
+        [
+          'ServiceRegistry.register',
+          (c: ZkClient, signal: AbortSignal) => registry(c).register({ name: 'api' }, { signal }),
+        ],
+      ] as const
+    ).flatMap(([api, call]) =>
+      (
+        [
+          ['a string', 'abort'],
+          ['a plain object', { aborted: false }],
+        ] as const
+      ).map(([input, signal]) =>
+        row<ZkClient>(`${api}: ${input}`, ARG, (c) => call(c, signal as unknown as AbortSignal)),
+      ),
+    ),
+  ]),
+
   group('path and timeout helpers', () => undefined, [
     ...badPaths<undefined>((_, p) => validatePath(p)),
     row('validateName: a slash', PATH, () => validateName('a/b')),
