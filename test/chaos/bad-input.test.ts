@@ -6,7 +6,8 @@
  * "No request" is measured, not assumed: every request a `ZkClient` makes is published on the
  * `zkit:op` diagnostics channel, so the rows count the messages published between the call and
  * a probe request made right after it (replies on one session come back in order, so a request
- * sent by the call would be reported before the probe's).
+ * sent by the call would be reported before the probe's). A `WatchConnection` speaks over a
+ * socket of its own, so its rows check instead that it is still idle (never connected).
  */
 import diagnostics from 'node:diagnostics_channel';
 import { Barrier, DoubleBarrier } from '@zkit/barrier';
