@@ -68,14 +68,16 @@ export { combineSignals, delay, raceSignal, validateTimeout } from './signals.js
 export type { WaitOptions } from './signals.js';
 export { WatchConnection } from './watch-connection.js';
 export type {
+  ReadResult,
   WatchConnectionEvents,
   WatchConnectionOptions,
   WatchConnectionState,
   WatchEvent,
   WatchMode,
 } from './watch-connection.js';
-export { watchRecursive } from './recursive-watch.js';
+export { getChildrenData, watchRecursive } from './recursive-watch.js';
 export type {
+  ChildData,
   RecursiveWatch,
   RecursiveWatchEvent,
   RecursiveWatchOptions,

@@ -12,6 +12,7 @@ import {
 import { FrameDecoder, JuteReader, JuteWriter } from './jute.js';
 import { validatePath } from './paths.js';
 import { combineSignals, raceSignal, type WaitOptions } from './signals.js';
+import type { Stat } from './stat.js';
 import type { NodeEventType } from './watches.js';
 
 /**
@@ -76,10 +77,20 @@ interface Watch {
 }
 
 interface Pending {
-  readonly settle: (error: ZkError | undefined) => void;
+  readonly settle: (error: ZkError | undefined, reply?: JuteReader) => void;
 }
 
+/** One node read by {@link WatchConnection.getMany}: its data and stat, or why it could not be read. */
+export type ReadResult =
+  | { readonly data: Buffer; readonly stat: Stat; readonly error?: undefined }
+  | { readonly error: ZkError };
+
+const OP_GET_DATA = 4;
+const OP_GET_CHILDREN = 8;
+const OP_SYNC = 9;
 const OP_PING = 11;
+const OP_MULTI_READ = 22;
+const OP_ERROR = -1;
 const OP_REMOVE_WATCHES = 18;
 const OP_ADD_WATCH = 106;
 const OP_AUTH = 100;
@@ -99,12 +110,14 @@ const EVENT_TYPES: Record<number, NodeEventType> = {
 const MAX_PACKET = 16 * 1024 * 1024;
 const CLOSE_WAIT_MS = 1000;
 const DEFAULT_SESSION_TIMEOUT = 15_000;
+/** Reads per multi-read request: keeps each reply far below the server's and our packet limits. */
+const READS_PER_REQUEST = 128;
 
 /**
- * A small second connection to ZooKeeper that only holds persistent watches (`addWatch`,
- * ZooKeeper 3.6+), spoken in ZooKeeper's own wire protocol because the native binding does not
- * offer `addWatch`. It opens its own session, which never owns an ephemeral node, so its loss
- * costs nothing but missed events.
+ * A small second connection to ZooKeeper for what the native binding cannot do: persistent
+ * watches (`addWatch`, ZooKeeper 3.6+) and bulk reads (multi-read, 3.6+), spoken in ZooKeeper's
+ * own wire protocol. It opens its own session, which never owns an ephemeral node or writes
+ * anything, so its loss costs nothing but missed events and a slower read.
  *
  * A persistent recursive watch on `/services/api` reports `created /services/api/x` with the new
  * node's path, where a child watch only says "the children changed": a cache then needs one read
@@ -154,6 +167,7 @@ export class WatchConnection extends EventEmitter<WatchConnectionEvents> {
   #sessionIdAtDrop = 0n;
   #timer: NodeJS.Timeout | undefined;
   #reconnectTimer: NodeJS.Timeout | undefined;
+  #connectedWaiters: { resolve: () => void; reject: (error: unknown) => void }[] = [];
 
   /**
    * Nothing is sent before the first {@link WatchConnection.addWatch}.
@@ -278,6 +292,67 @@ export class WatchConnection extends EventEmitter<WatchConnectionEvents> {
   }
 
   /**
+   * Makes this connection's server catch up with the leader (ZooKeeper's `sync`): reads sent
+   * after it see every change committed before it, including those made through other sessions.
+   * Connects first if needed.
+   *
+   * @throws `InvalidPathError`; the server's error; `ConnectionLossError` when the connection
+   * drops before the reply; {@link ClientClosedError}; the signal's reason on abort
+   */
+  sync(path: string, options: WaitOptions = {}): Promise<void> {
+    validatePath(path);
+    const body = new JuteWriter().string(this.#serverPath(path));
+    return this.#read(options, () => this.#request(OP_SYNC, body));
+  }
+
+  /**
+   * The names of `path`'s children, unsorted, without setting a watch. Connects first if needed.
+   *
+   * @throws `InvalidPathError`; `NoNodeError` and other server errors; `ConnectionLossError`;
+   * {@link ClientClosedError}; the signal's reason on abort
+   */
+  getChildren(path: string, options: WaitOptions = {}): Promise<string[]> {
+    validatePath(path);
+    const body = new JuteWriter().string(this.#serverPath(path)).bool(false);
+    return this.#read(options, async () => {
+      const r = await this.#call(OP_GET_CHILDREN, body);
+      const n = r.int();
+      const children: string[] = [];
+      for (let i = 0; i < n; i++) children.push(r.string());
+      return children;
+    });
+  }
+
+  /**
+   * Reads the data and stat of many nodes with ZooKeeper's multi-read (3.6+): one request per
+   * 128 nodes instead of one per node, answered from one consistent point of the server's
+   * state per request. A node that cannot be read (deleted, not readable with this
+   * connection's credentials) gets its own `error`; the others are still returned. No watch is
+   * set. Results are in the order of `paths`.
+   *
+   * @throws `InvalidPathError` for any bad path, before anything is sent; `UnimplementedError`
+   * from a server older than 3.6; `ConnectionLossError` when the connection drops before every
+   * reply arrived; {@link ClientClosedError}; the signal's reason on abort
+   */
+  getMany(paths: readonly string[], options: WaitOptions = {}): Promise<ReadResult[]> {
+    for (const path of paths) validatePath(path);
+    return this.#read(options, async () => {
+      const batches: Promise<ReadResult[]>[] = [];
+      for (let at = 0; at < paths.length; at += READS_PER_REQUEST) {
+        const batch = paths.slice(at, at + READS_PER_REQUEST);
+        const body = new JuteWriter();
+        for (const path of batch) {
+          body.int(OP_GET_DATA).bool(false).int(-1);
+          body.string(this.#serverPath(path)).bool(false);
+        }
+        body.int(-1).bool(true).int(-1);
+        batches.push(this.#call(OP_MULTI_READ, body).then((r) => readMultiReply(r, batch)));
+      }
+      return (await Promise.all(batches)).flat();
+    });
+  }
+
+  /**
    * Closes the session (the server forgets its watches at once) and the socket. Pending
    * `addWatch` calls reject with {@link ClientClosedError}. Idempotent.
    */
@@ -300,6 +375,9 @@ export class WatchConnection extends EventEmitter<WatchConnectionEvents> {
       clearTimeout(timer);
     }
     this.#failPending(new ClientClosedError());
+    const waiters = this.#connectedWaiters;
+    this.#connectedWaiters = [];
+    for (const w of waiters) w.reject(new ClientClosedError());
     socket?.destroy();
     this.#socket = undefined;
     this.#handshakeDone = false;
@@ -409,6 +487,10 @@ export class WatchConnection extends EventEmitter<WatchConnectionEvents> {
       this.#send(XID_AUTH, OP_AUTH, body);
     }
     const all = [...this.#watches].map(([path, watch]) => this.#sendAddWatch(path, watch));
+    // Credentials went first: requests sent from now on are served with them.
+    const waiters = this.#connectedWaiters;
+    this.#connectedWaiters = [];
+    for (const w of waiters) w.resolve();
     const resume = this.#interrupted;
     void Promise.all(all).then(() => {
       if (!resume || this.#socket !== socket || !this.#handshakeDone) return;
@@ -449,7 +531,7 @@ export class WatchConnection extends EventEmitter<WatchConnectionEvents> {
     const pending = this.#pending.get(xid);
     if (!pending) return;
     this.#pending.delete(xid);
-    pending.settle(err === 0 ? undefined : errorFromCode(err));
+    pending.settle(err === 0 ? undefined : errorFromCode(err), r);
   }
 
   #sendAddWatch(path: string, watch: Watch): Promise<void> {
@@ -474,16 +556,40 @@ export class WatchConnection extends EventEmitter<WatchConnectionEvents> {
   }
 
   #request(type: number, body: JuteWriter): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
+    return this.#call(type, body).then(() => undefined);
+  }
+
+  /** Sends one request; resolves with a reader positioned after the reply header. */
+  #call(type: number, body: JuteWriter): Promise<JuteReader> {
+    return new Promise<JuteReader>((resolve, reject) => {
       const xid = this.#nextXid();
       this.#pending.set(xid, {
-        settle: (error) => (error ? reject(error) : resolve()),
+        settle: (error, reply) => (error ? reject(error) : resolve(reply as JuteReader)),
       });
       if (!this.#send(xid, type, body)) {
         this.#pending.delete(xid);
         reject(new ConnectionLossError());
       }
     });
+  }
+
+  /** Resolves once a session is established and its credentials sent; connects if idle. */
+  #whenConnected(signal: AbortSignal | undefined): Promise<void> {
+    if (this.#state === 'closed') return Promise.reject(new ClientClosedError());
+    if (this.#handshakeDone) return Promise.resolve();
+    const connected = new Promise<void>((resolve, reject) => {
+      this.#connectedWaiters.push({ resolve, reject });
+    });
+    connected.catch(() => undefined);
+    if (this.#state === 'idle') this.#connect();
+    return raceSignal(connected, signal);
+  }
+
+  /** Runs `read` on a live connection; a connection lost before the reply rejects the call. */
+  async #read<T>(options: WaitOptions, read: () => Promise<T>): Promise<T> {
+    const signal = combineSignals(options);
+    await this.#whenConnected(signal);
+    return raceSignal(read(), signal);
   }
 
   #nextXid(): number {
@@ -582,4 +688,56 @@ function parseConnectString(connectString: string): {
     });
   if (hosts.length === 0) throw new InvalidArgumentError('connectString names no server');
   return { hosts, chroot: chroot === '/' ? '' : chroot };
+}
+
+/** The results of one multi-read reply, one per requested path. */
+function readMultiReply(r: JuteReader, paths: readonly string[]): ReadResult[] {
+  const results: ReadResult[] = [];
+  for (;;) {
+    const type = r.int();
+    const done = r.bool();
+    const err = r.int();
+    if (done) break;
+    const path = paths[results.length];
+    if (type === OP_GET_DATA) {
+      const data = Buffer.from(r.buffer());
+      results.push({ data, stat: readStat(r) });
+    } else if (type === OP_ERROR) {
+      results.push({ error: errorFromCode(r.int(), '', path === undefined ? {} : { path }) });
+    } else {
+      throw new RangeError(`unexpected operation ${type} (error ${err}) in a multi-read reply`);
+    }
+  }
+  if (results.length !== paths.length) {
+    throw new RangeError(`a multi-read reply with ${results.length} results for ${paths.length}`);
+  }
+  return results;
+}
+
+/** A node's stat as jute lays it out, in core's {@link Stat} form. */
+function readStat(r: JuteReader): Stat {
+  const czxid = r.long();
+  const mzxid = r.long();
+  const ctime = Number(r.long());
+  const mtime = Number(r.long());
+  const version = r.int();
+  const cversion = r.int();
+  const aversion = r.int();
+  const owner = r.long();
+  const dataLength = r.int();
+  const numChildren = r.int();
+  const pzxid = r.long();
+  return {
+    czxid,
+    mzxid,
+    pzxid,
+    ctime,
+    mtime,
+    version,
+    cversion,
+    aversion,
+    ephemeralOwner: BigInt.asUintN(64, owner).toString(16),
+    dataLength,
+    numChildren,
+  };
 }

@@ -5,6 +5,7 @@ import { waitFor } from '@zkit/testing';
 import {
   ClientClosedError,
   UnimplementedError,
+  WatchConnection,
   ZkClient,
   watchRecursive,
   type RecursiveWatchEvent,
@@ -130,6 +131,19 @@ describe('recursive watch', () => {
       await expect(second.ready()).rejects.toBeInstanceOf(UnimplementedError);
       expect(old.connections()).toBe(1);
       await client.close();
+    } finally {
+      old.server.close();
+    }
+  });
+
+  test('recursive watch - a server without multi-read fails getMany with UnimplementedError', async () => {
+    const old = await oldServer();
+    try {
+      await using conn = new WatchConnection(`127.0.0.1:${old.port}`);
+      await expect(conn.getMany(['/a', '/b'])).rejects.toBeInstanceOf(UnimplementedError);
+      // The connection stays usable: the refusal is the server's answer, not a broken stream.
+      await expect(conn.getChildren('/a')).rejects.toBeInstanceOf(UnimplementedError);
+      expect(old.connections()).toBe(1);
     } finally {
       old.server.close();
     }

@@ -13,7 +13,7 @@ export type {
   ServiceRegistryOptions,
 } from './service-registry.js';
 export { ServiceCache } from './service-cache.js';
-export type { CacheChange, ServiceCacheEvents } from './service-cache.js';
+export type { CacheChange, ServiceCacheEvents, ServiceCacheOptions } from './service-cache.js';
 export { ServiceProvider } from './service-provider.js';
 export type {
   DownInstancePolicy,
