@@ -34,6 +34,8 @@ import {
   validateTimeout,
   type WaitOptions,
 } from './signals.js';
+import { clientAuth } from './internal.js';
+import { readAcl } from './recursive-watch.js';
 import type { Stat } from './stat.js';
 import { WatchRegistry, publicEventType, type NodeEvent, type WatchType } from './watches.js';
 
@@ -325,6 +327,7 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
     this.connectString = connectString;
     this.#servers = connectString;
     this.#auth = [...(options.auth ?? [])];
+    clientAuth.set(this, this.#auth);
     this.#options = {
       sessionTimeout: options.sessionTimeout ?? DEFAULTS.sessionTimeout,
       connectTimeout: options.connectTimeout ?? DEFAULTS.connectTimeout,
@@ -865,11 +868,18 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
     await this.#exec('sync', path, options.signal, true, (t) => t.sync(full));
   }
 
-  /** A node's ACL and stat. */
+  /**
+   * A node's ACL and stat, reflecting every change committed before the call.
+   *
+   * Read over the client's extra connection (the one {@link watchRecursive} uses, opened on
+   * first use and closed with the client), with the client's credentials: the native binding
+   * crashes the process when an ACL read fails, so it is not asked.
+   */
   async getAcl(path: string, options: ReadOptions = {}): Promise<{ acl: Acl[]; stat: Stat }> {
     validatePath(path);
-    const full = this.#abs(path);
-    return this.#exec('getAcl', path, options.signal, true, (t) => t.getAcl(full));
+    return this.#exec('getAcl', path, options.signal, true, () =>
+      readAcl(this, path, options.signal),
+    );
   }
 
   /** Replaces a node's ACL; with `version`, only if the ACL is at that version (`aversion`). */

@@ -75,7 +75,7 @@ export type {
   WatchEvent,
   WatchMode,
 } from './watch-connection.js';
-export { getChildrenData, watchRecursive } from './recursive-watch.js';
+export { getChildrenData, openExtraConnection, watchRecursive } from './recursive-watch.js';
 export type {
   ChildData,
   RecursiveWatch,

@@ -9,6 +9,8 @@ import {
 } from './errors.js';
 import { join, validatePath } from './paths.js';
 import { combineSignals, raceSignal, type WaitOptions } from './signals.js';
+import type { Acl } from './binding.js';
+import { clientAuth } from './internal.js';
 import type { Stat } from './stat.js';
 import { WatchConnection, type ReadResult, type WatchEvent } from './watch-connection.js';
 
@@ -57,6 +59,8 @@ interface Companion {
   readonly onState: (now: ConnectionState) => void;
   /** Bulk reads use the connection: it stays open until the client closes. */
   pinned: boolean;
+  /** The client's credentials the connection presents (a prefix of the live list). */
+  authSent: number;
 }
 
 const companions = new WeakMap<ZkClient, Companion>();
@@ -141,7 +145,7 @@ function open(client: ZkClient, options: RecursiveWatchOptions): Companion {
     close(client);
     for (const h of [...handles]) void h.close();
   };
-  const companion: Companion = { connection, handles, onState, pinned: false };
+  const companion: Companion = { connection, handles, onState, pinned: false, authSent: 0 };
   connection.on('event', (event) => {
     for (const h of [...handles]) if (within(h.path, event.path)) h.deliver(event);
   });
@@ -156,6 +160,7 @@ function open(client: ZkClient, options: RecursiveWatchOptions): Companion {
   });
   client.on('state', onState);
   companions.set(client, companion);
+  presentClientAuth(client, companion);
   return companion;
 }
 
@@ -313,9 +318,7 @@ async function viaCompanion(
   options: RecursiveWatchOptions,
   signal: AbortSignal | undefined,
 ): Promise<ChildData[] | undefined> {
-  const companion = companions.get(client) ?? open(client, options);
-  companion.pinned = true;
-  const connection = companion.connection;
+  const connection = pinnedCompanion(client, options).connection;
   const budget = AbortSignal.timeout(COMPANION_BUDGET_MS);
   const bounded = { signal: signal ? AbortSignal.any([signal, budget]) : budget };
   let names: string[];
@@ -378,4 +381,51 @@ async function readOne(
     if (error instanceof NoNodeError) return undefined;
     throw error;
   }
+}
+
+/**
+ * Brings the extra connection's credentials up to the client's: the ones given at construction
+ * and every `addAuth` since. Called before each use, so that it reads as the client would.
+ */
+function presentClientAuth(client: ZkClient, companion: Companion): void {
+  const auth = clientAuth.get(client) ?? [];
+  for (; companion.authSent < auth.length; companion.authSent++) {
+    companion.connection.addAuth(auth[companion.authSent] as AuthInfo);
+  }
+}
+
+/** The companion of `client`, opened if needed and kept until the client closes. */
+function pinnedCompanion(client: ZkClient, options: RecursiveWatchOptions = {}): Companion {
+  const companion = companions.get(client) ?? open(client, options);
+  companion.pinned = true;
+  presentClientAuth(client, companion);
+  return companion;
+}
+
+/**
+ * `getAcl` for {@link ZkClient.getAcl}, over the client's extra connection: the native binding
+ * crashes the process when its ACL read fails (it frees a list it never got), so core does not
+ * ask it.
+ *
+ * @internal
+ */
+export function readAcl(
+  client: ZkClient,
+  path: string,
+  signal: AbortSignal | undefined,
+): Promise<{ acl: Acl[]; stat: Stat }> {
+  if (client.state === 'closed') return Promise.reject(new ClientClosedError({ path }));
+  return pinnedCompanion(client).connection.getAcl(path, signal ? { signal } : {});
+}
+
+/**
+ * Opens the client's extra connection now (the one {@link getChildrenData}, {@link watchRecursive}
+ * and `getAcl` use) and resolves once it is connected, so that the first bulk read does not
+ * pay for a new session. It then stays open until the client closes.
+ *
+ * @throws {@link ClientClosedError}; the signal's reason or `TimeoutError`
+ */
+export function openExtraConnection(client: ZkClient, options: WaitOptions = {}): Promise<void> {
+  if (client.state === 'closed') return Promise.reject(new ClientClosedError());
+  return pinnedCompanion(client).connection.connect(options);
 }

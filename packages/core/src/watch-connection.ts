@@ -1,13 +1,14 @@
 import { createConnection, type Socket } from 'node:net';
 import { EventEmitter } from 'eventemitter3';
+import type { Acl } from './binding.js';
 import type { AuthInfo } from './client.js';
 import {
   AuthFailedError,
   ClientClosedError,
   ConnectionLossError,
   InvalidArgumentError,
+  ZkError,
   errorFromCode,
-  type ZkError,
 } from './errors.js';
 import { FrameDecoder, JuteReader, JuteWriter } from './jute.js';
 import { validatePath } from './paths.js';
@@ -86,6 +87,7 @@ export type ReadResult =
   | { readonly error: ZkError };
 
 const OP_GET_DATA = 4;
+const OP_GET_ACL = 6;
 const OP_GET_CHILDREN = 8;
 const OP_SYNC = 9;
 const OP_PING = 11;
@@ -149,7 +151,7 @@ export class WatchConnection extends EventEmitter<WatchConnectionEvents> {
   /** Server-side prefix: the chroot plus the namespace. */
   readonly #prefix: string;
   readonly #requestedTimeout: number;
-  readonly #auth: readonly AuthInfo[];
+  readonly #auth: AuthInfo[];
   readonly #watches = new Map<string, Watch>();
   readonly #pending = new Map<number, Pending>();
   #state: WatchConnectionState = 'idle';
@@ -292,6 +294,65 @@ export class WatchConnection extends EventEmitter<WatchConnectionEvents> {
   }
 
   /**
+   * Connects now rather than on first use; resolves once a session is established and the
+   * credentials are sent. Waits through failed attempts (bounded only by the options).
+   * @throws {@link ClientClosedError}; the signal's reason or `TimeoutError`
+   */
+  connect(options: WaitOptions = {}): Promise<void> {
+    return this.#whenConnected(combineSignals(options));
+  }
+
+  /**
+   * Adds credentials: sent at once when connected (requests sent afterwards are served with
+   * them) and on every later connection. A refused scheme closes the connection, as in the
+   * constructor's `auth`.
+   * @throws {@link InvalidArgumentError} for a malformed entry
+   */
+  addAuth(info: AuthInfo): void {
+    if (
+      typeof info?.scheme !== 'string' ||
+      info.scheme === '' ||
+      typeof info.credentials !== 'string'
+    ) {
+      throw new InvalidArgumentError('auth needs a non-empty scheme and string credentials');
+    }
+    const copy = { scheme: info.scheme, credentials: info.credentials };
+    this.#auth.push(copy);
+    if (this.#handshakeDone) this.#sendAuth(copy);
+  }
+
+  /**
+   * A node's ACL and stat, read after a `sync` so that it reflects every change committed before
+   * the call. Connects first if needed.
+   *
+   * @throws `InvalidPathError`; `NoNodeError`, `NoAuthError` and other server errors;
+   * `ConnectionLossError`; {@link ClientClosedError}; the signal's reason on abort
+   */
+  getAcl(path: string, options: WaitOptions = {}): Promise<{ acl: Acl[]; stat: Stat }> {
+    validatePath(path);
+    const serverPath = this.#serverPath(path);
+    return this.#read(options, async () => {
+      const synced = this.#request(OP_SYNC, new JuteWriter().string(serverPath));
+      synced.catch(() => undefined);
+      const reply = this.#call(OP_GET_ACL, new JuteWriter().string(serverPath));
+      reply.catch(() => undefined);
+      await synced;
+      const r = await reply.catch((error: unknown) => {
+        throw withPath(error, path);
+      });
+      const n = r.int();
+      const acl: Acl[] = [];
+      for (let i = 0; i < n; i++) {
+        const perms = r.int();
+        const scheme = r.string();
+        const id = r.string();
+        acl.push({ perms, scheme, id });
+      }
+      return { acl, stat: readStat(r) };
+    });
+  }
+
+  /**
    * Makes this connection's server catch up with the leader (ZooKeeper's `sync`): reads sent
    * after it see every change committed before it, including those made through other sessions.
    * Connects first if needed.
@@ -315,7 +376,9 @@ export class WatchConnection extends EventEmitter<WatchConnectionEvents> {
     validatePath(path);
     const body = new JuteWriter().string(this.#serverPath(path)).bool(false);
     return this.#read(options, async () => {
-      const r = await this.#call(OP_GET_CHILDREN, body);
+      const r = await this.#call(OP_GET_CHILDREN, body).catch((error: unknown) => {
+        throw withPath(error, path);
+      });
       const n = r.int();
       const children: string[] = [];
       for (let i = 0; i < n; i++) children.push(r.string());
@@ -479,13 +542,7 @@ export class WatchConnection extends EventEmitter<WatchConnectionEvents> {
     // Ping every third of the timeout; a connection silent for two thirds of it is dead.
     this.#timer = setInterval(() => this.#tick(), Math.max(10, Math.floor(timeout / 3)));
     this.#timer.unref();
-    for (const a of this.#auth) {
-      const body = new JuteWriter()
-        .int(0)
-        .string(a.scheme)
-        .buffer(Buffer.from(a.credentials, 'utf8'));
-      this.#send(XID_AUTH, OP_AUTH, body);
-    }
+    for (const a of this.#auth) this.#sendAuth(a);
     const all = [...this.#watches].map(([path, watch]) => this.#sendAddWatch(path, watch));
     // Credentials went first: requests sent from now on are served with them.
     const waiters = this.#connectedWaiters;
@@ -497,6 +554,14 @@ export class WatchConnection extends EventEmitter<WatchConnectionEvents> {
       this.#interrupted = false;
       this.emit('resumed', newSession);
     });
+  }
+
+  #sendAuth(a: AuthInfo): void {
+    const body = new JuteWriter()
+      .int(0)
+      .string(a.scheme)
+      .buffer(Buffer.from(a.credentials, 'utf8'));
+    this.#send(XID_AUTH, OP_AUTH, body);
   }
 
   #tick(): void {
@@ -740,4 +805,10 @@ function readStat(r: JuteReader): Stat {
     dataLength,
     numChildren,
   };
+}
+
+/** A server error for `path` carries the caller's path (the reply only has the code). */
+function withPath(error: unknown, path: string): unknown {
+  if (error instanceof ClientClosedError || !(error instanceof ZkError)) return error;
+  return error.path === undefined ? errorFromCode(error.rc, '', { path }) : error;
 }

@@ -100,3 +100,31 @@ describe('bulk reads', () => {
     }
   });
 });
+
+describe('acl reads', () => {
+  test('acl reads - getAcl of a missing or unreadable node rejects with its typed error (the process survives), and reads with the credentials added later', async ({
+    zk,
+  }) => {
+    const owner = await zk.client({ auth: [{ scheme: 'digest', credentials: 'bob:pw' }] });
+    await expect(owner.getAcl('/missing')).rejects.toBeInstanceOf(NoNodeError);
+    await owner.create('/locked', 'x', { acl: [{ perms: Perms.all, scheme: 'auth', id: '' }] });
+    const { acl, stat } = await owner.getAcl('/locked');
+    expect(acl).toEqual([
+      { perms: Perms.all, scheme: 'digest', id: expect.stringMatching(/^bob:/) },
+    ]);
+    expect(stat).toEqual((await owner.get('/locked')).stat);
+
+    const other = await zk.client();
+    const denied = await other.getAcl('/locked').catch((e: unknown) => e);
+    expect(denied).toBeInstanceOf(NoAuthError);
+    expect((denied as NoAuthError).path).toBe('/locked');
+    await other.addAuth('digest', 'bob:pw');
+    expect((await other.getAcl('/locked')).acl).toEqual(acl);
+
+    // A change made just before is seen (and lets the fixture clean up).
+    await owner.setAcl('/locked', [{ perms: Perms.all, scheme: 'world', id: 'anyone' }]);
+    expect((await other.getAcl('/locked')).acl).toEqual([
+      { perms: Perms.all, scheme: 'world', id: 'anyone' },
+    ]);
+  });
+});

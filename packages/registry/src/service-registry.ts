@@ -8,6 +8,7 @@ import {
   combineSignals,
   getChildrenData,
   isRetryable,
+  openExtraConnection,
   join,
   validatePath,
   type ChildData,
@@ -349,6 +350,19 @@ export class ServiceRegistry extends EventEmitter<ServiceRegistryEvents> {
     const provider = new ServiceProvider(new ServiceCache(this.client, path, name), options);
     this.#track(provider);
     return provider;
+  }
+
+  /**
+   * Optional warm-up, like Curator's `ServiceDiscovery.start()`: opens the client's extra
+   * connection that cold queries ({@link ServiceRegistry.instances}) and caches use, so that the
+   * first of them does not pay for opening a session. Without it, the connection opens on first
+   * use. Its failure is not fatal: queries then read through the client.
+   *
+   * @throws {@link RegistryClosedError}; the signal's reason or `TimeoutError`
+   */
+  async start(options: WaitOptions = {}): Promise<void> {
+    this.#assertOpen();
+    await openExtraConnection(this.client, options);
   }
 
   /**

@@ -69,6 +69,9 @@ export const s6: Scenario = {
 
     const query = await ctx.client();
     const q = new ServiceRegistry(query, { basePath: BASE });
+    // "Start its discovery object, untimed" (SCENARIOS.md): opens the connection that the
+    // query's multi-read goes over, as Curator's ServiceDiscovery.start() is called first.
+    await q.start();
     const cold = await ctx.section('cold_query', 1, async () => {
       const t = now();
       const found = await q.instances('api');
