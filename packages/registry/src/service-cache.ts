@@ -158,6 +158,7 @@ export class ServiceCache extends EventEmitter<ServiceCacheEvents> {
   readonly #ready: Promise<void>;
   #resolveReady!: () => void;
   #rejectReady!: (reason: unknown) => void;
+  readonly #failureWaiters = new Set<(error: unknown) => void>();
   #isReady = false;
   #stale = true;
   #view: ServiceInstance[] | undefined;
@@ -196,13 +197,25 @@ export class ServiceCache extends EventEmitter<ServiceCacheEvents> {
 
   /**
    * Resolves once the first view has been read; at once afterwards.
-   * @throws {@link RegistryClosedError} if the cache closes first, the signal's reason on
-   * abort, a `TimeoutError` on timeout
+   * @throws {@link RegistryClosedError} if the cache closes first; the error of the cache's next
+   * attempt to read the first view when it fails for a reason that waiting does not fix, such
+   * as `NoAuthError` (the cache keeps trying once a second, so a later `ready()`, e.g. after
+   * `addAuth`, resolves once an attempt succeeds); the signal's reason on abort; a
+   * `TimeoutError` on timeout
    */
   ready(options: WaitOptions = {}): Promise<void> {
     const signal = combineSignals(options);
     if (this.#stop.signal.aborted) return Promise.reject(new RegistryClosedError(this.path));
-    return raceSignal(this.#ready, signal);
+    if (this.#isReady) return Promise.resolve();
+    let onFailure!: (error: unknown) => void;
+    const failed = new Promise<never>((_, reject) => {
+      onFailure = reject;
+      this.#failureWaiters.add(reject);
+    });
+    failed.catch(() => undefined);
+    return raceSignal(Promise.race([this.#ready, failed]), signal).finally(() =>
+      this.#failureWaiters.delete(onFailure),
+    );
   }
 
   /** `true` before the first read and while the view may be behind the server. */
@@ -343,6 +356,9 @@ export class ServiceCache extends EventEmitter<ServiceCacheEvents> {
       } catch (error) {
         if (signal.aborted || error instanceof ClientClosedError) return;
         if (!isRetryable(error) && !(error instanceof SessionExpiredError)) {
+          if (!this.#isReady) {
+            for (const reject of this.#failureWaiters) reject(error);
+          }
           this.emit('error', error);
           await delay(IDLE_RETRY_MS, signal).catch(() => undefined);
         }

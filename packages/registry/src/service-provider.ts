@@ -1,7 +1,7 @@
 import { InvalidArgumentError, type WaitOptions } from '@zkit/core';
 import { EventEmitter } from 'eventemitter3';
 import type { ServiceInstance } from './instance.js';
-import type { ServiceCache } from './service-cache.js';
+import { ServiceCache } from './service-cache.js';
 
 /**
  * How {@link ServiceProvider.getInstance} picks among the instances that are up:
@@ -100,19 +100,10 @@ export class ServiceProvider extends EventEmitter<ServiceProviderEvents> {
    */
   constructor(cache: ServiceCache, options: ServiceProviderOptions = {}) {
     super();
-    const strategy = options.strategy ?? 'roundRobin';
-    if (!STRATEGIES.has(strategy)) {
-      throw new InvalidArgumentError(`strategy must be roundRobin, random or sticky`);
+    if (!(cache instanceof ServiceCache)) {
+      throw new InvalidArgumentError('a ServiceProvider needs a ServiceCache');
     }
-    const timeout = options.downInstancePolicy?.timeout ?? DEFAULT_POLICY.timeout;
-    const errorThreshold =
-      options.downInstancePolicy?.errorThreshold ?? DEFAULT_POLICY.errorThreshold;
-    if (!Number.isFinite(timeout) || timeout < 0) {
-      throw new InvalidArgumentError('downInstancePolicy.timeout must be ≥ 0 ms');
-    }
-    if (!Number.isInteger(errorThreshold) || errorThreshold < 1) {
-      throw new InvalidArgumentError('downInstancePolicy.errorThreshold must be an integer ≥ 1');
-    }
+    const { strategy, timeout, errorThreshold } = checkProviderOptions(options);
     this.cache = cache;
     this.strategy = strategy;
     this.#policy = { timeout, errorThreshold };
@@ -178,4 +169,35 @@ export class ServiceProvider extends EventEmitter<ServiceProviderEvents> {
     }
     return status.count >= this.#policy.errorThreshold;
   }
+}
+
+/**
+ * The provider's options with defaults applied, checked before anything is started.
+ * @internal
+ */
+export function checkProviderOptions(options: ServiceProviderOptions): {
+  strategy: ProviderStrategy;
+  timeout: number;
+  errorThreshold: number;
+} {
+  if (typeof options !== 'object' || options === null) {
+    throw new InvalidArgumentError('provider options must be an object');
+  }
+  const strategy = options.strategy ?? 'roundRobin';
+  if (!STRATEGIES.has(strategy)) {
+    throw new InvalidArgumentError(`strategy must be roundRobin, random or sticky`);
+  }
+  const policy: unknown = options.downInstancePolicy ?? {};
+  if (typeof policy !== 'object' || policy === null) {
+    throw new InvalidArgumentError('downInstancePolicy must be an object');
+  }
+  const { timeout = DEFAULT_POLICY.timeout, errorThreshold = DEFAULT_POLICY.errorThreshold } =
+    policy as Partial<DownInstancePolicy>;
+  if (typeof timeout !== 'number' || !Number.isSafeInteger(timeout) || timeout < 0) {
+    throw new InvalidArgumentError('downInstancePolicy.timeout must be an integer ≥ 0 ms');
+  }
+  if (!Number.isSafeInteger(errorThreshold) || errorThreshold < 1) {
+    throw new InvalidArgumentError('downInstancePolicy.errorThreshold must be an integer ≥ 1');
+  }
+  return { strategy, timeout, errorThreshold };
 }

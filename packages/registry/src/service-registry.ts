@@ -31,7 +31,11 @@ import {
   type ServiceInstance,
 } from './instance.js';
 import { ServiceCache, type ServiceCacheOptions } from './service-cache.js';
-import { ServiceProvider, type ServiceProviderOptions } from './service-provider.js';
+import {
+  ServiceProvider,
+  checkProviderOptions,
+  type ServiceProviderOptions,
+} from './service-provider.js';
 
 /**
  * Options of {@link ServiceRegistry}.
@@ -159,6 +163,13 @@ export class ServiceRegistry extends EventEmitter<ServiceRegistryEvents> {
    */
   constructor(client: ZkClient, options: ServiceRegistryOptions) {
     super();
+    if (
+      typeof client !== 'object' ||
+      client === null ||
+      typeof (client as Partial<ZkClient>).getChildren !== 'function'
+    ) {
+      throw new InvalidArgumentError('client must be a ZkClient from @zkit/core');
+    }
     if (typeof options !== 'object' || options === null) {
       throw new InvalidArgumentError('options with a basePath are required');
     }
@@ -193,6 +204,9 @@ export class ServiceRegistry extends EventEmitter<ServiceRegistryEvents> {
   ): Promise<Registration<P>> {
     const { instance, payloadClass } = normalize(input);
     const signal = combineSignals(options);
+    if (options.takeover !== undefined && typeof options.takeover !== 'boolean') {
+      throw new InvalidArgumentError('takeover must be a boolean');
+    }
     this.#assertOpen();
     const path = join(this.basePath, instance.name, instance.id);
     const existing = this.#own.get(instance.id);
@@ -321,6 +335,9 @@ export class ServiceRegistry extends EventEmitter<ServiceRegistryEvents> {
     options: WaitOptions = {},
   ): Promise<ServiceInstance | null> {
     const servicePath = this.#servicePath(name);
+    if (typeof id !== 'string' || id === '' || id.includes('/')) {
+      throw new InvalidArgumentError('an instance id must be one non-empty path segment');
+    }
     const path = join(servicePath, id);
     validatePath(path);
     const signal = combineSignals(options);
@@ -346,6 +363,7 @@ export class ServiceRegistry extends EventEmitter<ServiceRegistryEvents> {
    */
   provider(name: string, options: ServiceProviderOptions = {}): ServiceProvider {
     const path = this.#servicePath(name);
+    checkProviderOptions(options);
     this.#assertOpen();
     const provider = new ServiceProvider(new ServiceCache(this.client, path, name), options);
     this.#track(provider);
@@ -394,11 +412,11 @@ export class ServiceRegistry extends EventEmitter<ServiceRegistryEvents> {
   // ---------------------------------------------------------------------------------------------
 
   #servicePath(name: string): string {
-    const path = join(this.basePath, name);
-    validatePath(path);
     if (typeof name !== 'string' || name === '' || name.includes('/')) {
       throw new InvalidArgumentError('a service name must be one non-empty path segment');
     }
+    const path = join(this.basePath, name);
+    validatePath(path);
     return path;
   }
 

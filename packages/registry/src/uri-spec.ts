@@ -105,6 +105,9 @@ export function buildUri(
   instance: UriSource,
   variables: Readonly<Record<string, string | number>> = {},
 ): string {
+  if (typeof instance !== 'object' || instance === null) {
+    throw new InvalidArgumentError('buildUri needs an instance');
+  }
   if (!instance.uriSpec) throw new InvalidArgumentError(`instance ${instance.id} has no uriSpec`);
   const known: Record<string, string | number | null> = {
     scheme: instance.sslPort !== null ? 'https' : 'http',
