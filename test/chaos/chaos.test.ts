@@ -52,6 +52,7 @@ const FIGURES = [
   'duplicates',
   'orphan nodes',
   'slowest recovery ms',
+  'longest leaderless ms',
   'duration s',
 ];
 
@@ -155,6 +156,8 @@ describe('chaos', () => {
     expect(result.violations).toEqual([]);
     expect(result.recoveries).toHaveLength(result.faults.length);
     expect(result.recoveries.filter((r) => !r.ok)).toEqual([]);
+    // Also counted from the moment the last live term ended, whatever ended it.
+    expect(result.longestGapMs).toBeLessThanOrEqual(result.boundMs);
     expect(result.terms).toBeGreaterThan(result.faults.filter((f) => f.kind === 'expire').length);
     expect(result.orphans).toEqual([]);
     expect(result.leftAfterClose).toEqual([]);
