@@ -52,13 +52,7 @@ async function run(init: Extract<ToWorker, { type: 'init' }>): Promise<void> {
     ({ holder, connectString }) =>
       [holder, new ZkClient(connectString, { sessionTimeout: init.sessionTimeout })] as const,
   );
-  for (const [holder, client] of clients) {
-    client.on('session', (sessionId) => send({ type: 'session', holder, sessionId }));
-  }
   await Promise.all(clients.map(([, client]) => client.start()));
-  for (const [holder, client] of clients) {
-    send({ type: 'session', holder, sessionId: client.sessionId ?? '' });
-  }
   send({ type: 'ready' });
   const counts: HolderCounts[] = await Promise.all(
     clients.map(([holder, client]) =>

@@ -222,7 +222,6 @@ export type ToWorker =
 /** Messages from a mutex worker to the test process. */
 export type FromWorker =
   | { type: 'ready' }
-  | { type: 'session'; holder: string; sessionId: string }
   | { type: 'call'; seq: number; op: 'enter'; start: SectionStart }
   | { type: 'call'; seq: number; op: 'write'; id: string; fencingToken: bigint }
   | { type: 'call'; seq: number; op: 'exit'; id: string; aborted: boolean }

@@ -63,8 +63,6 @@ export interface MutexResult {
   readonly acceptedWrites: number;
   readonly rejectedWrites: number;
   readonly failedAcquires: number;
-  /** Sections counted by the holders themselves (crashed workers' counts are lost with them). */
-  readonly holderSections: number;
   readonly faults: readonly FaultRecord[];
   readonly orphans: readonly EphemeralNode[];
   readonly leftAfterStop: readonly EphemeralNode[];
@@ -107,8 +105,6 @@ class Worker {
       switch (message.type) {
         case 'ready':
           ready();
-          break;
-        case 'session':
           break;
         case 'call':
           void this.#serve(store, message);
@@ -330,7 +326,6 @@ export async function runMutexChaos(
       acceptedWrites: store.acceptedWrites,
       rejectedWrites: store.rejectedWrites,
       failedAcquires: counts.reduce((sum, c) => sum + c.failedAcquires, 0),
-      holderSections: counts.reduce((sum, c) => sum + c.sections, 0),
       faults,
       orphans,
       leftAfterStop,
