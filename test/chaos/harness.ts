@@ -110,6 +110,56 @@ export async function orphansAfter(
   return left;
 }
 
+/**
+ * The ephemeral nodes still under any of `roots` after waiting up to `timeout` ms for all of
+ * them to go (the recipes were closed or stopped): none, unless something was left behind.
+ */
+export async function leftoversAfter(
+  client: ZkClient,
+  roots: readonly string[],
+  what: string,
+  timeout = 10_000,
+): Promise<EphemeralNode[]> {
+  let left: EphemeralNode[] = [];
+  await waitFor(
+    async () => {
+      left = (await Promise.all(roots.map((root) => ephemeralNodes(client, root)))).flat();
+      return left.length === 0;
+    },
+    { timeout, message: `every ${what} to be removed` },
+  ).catch(() => undefined);
+  return left;
+}
+
+/** How long the system took to satisfy a condition after one fault, and whether in bound. */
+export interface Recovery {
+  readonly fault: string;
+  readonly ms: number;
+  readonly ok: boolean;
+}
+
+/**
+ * Waits (up to three bounds) for `condition` after the fault in `record` ended, and measures
+ * from the end of the fault: the heal, the restarted server serving, the expiry reported.
+ */
+export async function recoveryAfter(
+  record: FaultRecord,
+  condition: () => boolean | Promise<boolean>,
+  boundMs: number,
+  options: { interval: number; what: string },
+): Promise<Recovery> {
+  let ok = true;
+  await waitFor(condition, {
+    timeout: 3 * boundMs,
+    interval: options.interval,
+    message: `${options.what} after ${record.kind}`,
+  }).catch(() => {
+    ok = false;
+  });
+  const ms = Date.now() - record.endedAt;
+  return { fault: `${record.kind} of ${record.target}`, ms, ok: ok && ms <= boundMs };
+}
+
 /** Whether `path` is gone (a reaped container), waiting up to `timeout` ms. */
 export async function reaped(client: ZkClient, path: string, timeout: number): Promise<boolean> {
   try {

@@ -2,15 +2,17 @@ import { ZkClient } from '@zkit/core';
 import { LeaderLatch } from '@zkit/election';
 import { expireSession, FaultProxy, waitFor } from '@zkit/testing';
 import {
-  ephemeralNodes,
+  leftoversAfter,
   orphansAfter,
   planFaults,
   reaped,
+  recoveryAfter,
   runFaults,
   SESSION_TIMEOUT,
   type EphemeralNode,
   type FaultKind,
   type FaultRecord,
+  type Recovery,
 } from './harness.js';
 import { Random } from './random.js';
 import type { ChaosContext } from './scenario-mutex.js';
@@ -21,12 +23,6 @@ export interface ElectionOptions {
 }
 
 /** How long after a fault ended it took to have exactly one leader again. */
-export interface Recovery {
-  readonly fault: string;
-  /** ms from the end of the fault until exactly one participant led (and the server agreed). */
-  readonly ms: number;
-  readonly ok: boolean;
-}
 
 export interface ElectionResult {
   readonly terms: number;
@@ -126,22 +122,12 @@ export async function runElectionChaos(
           return target.id;
         },
         afterFault: async (record) => {
-          // Measured from the end of the fault: the heal, the restarted server serving, the
-          // expired client having heard of it.
-          let ok = true;
-          await waitFor(oneLeader, {
-            timeout: 3 * SESSION_TIMEOUT,
-            interval: 10,
-            message: `exactly one leader after ${record.kind}`,
-          }).catch(() => {
-            ok = false;
-          });
-          const ms = Date.now() - record.endedAt;
-          recoveries.push({
-            fault: `${record.kind} of ${record.target}`,
-            ms,
-            ok: ok && ms <= boundMs,
-          });
+          recoveries.push(
+            await recoveryAfter(record, oneLeader, boundMs, {
+              interval: 10,
+              what: 'exactly one leader',
+            }),
+          );
         },
       },
       random,
@@ -150,14 +136,7 @@ export async function runElectionChaos(
 
     const orphans = await orphansAfter(ctx.ensemble, ctx.admin, root, SESSION_TIMEOUT + 4000);
     await Promise.all(participants.map((p) => p.latch.close()));
-    let leftAfterClose: EphemeralNode[] = [];
-    await waitFor(
-      async () => {
-        leftAfterClose = await ephemeralNodes(ctx.admin, root);
-        return leftAfterClose.length === 0;
-      },
-      { timeout: 10_000, message: 'every latch node to be removed' },
-    ).catch(() => undefined);
+    const leftAfterClose = await leftoversAfter(ctx.admin, [root], 'latch node');
     const unreaped = (await reaped(ctx.admin, path, 10_000)) ? [] : [path];
     return {
       terms,

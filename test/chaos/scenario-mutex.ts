@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { ZkClient } from '@zkit/core';
 import { expireSession, FaultProxy, waitFor, type ZooKeeperEnsemble } from '@zkit/testing';
 import {
-  ephemeralNodes,
+  leftoversAfter,
   orphansAfter,
   planFaults,
   reaped,
@@ -303,16 +303,7 @@ export async function runMutexChaos(
     await Promise.all(workers.map((w) => w.exited));
 
     // With every loop stopped (the local clients still open), no lock node may remain.
-    let leftAfterStop: EphemeralNode[] = [];
-    await waitFor(
-      async () => {
-        leftAfterStop = (
-          await Promise.all(lockPaths.map((p) => ephemeralNodes(ctx.admin, p)))
-        ).flat();
-        return leftAfterStop.length === 0;
-      },
-      { timeout: 10_000, message: 'every lock node to be removed' },
-    ).catch(() => undefined);
+    const leftAfterStop = await leftoversAfter(ctx.admin, lockPaths, 'lock node');
     const unreaped: string[] = [];
     for (const path of lockPaths) if (!(await reaped(ctx.admin, path, 10_000))) unreaped.push(path);
 

@@ -2,15 +2,17 @@ import { ZkClient } from '@zkit/core';
 import { ServiceRegistry, type ServiceCache } from '@zkit/registry';
 import { expireSession, FaultProxy, waitFor } from '@zkit/testing';
 import {
-  ephemeralNodes,
+  leftoversAfter,
   orphansAfter,
   planFaults,
   reaped,
+  recoveryAfter,
   runFaults,
   SESSION_TIMEOUT,
   type EphemeralNode,
   type FaultKind,
   type FaultRecord,
+  type Recovery,
 } from './harness.js';
 import { Random } from './random.js';
 import type { ChaosContext } from './scenario-mutex.js';
@@ -24,15 +26,10 @@ export interface RegistryOptions {
 }
 
 /** How long after a fault every cache showed every registered instance. */
-export interface Convergence {
-  readonly fault: string;
-  readonly ms: number;
-  readonly ok: boolean;
-}
 
 export interface RegistryResult {
   readonly registered: number;
-  readonly convergences: readonly Convergence[];
+  readonly convergences: readonly Recovery[];
   /** The bound each convergence is held to, ms. */
   readonly boundMs: number;
   /** `error` events of the registries (an instance given up). */
@@ -70,7 +67,7 @@ export async function runRegistryChaos(
   const registrars: Member[] = [];
   const observers: Member[] = [];
   const expected = new Set<string>();
-  const convergences: Convergence[] = [];
+  const convergences: Recovery[] = [];
   const registryErrors: string[] = [];
   let reregistrations = 0;
   // A cut-off registrar comes back with a new session and writes its instances again; the caches
@@ -127,20 +124,12 @@ export async function runRegistryChaos(
         afterFault: async (record) => {
           // One more instance, registered right after the fault, while things settle.
           await register(random.pick(registrars));
-          let ok = true;
-          await waitFor(converged, {
-            timeout: 3 * boundMs,
-            interval: 20,
-            message: `every cache to show every instance after ${record.kind}`,
-          }).catch(() => {
-            ok = false;
-          });
-          const ms = Date.now() - record.endedAt;
-          convergences.push({
-            fault: `${record.kind} of ${record.target}`,
-            ms,
-            ok: ok && ms <= boundMs,
-          });
+          convergences.push(
+            await recoveryAfter(record, converged, boundMs, {
+              interval: 20,
+              what: 'every cache to show every instance',
+            }),
+          );
         },
       },
       random,
@@ -149,14 +138,7 @@ export async function runRegistryChaos(
 
     const orphans = await orphansAfter(ctx.ensemble, ctx.admin, basePath, SESSION_TIMEOUT + 4000);
     await Promise.all(all().map((m) => m.registry.close()));
-    let leftAfterClose: EphemeralNode[] = [];
-    await waitFor(
-      async () => {
-        leftAfterClose = await ephemeralNodes(ctx.admin, basePath);
-        return leftAfterClose.length === 0;
-      },
-      { timeout: 10_000, message: 'every instance node to be removed' },
-    ).catch(() => undefined);
+    const leftAfterClose = await leftoversAfter(ctx.admin, [basePath], 'instance node');
     const servicePath = `${basePath}/${service}`;
     const unreaped = (await reaped(ctx.admin, servicePath, 10_000)) ? [] : [servicePath];
     return {
