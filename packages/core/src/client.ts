@@ -20,12 +20,22 @@ import {
   InvalidPathError,
   NodeExistsError,
   NoNodeError,
+  RequestRefusedError,
+  RequestTooLargeError,
   SessionExpiredError,
   ZkError,
   errorFromCode,
   isRetryable,
   timeoutError,
 } from './errors.js';
+import {
+  DEFAULT_MAX_FRAME_BYTES,
+  authFrameBytes,
+  createFrameBytes,
+  pathFrameBytes,
+  setAclFrameBytes,
+  setFrameBytes,
+} from './frame-size.js';
 import { join, parent, validateName, validatePath } from './paths.js';
 import {
   combineSignals,
@@ -110,6 +120,14 @@ export interface ZkClientOptions {
   readonly defaultAcl?: readonly Acl[];
   /** Largest node data accepted, bytes. Default 1 MiB − 1 KiB (the server's jute.maxbuffer margin). */
   readonly maxDataBytes?: number;
+  /**
+   * Largest whole request the server accepts, bytes: the server's `jute.maxbuffer`. Default
+   * 1,048,575 (0xfffff, the server's default). A request whose encoded size — path with chroot
+   * and namespace, data, ACL and fixed fields — is larger fails at once with
+   * {@link RequestTooLargeError} and is never sent: the server would drop the connection without
+   * answering. Raise it only together with the servers' `jute.maxbuffer`.
+   */
+  readonly maxFrameBytes?: number;
   /**
    * Attach to an existing session instead of creating one. If that session has expired,
    * `start()` rejects with {@link SessionExpiredError} and the client closes: it never silently
@@ -200,6 +218,8 @@ const DEFAULTS = Object.freeze({
 });
 
 const ZCLOSING = -116;
+/** Connection drops with one request in flight after which it is not sent again. */
+const MAX_DROPS_PER_REQUEST = 3;
 const INT32_MAX = 0x7fffffff;
 const EVENT_TYPES: readonly unknown[] = ['created', 'deleted', 'dataChanged', 'childrenChanged'];
 const ZINVALIDSTATE = -9;
@@ -266,6 +286,8 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
     connectTimeout: number;
     errorPolicy: ErrorPolicy;
     maxDataBytes: number;
+    maxFrameBytes: number;
+    chroot: string;
     retry: Required<RetryPolicy>;
     namespace: string;
     defaultAcl: readonly Acl[] | undefined;
@@ -298,7 +320,12 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
     if (slash !== -1) validatePath(connectString.slice(slash));
     // Timers and the binding hold these as signed 32-bit integers, and so does a node's data
     // length on the wire.
-    for (const name of ['sessionTimeout', 'connectTimeout', 'maxDataBytes'] as const) {
+    for (const name of [
+      'sessionTimeout',
+      'connectTimeout',
+      'maxDataBytes',
+      'maxFrameBytes',
+    ] as const) {
       const v = options[name];
       if (v !== undefined && (!Number.isInteger(v) || v <= 0 || v > INT32_MAX)) {
         throw new InvalidArgumentError(`${name} must be an integer in [1, ${INT32_MAX}]`);
@@ -333,11 +360,14 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
       connectTimeout: options.connectTimeout ?? DEFAULTS.connectTimeout,
       errorPolicy: options.errorPolicy ?? DEFAULTS.errorPolicy,
       maxDataBytes: options.maxDataBytes ?? DEFAULTS.maxDataBytes,
+      maxFrameBytes: options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES,
+      chroot: slash === -1 || slash === connectString.length - 1 ? '' : connectString.slice(slash),
       retry,
       namespace: namespace === '/' ? '' : namespace,
       defaultAcl: options.defaultAcl,
       session: options.session,
     };
+    for (const a of this.#auth) this.#checkFrame(authFrameBytes(a.scheme, a.credentials), '');
     this.#trust.abort(new ClientNotStartedError());
   }
 
@@ -522,6 +552,15 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
     const flags = CreateFlags[mode];
     const full = absolute ? path : this.#abs(path);
     const ttl = options.ttl;
+    this.#checkFrame(
+      createFrameBytes(
+        this.#options.chroot + full,
+        buffer.length,
+        options.acl ?? this.#options.defaultAcl,
+        ttl !== undefined,
+      ),
+      path,
+    );
     // The NoNode rule: a container parent may be reaped between our steps; recreate and retry.
     for (let round = 0; ; round++) {
       try {
@@ -757,6 +796,7 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
     const buffer = this.#toBuffer(data, path);
     const version = validVersion(options.version);
     const full = this.#abs(path);
+    this.#checkFrame(setFrameBytes(this.#options.chroot + full, buffer.length), path);
     return this.#exec('set', path, options.signal, true, (t) => t.set(full, buffer, version));
   }
 
@@ -888,6 +928,7 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
     validateAcl(acl);
     const version = validVersion(options.version);
     const full = this.#abs(path);
+    this.#checkFrame(setAclFrameBytes(this.#options.chroot + full, acl), path);
     await this.#exec('setAcl', path, options.signal, true, (t) => t.setAcl(full, version, acl));
   }
 
@@ -901,6 +942,7 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
     const info = { scheme, credentials };
     validateAuth(info);
     this.#assertOpen();
+    this.#checkFrame(authFrameBytes(scheme, credentials), '');
     const transport = this.#transport;
     try {
       await this.#exec('addAuth', '', undefined, true, (t) => t.addAuth(scheme, credentials));
@@ -1362,29 +1404,48 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
       return fn(transport).catch((error: unknown) => {
         const translated = this.#translate(error, transport);
         if (!retry || !isRetryable(translated)) throw translated;
-        return this.#execSlow(op, path, signal, retry, fn);
+        const dropped = translated instanceof ConnectionLossError ? 1 : 0;
+        return this.#execSlow(op, path, signal, retry, fn, dropped);
       });
     }
     return this.#execSlow(op, path, signal, retry, fn);
   }
 
+  /**
+   * @param dropped - how many times the connection has already dropped with this request in
+   *   flight (the fast path's attempt)
+   */
   async #execSlow<T>(
     op: string,
     path: string,
     signal: AbortSignal | undefined,
     retry: boolean,
     fn: (t: Transport) => Promise<T>,
+    dropped = 0,
   ): Promise<T> {
     signal?.throwIfAborted();
     const started = opChannel.hasSubscribers ? performance.now() : 0;
+    // A request the server drops the connection for would be dropped again at every retry, and
+    // each drop suspends the whole client: after a few in a row, stop sending it.
+    let drops = dropped;
+    const attempt = async () => {
+      try {
+        return await this.#attempt(fn, signal, () => drops++);
+      } catch (error) {
+        if (drops >= MAX_DROPS_PER_REQUEST && error instanceof ConnectionLossError) {
+          throw new RequestRefusedError(drops, { path, cause: error });
+        }
+        throw error;
+      }
+    };
     try {
       let result: T;
       try {
-        result = await this.#attempt(fn, signal);
+        result = await attempt();
       } catch (error) {
         if (!retry || !isRetryable(error)) throw error;
         const policy = this.#options.retry;
-        result = await pRetry(() => this.#attempt(fn, signal), {
+        result = await pRetry(attempt, {
           retries: policy.retries,
           minTimeout: policy.minTimeout,
           maxTimeout: policy.maxTimeout,
@@ -1420,7 +1481,15 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
     }
   }
 
-  async #attempt<T>(fn: (t: Transport) => Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  /**
+   * One attempt, once connected. `onDrop` is called when the request was sent on a live
+   * connection and failed because that connection dropped.
+   */
+  async #attempt<T>(
+    fn: (t: Transport) => Promise<T>,
+    signal: AbortSignal | undefined,
+    onDrop?: () => void,
+  ): Promise<T> {
     if (this.#state === 'closed') throw new ClientClosedError();
     if (this.#state === 'latent') throw new ClientNotStartedError();
     if (!this.isConnected) await this.#waitForState(() => this.isConnected, signal, false);
@@ -1430,7 +1499,9 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
       const pending = fn(transport);
       return await (signal ? raceSignal(pending, signal) : pending);
     } catch (error) {
-      throw this.#translate(error, transport);
+      const translated = this.#translate(error, transport);
+      if (translated instanceof ConnectionLossError) onDrop?.();
+      throw translated;
     }
   }
 
@@ -1454,10 +1525,20 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
     if (this.#state === 'closed') throw new ClientClosedError();
   }
 
+  /** The path as the server's requests name it below the chroot; checks the request's size. */
   #abs(path: string): string {
     const ns = this.#options.namespace;
-    if (ns === '') return path;
-    return path === '/' ? ns : ns + path;
+    const full = ns === '' ? path : path === '/' ? ns : ns + path;
+    this.#checkFrame(pathFrameBytes(this.#options.chroot + full), path);
+    return full;
+  }
+
+  /** Refuses a request the server would drop the connection for (see `maxFrameBytes`). */
+  #checkFrame(size: number, path: string): void {
+    const limit = this.#options.maxFrameBytes;
+    if (size > limit) {
+      throw new RequestTooLargeError(size, limit, path === '' ? {} : { path: truncate(path) });
+    }
   }
 
   #rel(path: string): string {
@@ -1527,6 +1608,11 @@ function happened(type: NodeEvent['type'], before: Stat | null, now: Stat | null
         (now?.cversion ?? 0) !== (before?.cversion ?? 0) || (before === null) !== (now === null)
       );
   }
+}
+
+/** A path short enough to print in an error message. */
+function truncate(path: string): string {
+  return path.length <= 200 ? path : `${path.slice(0, 200)}… (${path.length} characters)`;
 }
 
 function created(path: string): NodeEvent {

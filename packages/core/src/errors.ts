@@ -212,6 +212,50 @@ export class DataTooLargeError extends ZkError {
   }
 }
 
+/**
+ * The whole encoded request — path (with chroot and namespace), data, ACL and fixed fields — is
+ * larger than the server accepts (`maxFrameBytes`, the server's `jute.maxbuffer`). Thrown before
+ * anything is sent: the server would drop the connection instead of answering, and every retry
+ * would be dropped again.
+ */
+export class RequestTooLargeError extends ZkError {
+  /** Size of the request frame in bytes. */
+  readonly size: number;
+  /** The limit in force (`maxFrameBytes`). */
+  readonly limit: number;
+  constructor(size: number, limit: number, options?: ZkErrorOptions) {
+    super(
+      'REQUEST_TOO_LARGE',
+      0,
+      `request of ${size} bytes exceeds the server's frame limit of ${limit} (jute.maxbuffer)`,
+      options,
+    );
+    this.size = size;
+    this.limit = limit;
+  }
+}
+
+/**
+ * The server closed the connection every time this request was in flight (three times in a row),
+ * so it is not sent again: retrying it would only make the client flap between suspended and
+ * reconnected. The usual cause is a request larger than the server's `jute.maxbuffer` when that
+ * is set below the client's `maxFrameBytes`. Not retryable.
+ */
+export class RequestRefusedError extends ZkError {
+  /** How many times the connection dropped with this request in flight. */
+  readonly drops: number;
+  constructor(drops: number, options?: ZkErrorOptions) {
+    super(
+      'REQUEST_REFUSED',
+      0,
+      `the server closed the connection each of the ${drops} times this request was sent ` +
+        `(is it larger than the server's jute.maxbuffer? see maxFrameBytes)`,
+      options,
+    );
+    this.drops = drops;
+  }
+}
+
 /** An argument other than a path or data was invalid. Thrown before anything is sent. */
 export class InvalidArgumentError extends ZkError {
   constructor(message: string) {

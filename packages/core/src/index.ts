@@ -43,6 +43,8 @@ export {
   NoNodeError,
   NotEmptyError,
   OperationTimeoutError,
+  RequestRefusedError,
+  RequestTooLargeError,
   SessionExpiredError,
   SessionMovedError,
   ThrottledError,
