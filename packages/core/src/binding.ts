@@ -15,7 +15,11 @@ import type { Stat } from './stat.js';
 export interface TransportListener {
   /** The handle (re)connected; `sessionId` and `negotiatedTimeout` are now valid. */
   connected(): void;
-  /** The handle lost its connection (not always reported: see ZOOKEEPER-NOTES §6.2). */
+  /**
+   * The handle lost its connection. Not always reported: the binding skips it when the first
+   * connection never succeeds, when a request is written to a socket that is already dead, and
+   * after a server-list change, so `connected` can arrive twice in a row.
+   */
   disconnected(): void;
   /** The handle closed itself: 0 after `close()`, -112 on expiry, -113 on auth failure. */
   closed(code: number): void;
@@ -170,8 +174,9 @@ const CONNECTED_STATE = 3;
 const LOG_LEVEL_OFF = 0;
 
 /**
- * Raised when the binding's large-response guard would close the session. The default of 10
- * turned a 1 MB read into a real session close (ZOOKEEPER-NOTES §0.3).
+ * Raised when the binding's large-response guard would close the session. With its default of
+ * 10, one read of a 1 MB node (or a listing of about 1.1 MB) made the binding send closeSession
+ * itself: the session really ended and its ephemeral nodes were deleted.
  */
 const RESPONSE_COUNTER_LIMIT = 100_000;
 

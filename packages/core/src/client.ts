@@ -39,13 +39,14 @@ import {
 import { join, parent, validateName, validatePath } from './paths.js';
 import {
   combineSignals,
+  delay,
   raceSignal,
   validateSignal,
   validateTimeout,
   type WaitOptions,
 } from './signals.js';
 import { clientAuth } from './internal.js';
-import { readAcl } from './recursive-watch.js';
+import { readAcl, updateExtraServers } from './recursive-watch.js';
 import type { Stat } from './stat.js';
 import { WatchRegistry, publicEventType, type NodeEvent, type WatchType } from './watches.js';
 
@@ -218,6 +219,13 @@ const DEFAULTS = Object.freeze({
 });
 
 const ZCLOSING = -116;
+/**
+ * Errors of requests served over the extra connection rather than the transport: their connection
+ * losses must not suspend the client.
+ */
+const notFromTransport = new WeakSet<ZkError>();
+/** How many times the sweep after a failed protected create tries, across connection problems. */
+const SWEEP_ATTEMPTS = 60;
 /** Connection drops with one request in flight after which it is not sent again. */
 const MAX_DROPS_PER_REQUEST = 3;
 const INT32_MAX = 0x7fffffff;
@@ -305,6 +313,8 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
   #stateWaiters = new Set<() => void>();
   #guaranteedDeletes = new Map<string, { ephemeral: boolean }>();
   #startPromise: Promise<void> | undefined;
+  /** Aborts on `close()`: ends pauses in background work. */
+  readonly #closing = new AbortController();
 
   /**
    * @param connectString - `host:port[,host:port…][/chroot]`
@@ -482,6 +492,7 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
     this.#transport = undefined;
     this.#clearExpiryTimer();
     this.#setState('closed');
+    this.#closing.abort(new ClientClosedError());
     this.#guaranteedDeletes.clear();
     this.#watches.rejectAll(new ClientClosedError());
     transport?.close();
@@ -510,6 +521,7 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
     const hosts = connectString.split('/')[0] as string;
     const slash = this.connectString.indexOf('/');
     const chroot = slash === -1 ? '' : this.connectString.slice(slash);
+    updateExtraServers(this, hosts + chroot);
     this.#servers = hosts + chroot;
   }
 
@@ -728,22 +740,30 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
     return undefined;
   }
 
+  /**
+   * After a protected create gave up, removes whatever node of that uuid landed. Only a
+   * connection problem is worth another try, after a pause; any other failure (the parent gone,
+   * no permission to list it, the client closed) ends the sweep, since trying again would fail
+   * the same way.
+   */
   #deleteByPrefixInBackground(parentPath: string, prefix: string): void {
     const sweep = async () => {
-      for (let i = 0; i < 60 && this.#state !== 'closed'; i++) {
+      const { minTimeout, maxTimeout, factor } = this.#options.retry;
+      for (let i = 0; i < SWEEP_ATTEMPTS && this.#state !== 'closed'; i++) {
         try {
-          await this.#waitForState(() => this.isConnected, undefined, false);
+          await this.#waitForState(() => this.isConnected, undefined, false, false);
           const children = await this.getChildren(parentPath);
           for (const c of children.filter((n) => n.startsWith(prefix))) {
             await this.deleteGuaranteed(join(parentPath, c));
           }
           return;
         } catch (error) {
-          if (error instanceof NoNodeError || error instanceof ClientClosedError) return;
+          if (!isRetryable(error) && !(error instanceof SessionExpiredError)) return;
+          await delay(Math.min(maxTimeout, minTimeout * factor ** i), this.#closing.signal);
         }
       }
     };
-    void sweep();
+    void sweep().catch(() => undefined);
   }
 
   /**
@@ -913,12 +933,23 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
    *
    * Read over the client's extra connection (the one {@link watchRecursive} uses, opened on
    * first use and closed with the client), with the client's credentials: the native binding
-   * crashes the process when an ACL read fails, so it is not asked.
+   * crashes the process when an ACL read fails, so it is not asked. The wait for that connection
+   * is bounded by `connectTimeout`; its connection problems never suspend this client.
+   *
+   * @throws {@link NoNodeError}, {@link NoAuthError}; {@link ConnectionLossError} when the extra
+   * connection has no server within `connectTimeout` or drops before the reply
    */
   async getAcl(path: string, options: ReadOptions = {}): Promise<{ acl: Acl[]; stat: Stat }> {
     validatePath(path);
-    return this.#exec('getAcl', path, options.signal, true, () =>
-      readAcl(this, path, options.signal),
+    this.#abs(path);
+    // Not retried here: the extra connection already waits for a server, bounded by
+    // connectTimeout, so the whole call is bounded by it.
+    return this.#exec('getAcl', path, options.signal, false, () =>
+      readAcl(this, path, options.signal, this.#options.connectTimeout).catch((error: unknown) => {
+        // A drop of the extra connection says nothing about this client's own connection.
+        if (error instanceof ZkError) notFromTransport.add(error);
+        throw error;
+      }),
     );
   }
 
@@ -1265,7 +1296,8 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
     }, timeout);
     this.#expiryTimer.unref();
     // The handle does not always announce a reconnect that follows a drop it never announced
-    // either (ZOOKEEPER-NOTES §6.2), so look at its state while suspended.
+    // either (it skips the drop event when a request was written to a dead socket), so look at
+    // its state while suspended.
     const transport = this.#transport;
     const poll = setInterval(() => {
       if (this.#state !== 'suspended' || this.#transport !== transport) clearInterval(poll);
@@ -1500,7 +1532,9 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
       return await (signal ? raceSignal(pending, signal) : pending);
     } catch (error) {
       const translated = this.#translate(error, transport);
-      if (translated instanceof ConnectionLossError) onDrop?.();
+      if (translated instanceof ConnectionLossError && !notFromTransport.has(translated)) {
+        onDrop?.();
+      }
       throw translated;
     }
   }
@@ -1514,7 +1548,9 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
         ? new ClientClosedError({ path: error.path, cause: error })
         : new SessionExpiredError({ path: error.path, cause: error });
     }
-    if (isRetryable(error) && this.#transport === transport) this.#onSuspect();
+    if (isRetryable(error) && this.#transport === transport && !notFromTransport.has(error)) {
+      this.#onSuspect();
+    }
     return error;
   }
 

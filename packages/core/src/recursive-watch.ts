@@ -409,13 +409,39 @@ function pinnedCompanion(client: ZkClient, options: RecursiveWatchOptions = {}):
  *
  * @internal
  */
-export function readAcl(
+export async function readAcl(
   client: ZkClient,
   path: string,
   signal: AbortSignal | undefined,
+  timeout: number,
 ): Promise<{ acl: Acl[]; stat: Stat }> {
-  if (client.state === 'closed') return Promise.reject(new ClientClosedError({ path }));
-  return pinnedCompanion(client).connection.getAcl(path, signal ? { signal } : {});
+  if (client.state === 'closed') throw new ClientClosedError({ path });
+  // The extra connection waits for a server as long as it is let: bound it as the client
+  // bounds its own waits for a connection.
+  const bound = AbortSignal.timeout(timeout);
+  try {
+    return await pinnedCompanion(client).connection.getAcl(path, {
+      signal: signal ? AbortSignal.any([signal, bound]) : bound,
+    });
+  } catch (error) {
+    if (bound.aborted && !signal?.aborted) {
+      throw new ConnectionLossError({
+        path,
+        cause: `no answer over the extra connection within connectTimeout (${timeout} ms)`,
+      });
+    }
+    throw error;
+  }
+}
+
+/**
+ * Points the client's extra connection, if it has one, at a new server list (for
+ * `ZkClient.updateServers`).
+ *
+ * @internal
+ */
+export function updateExtraServers(client: ZkClient, connectString: string): void {
+  companions.get(client)?.connection.updateServers(connectString);
 }
 
 /**

@@ -147,7 +147,7 @@ const READS_PER_REQUEST = 128;
  * ```
  */
 export class WatchConnection extends EventEmitter<WatchConnectionEvents> {
-  readonly #hosts: { host: string; port: number }[];
+  #hosts: { host: string; port: number }[];
   /** Server-side prefix: the chroot plus the namespace. */
   readonly #prefix: string;
   readonly #requestedTimeout: number;
@@ -291,6 +291,18 @@ export class WatchConnection extends EventEmitter<WatchConnectionEvents> {
     if (!this.#handshakeDone) return;
     const body = new JuteWriter().string(this.#serverPath(path)).int(WATCHER_ANY);
     await this.#request(OP_REMOVE_WATCHES, body).catch(() => undefined);
+  }
+
+  /**
+   * Replaces the server list used from the next connection attempt on; the chroot of
+   * `connectString` is ignored (the connection keeps its own). The current connection, if any,
+   * stays where it is.
+   * @throws {@link InvalidArgumentError} for a malformed list
+   */
+  updateServers(connectString: string): void {
+    const { hosts } = parseConnectString(connectString);
+    this.#hosts = hosts;
+    this.#next = Math.floor(Math.random() * hosts.length);
   }
 
   /**
