@@ -776,6 +776,9 @@ const registryGroups: Group[] = [
       r.register({ name: 'api', registrationTimeUTC: 1.5 }),
     ),
     row('payload without payloadClass', ARG, (r) => r.register({ name: 'api', payload: { a: 1 } })),
+    row('enabled: not a boolean', ARG, (r) =>
+      r.register({ name: 'api', enabled: 'false' as never }),
+    ),
     row('payloadClass: empty', ARG, (r) =>
       r.register({ name: 'api', payloadClass: '', payload: { a: 1 } }),
     ),
@@ -897,6 +900,7 @@ const INSTANCE: ServiceInstance = {
   registrationTimeUTC: 0,
   serviceType: 'DYNAMIC',
   uriSpec: null,
+  enabled: true,
 };
 
 // ---------------------------------------------------------------------------------------------

@@ -37,6 +37,12 @@ export interface ServiceInstance<P = unknown> {
   readonly registrationTimeUTC: number;
   readonly serviceType: ServiceType | (string & {});
   readonly uriSpec: UriSpec | null;
+  /**
+   * Curator's `enabled` flag: `false` marks an instance its owner has taken out of rotation
+   * while it stays registered ({@link ServiceProvider} skips it). Data without the field — what
+   * Curator's default (compatible-mode) serializer writes — reads as `true`.
+   */
+  readonly enabled: boolean;
 }
 
 /**
@@ -60,12 +66,15 @@ export interface InstanceInput<P = unknown> {
   readonly address?: string | null;
   readonly port?: number | null;
   readonly sslPort?: number | null;
-  /** Any JSON object. Written only together with {@link InstanceInput.payloadClass}. */
+  /**
+   * Any JSON object, together with {@link InstanceInput.payloadClass}: a payload without one is
+   * refused with `InvalidArgumentError`, since Curator readers could not deserialize it.
+   */
   readonly payload?: P | null;
   /**
    * The Java class Curator services deserialize the payload into (written as `"@class"`, as
-   * Jackson expects). Without it the payload is written as `null`, which is what a Curator
-   * `ServiceDiscovery<Void>` reads.
+   * Jackson expects). Without a payload nothing needs it: the payload is written as `null`,
+   * which is what a Curator `ServiceDiscovery<Void>` reads.
    */
   readonly payloadClass?: string;
   /** Default `'DYNAMIC'` (ephemeral). */
@@ -74,6 +83,11 @@ export interface InstanceInput<P = unknown> {
   readonly uriSpec?: string | UriSpec | null;
   /** Default: now. */
   readonly registrationTimeUTC?: number;
+  /**
+   * Default `true`. `false` keeps the instance registered but out of rotation (Curator's
+   * `enabled`); it is then written as `"enabled": false` after the nine compatible-mode fields.
+   */
+  readonly enabled?: boolean;
 }
 
 const SERVICE_TYPES: ReadonlySet<string> = new Set(['DYNAMIC', 'STATIC', 'PERMANENT']);
@@ -117,6 +131,8 @@ export function normalize<P>(input: InstanceInput<P>): {
     );
   }
   const uriSpec = toUriSpec(input.uriSpec);
+  const enabled = input.enabled ?? true;
+  if (typeof enabled !== 'boolean') throw new InvalidArgumentError('enabled must be a boolean');
   return {
     instance: {
       name: input.name,
@@ -128,6 +144,7 @@ export function normalize<P>(input: InstanceInput<P>): {
       registrationTimeUTC: time,
       serviceType,
       uriSpec,
+      enabled,
     },
     payloadClass,
   };
@@ -156,8 +173,9 @@ function toUriSpec(spec: string | UriSpec | null | undefined): UriSpec | null {
 }
 
 /**
- * The node data: exactly Curator's nine compatible-mode fields, in its order. The payload gets
- * `"@class"` first when a Java class is named.
+ * The node data: exactly Curator's nine compatible-mode fields, in its order, and `enabled` only
+ * when it is `false` (as Curator's full mode writes it; its readers default it to `true`). The
+ * payload gets `"@class"` first when a Java class is named.
  */
 export function serialize(instance: ServiceInstance, payloadClass: string | undefined): string {
   const payload =
@@ -174,12 +192,13 @@ export function serialize(instance: ServiceInstance, payloadClass: string | unde
     registrationTimeUTC: instance.registrationTimeUTC,
     serviceType: instance.serviceType,
     uriSpec: instance.uriSpec,
+    ...(instance.enabled ? {} : { enabled: false }),
   });
 }
 
 /**
  * Reads node data tolerantly: unknown fields are ignored, `"@class"` is stripped from the
- * payload, missing optional fields read as `null`.
+ * payload, missing optional fields read as `null` (`enabled` as `true`).
  *
  * @throws {@link MalformedInstanceError} when the data is not an instance, or names another id
  */
@@ -211,6 +230,7 @@ export function parse(data: Buffer, path: string, expectedId: string): ServiceIn
     registrationTimeUTC: typeof o.registrationTimeUTC === 'number' ? o.registrationTimeUTC : 0,
     serviceType: typeof o.serviceType === 'string' ? o.serviceType : 'DYNAMIC',
     uriSpec: uriSpecOf(o.uriSpec),
+    enabled: o.enabled !== false,
   };
 }
 

@@ -66,8 +66,8 @@ const STRATEGIES: ReadonlySet<string> = new Set(['roundRobin', 'random', 'sticky
 
 /**
  * Picks an instance of one service for each call, by a strategy, over a live
- * {@link ServiceCache} (so picking costs no request), skipping instances reported down through
- * {@link ServiceProvider.noteError}.
+ * {@link ServiceCache} (so picking costs no request), skipping disabled instances
+ * (`enabled: false`) and instances reported down through {@link ServiceProvider.noteError}.
  *
  * While the connection is `suspended` it keeps picking from the last known view (see
  * {@link ServiceCache.stale}); after a new session the view is refreshed by the cache.
@@ -130,10 +130,13 @@ export class ServiceProvider extends EventEmitter<ServiceProviderEvents> {
     return picked;
   }
 
-  /** The instances that are up, from the cache's current view (synchronous). */
+  /**
+   * The instances that are up, from the cache's current view (synchronous): enabled (see
+   * {@link ServiceInstance.enabled}) and not reported down.
+   */
   getAllInstances(): ServiceInstance[] {
     const now = performance.now();
-    return this.cache.instances().filter((i) => !this.#isDown(i.id, now));
+    return this.cache.instances().filter((i) => i.enabled && !this.#isDown(i.id, now));
   }
 
   /**

@@ -331,3 +331,56 @@ test('registry - uriSpec parses and builds URLs like Curator', () => {
   expect(url).toBe('https://h:443/v2/{missing}');
   expect(() => parseUriSpec('a}')).toThrow(InvalidArgumentError);
 });
+
+test("registry - a disabled instance stays registered, is written with Curator's enabled flag and is skipped by providers", async ({
+  zk,
+}) => {
+  const client = await zk.client();
+  const registry = new ServiceRegistry(client, { basePath: BASE });
+  await registry.register({ name: 'api', id: 'on', address: 'a', port: 1 });
+  const off = await registry.register({
+    name: 'api',
+    id: 'off',
+    address: 'b',
+    port: 2,
+    enabled: false,
+  });
+  expect(off.instance.enabled).toBe(false);
+  const json = JSON.parse((await client.get(off.path)).data.toString('utf8')) as Record<
+    string,
+    unknown
+  >;
+  // Curator's full serializer writes it last; its readers default it to true when absent.
+  expect(Object.keys(json).at(-1)).toBe('enabled');
+  expect(json['enabled']).toBe(false);
+  const on = JSON.parse((await client.get('/services/api/on')).data.toString('utf8')) as object;
+  expect(Object.keys(on)).not.toContain('enabled');
+
+  const byId = Object.fromEntries((await registry.instances('api')).map((i) => [i.id, i.enabled]));
+  expect(byId).toEqual({ on: true, off: false });
+  const provider = registry.provider('api');
+  for (let i = 0; i < 4; i++) expect((await provider.getInstance())?.id).toBe('on');
+  expect(provider.getAllInstances().map((i) => i.id)).toEqual(['on']);
+
+  // Enabled again: the provider picks it up from its cache.
+  await registry.update({ name: 'api', id: 'off', address: 'b', port: 2, enabled: true });
+  await waitFor(() => provider.getAllInstances().length === 2);
+  expect(
+    Object.keys(JSON.parse((await client.get(off.path)).data.toString('utf8')) as object),
+  ).not.toContain('enabled');
+
+  // Written by a Curator service in full mode: the flag is read as it says.
+  await client.create(
+    '/services/api/java',
+    JSON.stringify({ name: 'api', id: 'java', enabled: false, extra: 1 }),
+  );
+  await waitFor(() => provider.cache.instances().some((i) => i.id === 'java'));
+  expect(provider.cache.instances().find((i) => i.id === 'java')?.enabled).toBe(false);
+  expect(
+    provider
+      .getAllInstances()
+      .map((i) => i.id)
+      .sort(),
+  ).toEqual(['off', 'on']);
+  await registry.close();
+});
