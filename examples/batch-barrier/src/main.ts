@@ -1,18 +1,20 @@
 /**
  * `npm start -w @zkit/example-batch-barrier`: runs a batch of four workers, each in its own
- * process, through a double barrier. Uses the ZooKeeper at `ZK_CONNECT`, or starts a throwaway
+ * process, through a double barrier. Uses the ZooKeeper at `ZOOKEEPER_CONNECT`, or starts a throwaway
  * local server when it is unset.
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
-import { ZooKeeperServer } from '@zkit/testing';
+import { ZooKeeperServer, externalConnectString } from '@zkit/testing';
 
 const MEMBERS = 4;
 
-const server = process.env['ZK_CONNECT'] ? undefined : await ZooKeeperServer.start();
+// Refuses a connect string under another name (ZK_CONNECT, ZOOKEEPER) rather than ignore it.
+const external = externalConnectString();
+const server = external ? undefined : await ZooKeeperServer.start();
 const env = {
-  ZK_CONNECT: process.env['ZK_CONNECT'] ?? server?.connectString ?? '',
+  ZOOKEEPER_CONNECT: external ?? server?.connectString ?? '',
   BATCH: `batch-${Date.now()}`,
   MEMBERS: String(MEMBERS),
 };

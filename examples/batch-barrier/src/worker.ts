@@ -1,5 +1,5 @@
 /**
- * One member of a batch, run as its own process: `node dist/worker.js <name>` with `ZK_CONNECT`,
+ * One member of a batch, run as its own process: `node dist/worker.js <name>` with `ZOOKEEPER_CONNECT`,
  * `MEMBERS` (how many workers the batch has) and `BATCH` (its name) set. Workers get ready at
  * different speeds; none starts processing before all are ready, and none reports the batch
  * done before all have finished.
@@ -8,10 +8,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ZkClient } from '@zkit/core';
 import { DoubleBarrier } from '@zkit/barrier';
 
-const connectString = process.env['ZK_CONNECT'];
+const connectString = process.env['ZOOKEEPER_CONNECT'];
 const batch = process.env['BATCH'];
 const members = Number(process.env['MEMBERS']);
-if (!connectString || !batch || !members) throw new Error('set ZK_CONNECT, BATCH and MEMBERS');
+if (!connectString || !batch || !members)
+  throw new Error('set ZOOKEEPER_CONNECT, BATCH and MEMBERS');
 const name = process.argv[2] ?? `worker-${process.pid}`;
 const log = (line: string) => console.log(`[${name}] ${line}`);
 

@@ -1,13 +1,13 @@
 /**
  * A client of the `greeter` service, run as its own process: `node dist/client.js` with
- * `ZK_CONNECT` set. It finds instances through the registry, picks one per call in round-robin
+ * `ZOOKEEPER_CONNECT` set. It finds instances through the registry, picks one per call in round-robin
  * order, and reports failed calls so that an instance failing twice is skipped for 30 s.
  */
 import { ZkClient } from '@zkit/core';
 import { ServiceRegistry, buildUri } from '@zkit/registry';
 
-const connectString = process.env['ZK_CONNECT'];
-if (!connectString) throw new Error('set ZK_CONNECT');
+const connectString = process.env['ZOOKEEPER_CONNECT'];
+if (!connectString) throw new Error('set ZOOKEEPER_CONNECT');
 const calls = Number(process.env['CALLS'] ?? 8);
 
 const client = new ZkClient(connectString, { sessionTimeout: 5000 });

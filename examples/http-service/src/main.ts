@@ -1,12 +1,12 @@
 /**
  * `npm start -w @zkit/example-http-service`: starts two `greeter` instances (one of them broken)
- * and a client, each in its own process. Uses the ZooKeeper at `ZK_CONNECT`, or starts a
+ * and a client, each in its own process. Uses the ZooKeeper at `ZOOKEEPER_CONNECT`, or starts a
  * throwaway local server when it is unset.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
-import { ZooKeeperServer } from '@zkit/testing';
+import { ZooKeeperServer, externalConnectString } from '@zkit/testing';
 
 function start(script: string, args: string[], env: Record<string, string>): ChildProcess {
   return spawn(process.execPath, [fileURLToPath(new URL(script, import.meta.url)), ...args], {
@@ -21,8 +21,10 @@ async function exitCode(child: ChildProcess): Promise<number> {
   return code ?? 1;
 }
 
-const server = process.env['ZK_CONNECT'] ? undefined : await ZooKeeperServer.start();
-const env = { ZK_CONNECT: process.env['ZK_CONNECT'] ?? server?.connectString ?? '' };
+// Refuses a connect string under another name (ZK_CONNECT, ZOOKEEPER) rather than ignore it.
+const external = externalConnectString();
+const server = external ? undefined : await ZooKeeperServer.start();
+const env = { ZOOKEEPER_CONNECT: external ?? server?.connectString ?? '' };
 const services = [
   start('service.js', ['greeter-1'], env),
   start('service.js', ['greeter-2', '--broken'], env),

@@ -1,6 +1,6 @@
 /**
  * One instance of the `greeter` HTTP service, run as its own process:
- * `node dist/service.js <id> [--broken]` with `ZK_CONNECT` set. It registers itself in the
+ * `node dist/service.js <id> [--broken]` with `ZOOKEEPER_CONNECT` set. It registers itself in the
  * registry once it listens, and unregisters on SIGTERM or SIGINT. A `--broken` instance
  * answers every request with 503, to show how clients route around it.
  */
@@ -9,8 +9,8 @@ import type { AddressInfo } from 'node:net';
 import { ZkClient } from '@zkit/core';
 import { ServiceRegistry } from '@zkit/registry';
 
-const connectString = process.env['ZK_CONNECT'];
-if (!connectString) throw new Error('set ZK_CONNECT');
+const connectString = process.env['ZOOKEEPER_CONNECT'];
+if (!connectString) throw new Error('set ZOOKEEPER_CONNECT');
 const id = process.argv[2] ?? `greeter-${process.pid}`;
 const broken = process.argv.includes('--broken');
 const log = (line: string) => console.log(`[${id}] ${line}`);

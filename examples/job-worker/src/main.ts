@@ -1,11 +1,11 @@
 /**
  * `npm start -w @zkit/example-job-worker`: runs three job workers, each in its own process, over
- * one shared store. Uses the ZooKeeper at `ZK_CONNECT`, or starts a throwaway local server when
+ * one shared store. Uses the ZooKeeper at `ZOOKEEPER_CONNECT`, or starts a throwaway local server when
  * it is unset.
  */
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { ZooKeeperServer } from '@zkit/testing';
+import { ZooKeeperServer, externalConnectString } from '@zkit/testing';
 import { FencedStore } from './store.js';
 
 const WORKERS = 3;
@@ -23,11 +23,17 @@ function run(script: string, args: string[], env: Record<string, string>): Promi
   return new Promise((resolve) => child.on('exit', (code) => resolve(code ?? 1)));
 }
 
-const server = process.env['ZK_CONNECT'] ? undefined : await ZooKeeperServer.start();
-const connectString = process.env['ZK_CONNECT'] ?? server?.connectString ?? '';
+// Refuses a connect string under another name (ZK_CONNECT, ZOOKEEPER) rather than ignore it.
+const external = externalConnectString();
+const server = external ? undefined : await ZooKeeperServer.start();
+const connectString = external ?? server?.connectString ?? '';
 const store = new FencedStore();
 try {
-  const env = { ZK_CONNECT: connectString, STORE_URL: await store.listen(), JOBS: String(JOBS) };
+  const env = {
+    ZOOKEEPER_CONNECT: connectString,
+    STORE_URL: await store.listen(),
+    JOBS: String(JOBS),
+  };
   console.log(`ZooKeeper at ${connectString}; store at ${env.STORE_URL}`);
   const codes = await Promise.all(
     Array.from({ length: WORKERS }, (_, i) => run('worker.js', [`worker-${i + 1}`], env)),

@@ -1,5 +1,5 @@
 /**
- * One job worker, run as its own process: `node dist/worker.js <name>` with `ZK_CONNECT` and
+ * One job worker, run as its own process: `node dist/worker.js <name>` with `ZOOKEEPER_CONNECT` and
  * `STORE_URL` set. Each job is a read-modify-write of a shared counter; without the lock two
  * workers would read the same value and one increment would be lost.
  */
@@ -7,9 +7,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ZkClient } from '@zkit/core';
 import { Mutex } from '@zkit/lock';
 
-const connectString = process.env['ZK_CONNECT'];
+const connectString = process.env['ZOOKEEPER_CONNECT'];
 const storeUrl = process.env['STORE_URL'];
-if (!connectString || !storeUrl) throw new Error('set ZK_CONNECT and STORE_URL');
+if (!connectString || !storeUrl) throw new Error('set ZOOKEEPER_CONNECT and STORE_URL');
 const name = process.argv[2] ?? `worker-${process.pid}`;
 const jobs = Number(process.env['JOBS'] ?? 5);
 const log = (line: string) => console.log(`[${name}] ${line}`);

@@ -1,13 +1,13 @@
 /**
  * `npm start -w @zkit/example-leader-service`: runs three replicas in separate processes, sends
  * requests to each of them, stops the leader and shows the next one take over. Uses the
- * ZooKeeper at `ZK_CONNECT`, or starts a throwaway local server when it is unset.
+ * ZooKeeper at `ZOOKEEPER_CONNECT`, or starts a throwaway local server when it is unset.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { ZooKeeperServer } from '@zkit/testing';
+import { ZooKeeperServer, externalConnectString } from '@zkit/testing';
 
 interface Replica {
   readonly name: string;
@@ -51,8 +51,10 @@ function show(replica: Replica, answer: Answer): void {
   console.log(`request to ${replica.name} → handled by ${answer.handledBy}${via}`);
 }
 
-const server = process.env['ZK_CONNECT'] ? undefined : await ZooKeeperServer.start();
-const env = { ZK_CONNECT: process.env['ZK_CONNECT'] ?? server?.connectString ?? '' };
+// Refuses a connect string under another name (ZK_CONNECT, ZOOKEEPER) rather than ignore it.
+const external = externalConnectString();
+const server = external ? undefined : await ZooKeeperServer.start();
+const env = { ZOOKEEPER_CONNECT: external ?? server?.connectString ?? '' };
 const replicas: Replica[] = [];
 try {
   for (const name of ['replica-1', 'replica-2', 'replica-3']) {

@@ -1,6 +1,6 @@
 /**
  * One replica of a service, run as its own process: `node dist/replica.js <name>` with
- * `ZK_CONNECT` set. Every replica serves HTTP; only the leader runs the scheduler and handles
+ * `ZOOKEEPER_CONNECT` set. Every replica serves HTTP; only the leader runs the scheduler and handles
  * work, and the other replicas forward requests to it. Stops on SIGTERM or SIGINT.
  */
 import { createServer } from 'node:http';
@@ -9,8 +9,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ZkClient } from '@zkit/core';
 import { LeaderLatch, type LeadershipTerm } from '@zkit/election';
 
-const connectString = process.env['ZK_CONNECT'];
-if (!connectString) throw new Error('set ZK_CONNECT');
+const connectString = process.env['ZOOKEEPER_CONNECT'];
+if (!connectString) throw new Error('set ZOOKEEPER_CONNECT');
 const name = process.argv[2] ?? `replica-${process.pid}`;
 const log = (line: string) => console.log(`[${name}] ${line}`);
 

@@ -1,5 +1,5 @@
 /**
- * A consumer, run as its own process: `node dist/consumer.js <name>` with `ZK_CONNECT` set; it
+ * A consumer, run as its own process: `node dist/consumer.js <name>` with `ZOOKEEPER_CONNECT` set; it
  * runs until SIGTERM or SIGINT. Each item is claimed while it is processed and deleted only when
  * acknowledged: if this process dies midway, its claims go with its session and the items are
  * delivered to another consumer.
@@ -9,8 +9,8 @@ import { ZkClient } from '@zkit/core';
 import { Queue } from '@zkit/queue';
 import { QUEUE_PATH, type Job } from './job.js';
 
-const connectString = process.env['ZK_CONNECT'];
-if (!connectString) throw new Error('set ZK_CONNECT');
+const connectString = process.env['ZOOKEEPER_CONNECT'];
+if (!connectString) throw new Error('set ZOOKEEPER_CONNECT');
 const name = process.argv[2] ?? `consumer-${process.pid}`;
 
 const stop = new AbortController();

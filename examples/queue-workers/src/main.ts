@@ -1,7 +1,7 @@
 /**
  * `npm start -w @zkit/example-queue-workers`: runs a producer and three consumers, each in its
  * own process, over one queue, and stops the consumers once the queue is drained. Uses the
- * ZooKeeper at `ZK_CONNECT`, or starts a throwaway local server when it is unset.
+ * ZooKeeper at `ZOOKEEPER_CONNECT`, or starts a throwaway local server when it is unset.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -9,15 +9,17 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { ZkClient } from '@zkit/core';
 import { Queue } from '@zkit/queue';
-import { ZooKeeperServer } from '@zkit/testing';
+import { ZooKeeperServer, externalConnectString } from '@zkit/testing';
 
 const JOBS = 20;
 const CONSUMERS = 3;
 
-const server = process.env['ZK_CONNECT'] ? undefined : await ZooKeeperServer.start();
+// Refuses a connect string under another name (ZK_CONNECT, ZOOKEEPER) rather than ignore it.
+const external = externalConnectString();
+const server = external ? undefined : await ZooKeeperServer.start();
 const queueName = `thumbnails-${Date.now()}`;
 const env = {
-  ZK_CONNECT: process.env['ZK_CONNECT'] ?? server?.connectString ?? '',
+  ZOOKEEPER_CONNECT: external ?? server?.connectString ?? '',
   QUEUE: queueName,
   JOBS: String(JOBS),
 };
@@ -42,7 +44,7 @@ async function exitCode(child: ChildProcess): Promise<number> {
   return code ?? 1;
 }
 
-const watcher = new ZkClient(env.ZK_CONNECT, { sessionTimeout: 5000 });
+const watcher = new ZkClient(env.ZOOKEEPER_CONNECT, { sessionTimeout: 5000 });
 const consumers = Array.from({ length: CONSUMERS }, (_, i) =>
   start('consumer.js', [`consumer-${i + 1}`]),
 );

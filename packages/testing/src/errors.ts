@@ -9,7 +9,8 @@ export type TestingErrorCode =
   | 'SERVER_NOT_RUNNING'
   | 'FOUR_LETTER_WORD_FAILED'
   | 'WAIT_TIMEOUT'
-  | 'SESSION_NOT_EXPIRED';
+  | 'SESSION_NOT_EXPIRED'
+  | 'MISNAMED_VARIABLE';
 
 /** Base class of every error thrown by `@zkit/testing`. */
 export class TestingError extends Error {
@@ -102,5 +103,24 @@ export class WaitTimeoutError extends TestingError {
 export class SessionNotExpiredError extends TestingError {
   constructor(message: string, options?: ErrorOptions) {
     super('SESSION_NOT_EXPIRED', message, options);
+  }
+}
+
+/**
+ * A connect string was given under a name zkit does not read (`ZK_CONNECT`, `ZOOKEEPER`, …):
+ * rather than start a server of its own and ignore it, `@zkit/testing` stops and names the one
+ * variable it reads, `ZOOKEEPER_CONNECT`.
+ */
+export class MisnamedVariableError extends TestingError {
+  /** The variable that was set. */
+  readonly variable: string;
+
+  constructor(variable: string) {
+    super(
+      'MISNAMED_VARIABLE',
+      `${variable} is set, but zkit reads the connect string from ZOOKEEPER_CONNECT only: ` +
+        `rename it (ZOOKEEPER_CONNECT=host:port), or unset it to start a local server.`,
+    );
+    this.variable = variable;
   }
 }

@@ -8,6 +8,7 @@
 export {
   FourLetterWordError,
   JavaNotFoundError,
+  MisnamedVariableError,
   ServerNotRunningError,
   ServerStartError,
   SessionNotExpiredError,

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { accessSync, constants, existsSync, readdirSync, statSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
-import { JavaNotFoundError, ZooKeeperNotFoundError } from './errors.js';
+import { JavaNotFoundError, MisnamedVariableError, ZooKeeperNotFoundError } from './errors.js';
 
 /** A ZooKeeper installation and the Java runtime that will run it. */
 export interface ZooKeeperInstallation {
@@ -51,15 +51,25 @@ const LEAN_DEBIAN_JARS = [
 
 const MIN_JAVA = 11;
 
+/** Names people give a connect string that zkit does not read. */
+const MISNAMED = ['ZK_CONNECT', 'ZOOKEEPER', 'ZOOKEEPER_SERVERS', 'ZK_SERVERS', 'ZK_HOSTS'];
+
 /**
  * The connect string of an external server to use instead of starting one, from the
- * `ZOOKEEPER_CONNECT` environment variable; `undefined` when it is unset or empty.
+ * `ZOOKEEPER_CONNECT` environment variable — the one name every zkit program, example and test
+ * reads; `undefined` when it is unset or empty.
+ *
+ * @throws {@link MisnamedVariableError} when it is unset but a look-alike (`ZK_CONNECT`,
+ *   `ZOOKEEPER`, …) is set, so that a server named there is never silently ignored
  */
 export function externalConnectString(
   env: Readonly<Record<string, string | undefined>> = process.env,
 ): string | undefined {
   const value = env['ZOOKEEPER_CONNECT']?.trim();
-  return value === undefined || value === '' ? undefined : value;
+  if (value !== undefined && value !== '') return value;
+  const misnamed = MISNAMED.find((name) => (env[name]?.trim() ?? '') !== '');
+  if (misnamed !== undefined) throw new MisnamedVariableError(misnamed);
+  return undefined;
 }
 
 let cached: Promise<ZooKeeperInstallation> | undefined;

@@ -7,6 +7,7 @@ import {
   fourLetterWord,
   FourLetterWordError,
   JavaNotFoundError,
+  MisnamedVariableError,
   locateZooKeeper,
   parseMntr,
   waitFor,
@@ -62,6 +63,24 @@ describe('locate', () => {
     expect(externalConnectString({ ZOOKEEPER_CONNECT: ' zk:2181 ' })).toBe('zk:2181');
     expect(externalConnectString({ ZOOKEEPER_CONNECT: '' })).toBeUndefined();
     expect(externalConnectString({})).toBeUndefined();
+  });
+
+  test('locate - a connect string under another name is refused, not ignored', () => {
+    for (const name of ['ZK_CONNECT', 'ZOOKEEPER']) {
+      const error = (() => {
+        try {
+          externalConnectString({ [name]: 'zk:2181' });
+        } catch (e) {
+          return e;
+        }
+      })();
+      expect(error).toBeInstanceOf(MisnamedVariableError);
+      expect((error as MisnamedVariableError).variable).toBe(name);
+      expect(String(error)).toContain('ZOOKEEPER_CONNECT');
+    }
+    // The right name wins; an empty look-alike is no setting.
+    expect(externalConnectString({ ZOOKEEPER_CONNECT: 'a:1', ZK_CONNECT: 'b:2' })).toBe('a:1');
+    expect(externalConnectString({ ZK_CONNECT: '' })).toBeUndefined();
   });
 
   test('locate - finds the system package and a Java 11+ runtime', async () => {
