@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import diagnostics from 'node:diagnostics_channel';
-import { EventEmitter } from 'eventemitter3';
 import pRetry from 'p-retry';
 import {
   CreateFlags,
@@ -26,6 +25,7 @@ import {
   isRetryable,
   timeoutError,
 } from './errors.js';
+import { Emitter, type ListenerError } from './emitter.js';
 import { join, parent, validateName, validatePath } from './paths.js';
 import {
   combineSignals,
@@ -124,6 +124,8 @@ export interface ZkClientEvents {
   state: [now: ConnectionState, before: ConnectionState];
   /** A new session was established (first connect, or after `lost`). */
   session: [sessionId: string, previous: string | undefined];
+  /** A listener of this client threw or rejected; it changed nothing (see `Emitter`). */
+  error: [error: ListenerError];
 }
 
 /** Data accepted by writes: bytes or a UTF-8 string. */
@@ -258,7 +260,7 @@ const PROTECTED_PREFIX = '_c_';
  * const { data } = await client.get('/services/api');
  * ```
  */
-export class ZkClient extends EventEmitter<ZkClientEvents> {
+export class ZkClient extends Emitter<ZkClientEvents> {
   /** The connect string as given: `host:port[,host:port…][/chroot]`. */
   readonly connectString: string;
   readonly #options: {
