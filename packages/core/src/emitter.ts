@@ -77,9 +77,9 @@ interface Registration {
  * difference — a listener can never change what the emitter does.
  *
  * eventemitter3 calls listeners in a bare loop, so a listener that throws skips the listeners
- * after it and throws into whatever emitted: inside a client that was its state machine (a
- * `'closed'` listener left the session open, a `'lost'` listener stopped the new session from
- * being opened). Here each listener is called on its own:
+ * after it and throws into whatever emitted — for a client, into its state machine, where it
+ * could leave a closed session open or keep a lost one from being replaced. Here each listener
+ * is called on its own:
  * - every listener registered when `emit` is called is called, in order, whatever the others
  *   did; `once` listeners are removed before they are called;
  * - a listener that throws, or returns a promise that rejects, is reported and nothing else
