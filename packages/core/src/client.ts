@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import diagnostics from 'node:diagnostics_channel';
+import { Emitter, type ListenerError } from './emitter.js';
 import pRetry from 'p-retry';
 import {
   CreateFlags,
@@ -25,7 +26,6 @@ import {
   isRetryable,
   timeoutError,
 } from './errors.js';
-import { Emitter, type ListenerError } from './emitter.js';
 import { join, parent, validateName, validatePath } from './paths.js';
 import {
   combineSignals,
