@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import diagnostics from 'node:diagnostics_channel';
-import { EventEmitter } from 'eventemitter3';
+import { Emitter, type ListenerError } from './emitter.js';
 import pRetry from 'p-retry';
 import {
   CreateFlags,
@@ -143,6 +143,8 @@ export interface ZkClientEvents {
   state: [now: ConnectionState, before: ConnectionState];
   /** A new session was established (first connect, or after `lost`). */
   session: [sessionId: string, previous: string | undefined];
+  /** A listener of this client threw or rejected; it changed nothing (see `Emitter`). */
+  error: [error: ListenerError];
 }
 
 /** Data accepted by writes: bytes or a UTF-8 string. */
@@ -286,7 +288,7 @@ const PROTECTED_PREFIX = '_c_';
  * const { data } = await client.get('/services/api');
  * ```
  */
-export class ZkClient extends EventEmitter<ZkClientEvents> {
+export class ZkClient extends Emitter<ZkClientEvents> {
   /** The connect string as given: `host:port[,host:port…][/chroot]`. */
   readonly connectString: string;
   readonly #options: {

@@ -66,6 +66,8 @@ export {
   validateName,
   validatePath,
 } from './paths.js';
+export { Emitter, ListenerError, callListener } from './emitter.js';
+export type { EmitterOptions, ListenerErrorMessage } from './emitter.js';
 export { combineSignals, delay, raceSignal, validateTimeout } from './signals.js';
 export type { WaitOptions } from './signals.js';
 export { WatchConnection } from './watch-connection.js';

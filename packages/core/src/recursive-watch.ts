@@ -7,6 +7,7 @@ import {
   isRetryable,
   type ZkError,
 } from './errors.js';
+import { callListener } from './emitter.js';
 import { join, validatePath } from './paths.js';
 import { combineSignals, raceSignal, type WaitOptions } from './signals.js';
 import type { Acl } from './binding.js';
@@ -68,6 +69,8 @@ const companions = new WeakMap<ZkClient, Companion>();
 const unsupported = new WeakMap<ZkClient, ZkError>();
 
 class Handle implements RecursiveWatch {
+  /** How a failure of its listener names it (see `ListenerError`). */
+  readonly [Symbol.toStringTag] = 'RecursiveWatch';
   readonly path: string;
   readonly listener: (event: RecursiveWatchEvent) => void;
   readonly #ready: Promise<void>;
@@ -107,14 +110,13 @@ class Handle implements RecursiveWatch {
     return raceSignal(this.#ready, combineSignals(options));
   }
 
-  /** Delivers one event to the listener; a throwing listener does not stop the others. */
+  /**
+   * Delivers one event to the listener. Its failure is not the watch's: it is reported and the
+   * other watches still get the event.
+   */
   deliver(event: RecursiveWatchEvent): void {
     if (this.#closed) return;
-    try {
-      this.listener(event);
-    } catch {
-      // The listener's own failure is not the watch's.
-    }
+    callListener(this, event.type, this.listener, [event]);
   }
 
   async close(): Promise<void> {
@@ -195,6 +197,9 @@ function close(client: ZkClient): void {
  *
  * **Errors.** `ready()` rejects with `UnimplementedError` on a server without `addWatch` (older
  * than 3.6); callers should then go on without it. The refusal is remembered per client.
+ * A listener that throws or returns a promise that rejects changes nothing: the failure is
+ * reported on the `zkit:listener:error` channel, or as a process warning when nobody subscribes
+ * (see {@link Emitter}).
  *
  * @example
  * ```ts

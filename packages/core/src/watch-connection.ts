@@ -1,5 +1,4 @@
 import { createConnection, type Socket } from 'node:net';
-import { EventEmitter } from 'eventemitter3';
 import type { Acl } from './binding.js';
 import type { AuthInfo } from './client.js';
 import {
@@ -10,6 +9,7 @@ import {
   ZkError,
   errorFromCode,
 } from './errors.js';
+import { Emitter, type ListenerError } from './emitter.js';
 import { FrameDecoder, JuteReader, JuteWriter } from './jute.js';
 import { validatePath } from './paths.js';
 import { combineSignals, raceSignal, type WaitOptions } from './signals.js';
@@ -58,7 +58,10 @@ export interface WatchConnectionEvents {
   resumed: [newSession: boolean];
   /** A watch that had been set could not be set again after a reconnect; it is forgotten. */
   dropped: [path: string, error: ZkError];
+  /** The connection state changed. */
   state: [now: WatchConnectionState, before: WatchConnectionState];
+  /** A listener of this connection threw or rejected; it changed nothing (see `Emitter`). */
+  error: [error: ListenerError];
 }
 
 /** Options of {@link WatchConnection}. */
@@ -146,7 +149,7 @@ const READS_PER_REQUEST = 128;
  * await conn.close();
  * ```
  */
-export class WatchConnection extends EventEmitter<WatchConnectionEvents> {
+export class WatchConnection extends Emitter<WatchConnectionEvents> {
   #hosts: { host: string; port: number }[];
   /** Server-side prefix: the chroot plus the namespace. */
   readonly #prefix: string;

@@ -1,12 +1,12 @@
 import diagnostics from 'node:diagnostics_channel';
 import {
+  Emitter,
   InvalidArgumentError,
   combineSignals,
   raceSignal,
   type WaitOptions,
   type ZkClient,
 } from '@zkit/core';
-import { EventEmitter } from 'eventemitter3';
 import { Candidate, checkElectionArgs, type Win } from './candidate.js';
 import { ElectionClosedError, ElectionStateError, type LeadershipLostError } from './errors.js';
 import { observeLeader, readLeader, readParticipants, type Participant } from './participants.js';
@@ -41,8 +41,9 @@ export interface LeaderLatchEvents {
   /** A term ended; `reason` is the term signal's abort reason. */
   revoked: [term: LeadershipTerm, reason: LeadershipLostError];
   /**
-   * An unexpected error (e.g. `NoAuthError` on the election path, or an exception thrown by an
-   * `elected`/`revoked` listener). The latch keeps trying, with backoff.
+   * An unexpected error (e.g. `NoAuthError` on the election path); the latch keeps trying, with
+   * backoff. Also a `ListenerError` when an `elected`/`revoked` listener threw or rejected:
+   * that changes nothing for the latch (see core's `Emitter`).
    */
   error: [error: unknown];
 }
@@ -105,7 +106,7 @@ const revokedChannel = diagnostics.channel('zkit:election:revoked');
  * await latch.close();
  * ```
  */
-export class LeaderLatch extends EventEmitter<LeaderLatchEvents> {
+export class LeaderLatch extends Emitter<LeaderLatchEvents> {
   /** The election path. */
   readonly path: string;
   /** This participant's id. */
@@ -303,7 +304,7 @@ export class LeaderLatch extends EventEmitter<LeaderLatchEvents> {
           this.#ready.reject(error);
           this.#ready = undefined;
         } else {
-          this.#emit('error', error);
+          this.emit('error', error);
         }
       },
     };
@@ -333,7 +334,7 @@ export class LeaderLatch extends EventEmitter<LeaderLatchEvents> {
     this.#ready?.resolve();
     this.#ready = undefined;
     if (electedChannel.hasSubscribers) electedChannel.publish(message(this.path, term.value));
-    this.#emit('elected', term.value);
+    this.emit('elected', term.value);
     if (!term.live) return;
     for (const entry of this.#awaiting) entry.resolve(term.value);
     this.#awaiting.clear();
@@ -345,17 +346,8 @@ export class LeaderLatch extends EventEmitter<LeaderLatchEvents> {
     if (this.#state === 'closed' && !this.#notifyOnClose) return;
     // The abort may come from inside the client's state machine: tell listeners a moment later.
     queueMicrotask(() =>
-      this.#emit('revoked', term.value, term.signal.reason as LeadershipLostError),
+      this.emit('revoked', term.value, term.signal.reason as LeadershipLostError),
     );
-  }
-
-  #emit<K extends keyof LeaderLatchEvents>(event: K, ...args: LeaderLatchEvents[K]): void {
-    try {
-      (this.emit as (event: K, ...args: LeaderLatchEvents[K]) => boolean)(event, ...args);
-    } catch (error) {
-      if (event === 'error') throw error;
-      this.#emit('error', error);
-    }
   }
 }
 

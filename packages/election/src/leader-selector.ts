@@ -1,12 +1,12 @@
 import diagnostics from 'node:diagnostics_channel';
 import {
   ClientClosedError,
+  Emitter,
   InvalidArgumentError,
   combineSignals,
   type WaitOptions,
   type ZkClient,
 } from '@zkit/core';
-import { EventEmitter } from 'eventemitter3';
 import { Candidate, checkElectionArgs } from './candidate.js';
 import { ElectionClosedError, ElectionStateError } from './errors.js';
 import type { ElectionMessage } from './leader-latch.js';
@@ -42,7 +42,8 @@ export interface LeaderSelectorEvents {
    * An unexpected error while waiting for leadership once this run has taken its place in line
    * at least once (the selector retries with backoff; a failure before that rejects the run
    * instead), or, with `autoRequeue`, an error thrown by the leadership function while its term
-   * was live (the selector requeues).
+   * was live (the selector requeues). A throwing or rejecting `error` listener changes nothing
+   * (see core's `Emitter`).
    */
   error: [error: unknown];
 }
@@ -89,7 +90,7 @@ const revokedChannel = diagnostics.channel('zkit:election:revoked');
  * await running;
  * ```
  */
-export class LeaderSelector extends EventEmitter<LeaderSelectorEvents> {
+export class LeaderSelector extends Emitter<LeaderSelectorEvents> {
   /** The election path. */
   readonly path: string;
   /** This participant's id. */

@@ -5,6 +5,7 @@ import {
   NoNodeError,
   SessionExpiredError,
   ZkClient,
+  callListener,
   combineSignals,
   isRetryable,
   join,
@@ -46,7 +47,9 @@ export interface QueueOptions<T> {
   /**
    * Called with every item node that cannot be decoded (bad framing, a payload the serializer
    * rejects). The node is left in place and this queue object skips it from then on; delete or
-   * move it here (`error.path`, `error.data`). Exceptions thrown by the callback are ignored.
+   * move it here (`error.path`, `error.data`). A callback that throws or returns a promise that
+   * rejects changes nothing for the queue: the failure is reported on the `zkit:listener:error`
+   * channel, or as a process warning when nobody subscribes (see core's `Emitter`).
    */
   readonly onMalformed?: (error: MalformedItemError) => void;
 }
@@ -613,10 +616,12 @@ export class Queue<T = unknown> {
     cause?: unknown,
   ): undefined {
     this.#malformed.add(name);
-    try {
-      this.#onMalformed?.(new MalformedItemError(itemPath, data, why, cause));
-    } catch {
-      // The callback's failure must not stop the consumer.
+    // The callback's failure must not stop the consumer.
+    const onMalformed = this.#onMalformed;
+    if (onMalformed) {
+      callListener(this, 'onMalformed', onMalformed, [
+        new MalformedItemError(itemPath, data, why, cause),
+      ]);
     }
     return undefined;
   }

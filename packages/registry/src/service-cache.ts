@@ -1,5 +1,6 @@
 import {
   ClientClosedError,
+  Emitter,
   NoNodeError,
   SessionExpiredError,
   basename,
@@ -18,7 +19,6 @@ import {
   type Watched,
   type ZkClient,
 } from '@zkit/core';
-import { EventEmitter } from 'eventemitter3';
 import { MalformedInstanceError, RegistryClosedError } from './errors.js';
 import { parse, type ServiceInstance } from './instance.js';
 
@@ -60,7 +60,11 @@ export interface ServiceCacheEvents {
   stale: [stale: boolean];
   /** A node whose data is not a readable instance: skipped, not in the view. */
   quarantined: [error: MalformedInstanceError];
-  /** A read failed with a non-connection error (e.g. `NoAuthError`); the cache retries later. */
+  /**
+   * A read failed with a non-connection error (e.g. `NoAuthError`); the cache retries later.
+   * Also a `ListenerError` when another listener of the cache threw or rejected: that changes
+   * nothing for the cache (see core's `Emitter`).
+   */
   error: [error: unknown];
   /** The cache was closed. */
   closed: [];
@@ -147,7 +151,7 @@ const CONFIRM_DELAY_MS = 50;
  * for await (const change of cache.changes()) console.log(change.type, change.instance.id);
  * ```
  */
-export class ServiceCache extends EventEmitter<ServiceCacheEvents> {
+export class ServiceCache extends Emitter<ServiceCacheEvents> {
   readonly client: ZkClient;
   /** The service node, `basePath/<name>`. */
   readonly path: string;

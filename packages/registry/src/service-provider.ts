@@ -1,5 +1,4 @@
-import { InvalidArgumentError, type WaitOptions } from '@zkit/core';
-import { EventEmitter } from 'eventemitter3';
+import { Emitter, InvalidArgumentError, type ListenerError, type WaitOptions } from '@zkit/core';
 import type { ServiceInstance } from './instance.js';
 import { ServiceCache } from './service-cache.js';
 
@@ -59,6 +58,8 @@ export interface ServiceProviderOptions {
 export interface ServiceProviderEvents {
   /** The provider was closed. */
   closed: [];
+  /** A listener of this provider threw or rejected; it changed nothing (see core's `Emitter`). */
+  error: [error: ListenerError];
 }
 
 const DEFAULT_POLICY = Object.freeze({ timeout: 30_000, errorThreshold: 2 });
@@ -85,7 +86,7 @@ const STRATEGIES: ReadonlySet<string> = new Set(['roundRobin', 'random', 'sticky
  * }
  * ```
  */
-export class ServiceProvider extends EventEmitter<ServiceProviderEvents> {
+export class ServiceProvider extends Emitter<ServiceProviderEvents> {
   /** The cache the provider picks from. */
   readonly cache: ServiceCache;
   readonly strategy: ProviderStrategy;

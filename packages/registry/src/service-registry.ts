@@ -1,6 +1,7 @@
 import {
   BadVersionError,
   ClientClosedError,
+  Emitter,
   InvalidArgumentError,
   NodeExistsError,
   NoNodeError,
@@ -16,7 +17,6 @@ import {
   type WaitOptions,
   type ZkClient,
 } from '@zkit/core';
-import { EventEmitter } from 'eventemitter3';
 import {
   DuplicateInstanceError,
   MalformedInstanceError,
@@ -81,7 +81,11 @@ export interface ServiceRegistryEvents {
   reregistered: [instance: ServiceInstance];
   /** A query skipped a node whose data is not a readable instance. */
   quarantined: [error: MalformedInstanceError];
-  /** A re-registration failed for good (e.g. the id was taken by another session meanwhile). */
+  /**
+   * A re-registration failed for good (e.g. the id was taken by another session meanwhile).
+   * Only that: a listener of the registry that throws or rejects is reported on the
+   * `zkit:listener:error` channel (or as a process warning), not here (see core's `Emitter`).
+   */
   error: [error: unknown, instance: ServiceInstance];
 }
 
@@ -149,7 +153,7 @@ const MAX_ATTEMPTS = 8;
  * const api = await provider.getInstance();
  * ```
  */
-export class ServiceRegistry extends EventEmitter<ServiceRegistryEvents> {
+export class ServiceRegistry extends Emitter<ServiceRegistryEvents> {
   readonly client: ZkClient;
   readonly basePath: string;
   readonly #own = new Map<string, Entry>();
@@ -162,7 +166,8 @@ export class ServiceRegistry extends EventEmitter<ServiceRegistryEvents> {
    * @throws `InvalidPathError` for a bad `basePath`, `InvalidArgumentError` for bad options
    */
   constructor(client: ZkClient, options: ServiceRegistryOptions) {
-    super();
+    // `error` always names the instance whose re-registration failed; a failed listener has none.
+    super({ errorEvent: false });
     if (
       typeof client !== 'object' ||
       client === null ||

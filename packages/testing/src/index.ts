@@ -18,6 +18,8 @@ export {
 } from './errors.js';
 export type { TestingErrorCode } from './errors.js';
 export { fourLetterWord, parseMntr } from './four-letter-word.js';
+export { recordListenerErrors } from './listener-errors.js';
+export type { ListenerErrorRecorder } from './listener-errors.js';
 export type { FourLetterWordOptions } from './four-letter-word.js';
 export { externalConnectString, locateZooKeeper } from './locate.js';
 export type { LocateOptions, ZooKeeperInstallation } from './locate.js';
