@@ -47,6 +47,7 @@ export {
   SessionMovedError,
   ThrottledError,
   UnimplementedError,
+  UnknownOutcomeError,
   UnknownZkError,
   ZkError,
   errorFromCode,
