@@ -116,9 +116,25 @@ interface Claim {
   readonly itemPath: string;
   readonly claimPath: string;
   readonly signal: AbortSignal;
+  /** The session whose ephemeral node the claim is. */
+  readonly session: string | undefined;
+  readonly hold: Hold;
   remaining: number;
   nacked: boolean;
 }
+
+/** A claim this process holds or is making, and the session it belongs to. */
+interface Hold {
+  session: string | undefined;
+}
+
+/**
+ * The claims made through each client in this process, by claim path. When a retried create
+ * finds a node of its own session, core takes it for an earlier attempt of its own that landed
+ * although its reply was lost. For a claim that is true only if no other consumer sharing the
+ * client (another `consume()`, another `Queue` object) made it, so they all check here first.
+ */
+const holdsByClient = new WeakMap<ZkClient, Map<string, Hold>>();
 
 /**
  * A distributed queue on ZooKeeper, laid out as Apache Curator's `DistributedQueue`: each item
@@ -428,12 +444,17 @@ export class Queue<T = unknown> {
    * - after the item's delete, before the claim's: the item is gone, the claim goes with the
    *   session; nothing is delivered twice;
    * - a `nack` is a single delete of the claim; the item never leaves the queue, so requeueing
-   *   needs no multi-op.
+   *   needs no multi-op. Settling a message after its session was lost deletes no claim: the
+   *   node at the claim's path may by then be another consumer's.
    *
-   * Four requests per item (claim, read, two deletes); claims of other consumers cost one failed
-   * create. The iteration ends when `signal` aborts or the queue is closed; unsettled messages
-   * of this iteration are then nacked. Waits through `suspended`; across `lost` it goes on with
-   * the new session. Malformed items go to `onMalformed` and are skipped.
+   * A claim is held by one consumer at a time, also among consumers sharing a client (the
+   * client's session owns all their claims, so they keep track of each other's in-process).
+   *
+   * Four requests per item (claim, read, two deletes); claims of consumers on other clients cost
+   * one failed create, those of consumers sharing this client none. The iteration ends when
+   * `signal` aborts or the queue is closed; unsettled messages of this iteration are then
+   * nacked. Waits through `suspended`; across `lost` it goes on with the new session. Malformed
+   * items go to `onMalformed` and are skipped.
    *
    * @throws `InvalidArgumentError` for a bad `concurrency`; {@link QueueClosedError};
    *   `ClientClosedError` from the iteration
@@ -566,13 +587,52 @@ export class Queue<T = unknown> {
   }
 
   async #release(claim: Claim): Promise<void> {
+    const client = this.#client;
+    const done = (): void => this.#unhold(claim.claimPath, claim.hold);
+    // The claim went with the session that made it: a node at its path now is another
+    // consumer's claim.
+    if (client.sessionId !== claim.session) return done();
     try {
-      await this.#client.delete(claim.claimPath);
+      // Given up with the claim's session, so that no retry lands in a later one.
+      await client.delete(claim.claimPath, { signal: claim.signal });
     } catch (error) {
-      if (error instanceof NoNodeError || error instanceof SessionExpiredError) return;
-      // Keep trying in the background; the claim is ephemeral, so a lost session ends it too.
-      this.#client.deleteGuaranteed(claim.claimPath, { ephemeral: true }).catch(() => undefined);
+      if (
+        !(error instanceof NoNodeError) &&
+        !(error instanceof SessionExpiredError) &&
+        client.sessionId === claim.session
+      ) {
+        // Keep trying in the background, until the node or the claim's session is gone.
+        client
+          .deleteGuaranteed(claim.claimPath, { ephemeral: true })
+          .catch(() => undefined)
+          .finally(done);
+        return;
+      }
     }
+    done();
+  }
+
+  /**
+   * Marks `claimPath` as being claimed through this client in the current session; `undefined`
+   * when a consumer sharing the client holds it already.
+   */
+  #hold(claimPath: string): Hold | undefined {
+    let holds = holdsByClient.get(this.#client);
+    if (holds === undefined) {
+      holds = new Map();
+      holdsByClient.set(this.#client, holds);
+    }
+    const session = this.#client.sessionId;
+    // A hold of an earlier session is void: its claim went with that session.
+    if (holds.get(claimPath)?.session === session) return undefined;
+    const hold: Hold = { session };
+    holds.set(claimPath, hold);
+    return hold;
+  }
+
+  #unhold(claimPath: string, hold: Hold): void {
+    const holds = holdsByClient.get(this.#client);
+    if (holds?.get(claimPath) === hold) holds.delete(claimPath);
   }
 
   /** Claims the next available item and reads it. */
@@ -581,6 +641,11 @@ export class Queue<T = unknown> {
       const name = await this.#nextName(signal);
       const itemPath = join(this.path, name);
       const claimPath = join(this.lockPath, name);
+      const hold = this.#hold(claimPath);
+      if (hold === undefined) {
+        this.#lostRace();
+        continue;
+      }
       const sessionSignal = this.#client.sessionSignal();
       try {
         // No signal on the claim's create and read: an abort while one is in flight would leave
@@ -590,17 +655,21 @@ export class Queue<T = unknown> {
           parents: 'container',
         });
       } catch (error) {
+        this.#unhold(claimPath, hold);
         if (error instanceof NodeExistsError) {
           this.#lostRace();
           continue;
         }
         throw error;
       }
+      hold.session = this.#client.sessionId;
       const claim: Claim = {
         name,
         itemPath,
         claimPath,
         signal: sessionSignal,
+        session: hold.session,
+        hold,
         remaining: 0,
         nacked: false,
       };
