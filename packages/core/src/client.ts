@@ -23,6 +23,8 @@ import {
   RequestRefusedError,
   RequestTooLargeError,
   SessionExpiredError,
+  ThrottledError,
+  UnknownOutcomeError,
   ZkError,
   errorFromCode,
   isRetryable,
@@ -823,21 +825,37 @@ export class ZkClient extends Emitter<ZkClientEvents> {
   }
 
   /**
-   * Deletes a node; with `version`, only if the node is at that version.
-   * @throws {@link NoNodeError}, {@link NotEmptyError}, {@link BadVersionError}
+   * Deletes a node; with `version`, only if the node is at that version. Resolves only when this
+   * call removed the node.
+   *
+   * Retried after a connection loss or timeout, like every request. When an attempt was sent and
+   * its reply lost, and a retry then finds no node, the node is gone but this call cannot know
+   * whether it removed it: it rejects with {@link UnknownOutcomeError} (a {@link NoNodeError}),
+   * never resolves. Code that only wants the node gone can treat every `NoNodeError` as done;
+   * code that decides ownership by a successful delete must not.
+   *
+   * @throws {@link NoNodeError}, {@link UnknownOutcomeError}, {@link NotEmptyError},
+   * {@link BadVersionError}, connection errors when retries run out
    */
   async delete(path: string, options: VersionOptions = {}): Promise<void> {
     validatePath(path);
     const version = validVersion(options.version);
     const full = this.#abs(path);
-    let attempt = 0;
+    // The error of an earlier attempt that may have removed the node before its reply was lost.
+    // Only attempts handed to the transport count: one that found no connection within
+    // connectTimeout never left the client. The native client queues a request made while it is
+    // reconnecting and sends it once a connection is up, so a request that failed with a
+    // connection loss may have reached the server whatever the state when it was made. A
+    // throttled request was refused before it was applied.
+    let unsure: unknown;
     await this.#exec('delete', path, options.signal, true, async (t) => {
-      attempt++;
       try {
         await t.delete(full, version);
       } catch (error) {
-        // A retried delete that finds nothing: our first attempt most likely removed it.
-        if (attempt > 1 && error instanceof NoNodeError && version === -1) return;
+        if (unsure !== undefined && error instanceof NoNodeError) {
+          throw new UnknownOutcomeError({ path: full, cause: unsure });
+        }
+        if (isRetryable(error) && !(error instanceof ThrottledError)) unsure ??= error;
         throw error;
       }
     });
@@ -861,6 +879,7 @@ export class ZkClient extends Emitter<ZkClientEvents> {
     try {
       await this.delete(path, options);
     } catch (error) {
+      // Gone either way, by this call or another (UnknownOutcomeError is a NoNodeError).
       if (!(error instanceof NoNodeError)) throw error;
     }
   }
@@ -895,6 +914,7 @@ export class ZkClient extends Emitter<ZkClientEvents> {
           return;
         } catch (error) {
           if (sessionGone()) return;
+          // Gone is done, whoever removed it (UnknownOutcomeError is a NoNodeError).
           if (error instanceof NoNodeError) return;
           if (error instanceof SessionExpiredError && ephemeral) return;
           if (!isRetryable(error) && !(error instanceof SessionExpiredError)) throw error;

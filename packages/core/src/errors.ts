@@ -55,6 +55,46 @@ export class NoNodeError extends ZkError {
   }
 }
 
+/**
+ * A delete found the node gone, but cannot say whether it removed the node itself. Code
+ * `'UNKNOWN_OUTCOME'`; `cause` is the connection error that lost the reply of an earlier attempt.
+ *
+ * {@link ZkClient.delete} retries after a connection loss or timeout. The first attempt may have
+ * reached the server and removed the node, with only its reply lost; or another client may
+ * have removed it meanwhile. When the retry finds no node, both are possible, and nothing the
+ * server keeps tells them apart. (An attempt that never left the client, because no connection
+ * came within `connectTimeout`, leaves no doubt: a later "no node" is then a plain
+ * {@link NoNodeError}.)
+ *
+ * It is a {@link NoNodeError}, because the node is gone: code that only wants the node gone and
+ * already treats "no node" as done needs no change. Code that decides who owns something by
+ * "my delete succeeded" must check for this class first: ownership is unknown, never granted.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await client.delete(path, { version: stat.version });
+ *   // removed by this call: ours
+ * } catch (err) {
+ *   if (err instanceof UnknownOutcomeError) {
+ *     // gone; perhaps by this call, perhaps by someone else: never assume either
+ *   } else if (err instanceof NoNodeError) {
+ *     // someone else removed it first
+ *   } else throw err;
+ * }
+ * ```
+ */
+export class UnknownOutcomeError extends NoNodeError {
+  /** Always `'UNKNOWN_OUTCOME'`. */
+  override readonly code = 'UNKNOWN_OUTCOME';
+
+  constructor(options?: ZkErrorOptions) {
+    super(options);
+    const what = 'node gone, but whether this delete removed it is unknown';
+    this.message = options?.path === undefined ? what : `${what}: ${options.path}`;
+  }
+}
+
 /** The node already exists (`ZNODEEXISTS`, -110). */
 export class NodeExistsError extends ZkError {
   constructor(options?: ZkErrorOptions) {

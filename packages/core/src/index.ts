@@ -49,6 +49,7 @@ export {
   SessionMovedError,
   ThrottledError,
   UnimplementedError,
+  UnknownOutcomeError,
   UnknownZkError,
   ZkError,
   errorFromCode,

@@ -69,3 +69,43 @@ export class QueueClosedError extends ZkError {
     super('QUEUE_CLOSED', 0, 'queue closed', { path });
   }
 }
+
+/**
+ * `take` or `drain` read an item and sent the delete that makes an item theirs, but cannot know
+ * whether that delete removed it. Code `'TAKE_OUTCOME_UNKNOWN'`; `path` is the item node,
+ * `cause` the core error that left the doubt (usually `@zkit/core`'s `UnknownOutcomeError`).
+ *
+ * It happens when the connection drops with the delete in flight and the node is gone
+ * afterwards: either this delete removed it (the item is ours) or another taker did (the item
+ * is theirs), and nothing ZooKeeper keeps tells which. Rather than hand out an item that may
+ * also be handed to someone else, or drop one that may be nobody's, the item is given to the
+ * caller with this error: its `values` are the item(s) the node held. Process them only if the
+ * processing is idempotent (or deduplicated by the item's content), or record them for a human.
+ * The node is gone either way: no other `take` will return it from this node again.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await handle(await queue.take());
+ * } catch (error) {
+ *   if (error instanceof TakeOutcomeUnknownError) {
+ *     for (const job of error.values) await handleIdempotently(job);
+ *   } else throw error;
+ * }
+ * ```
+ */
+export class TakeOutcomeUnknownError<T = unknown> extends ZkError {
+  /** The item node's name, e.g. `queue-0000000042`. */
+  readonly node: string;
+  /** The item(s) the node held, in order: one, or several for a node put with `putMany`. */
+  readonly values: readonly T[];
+
+  constructor(path: string, node: string, values: readonly T[], cause: unknown) {
+    super('TAKE_OUTCOME_UNKNOWN', 0, 'whether this take removed the item is unknown', {
+      path,
+      cause,
+    });
+    this.node = node;
+    this.values = values;
+  }
+}

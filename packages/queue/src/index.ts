@@ -9,4 +9,9 @@ export { Queue } from './queue.js';
 export type { ConsumeOptions, Message, PutOptions, QueueOptions } from './queue.js';
 export { bytesSerializer, jsonSerializer, stringSerializer } from './serializer.js';
 export type { Serializer } from './serializer.js';
-export { MalformedItemError, QueueClosedError, QueueFullError } from './errors.js';
+export {
+  MalformedItemError,
+  QueueClosedError,
+  QueueFullError,
+  TakeOutcomeUnknownError,
+} from './errors.js';

@@ -1,9 +1,11 @@
 import {
+  BadVersionError,
   DataTooLargeError,
   InvalidArgumentError,
   NodeExistsError,
   NoNodeError,
   SessionExpiredError,
+  UnknownOutcomeError,
   ZkClient,
   callListener,
   combineSignals,
@@ -13,8 +15,13 @@ import {
   validatePath,
   validateTimeout,
 } from '@zkit/core';
-import type { WaitOptions } from '@zkit/core';
-import { MalformedItemError, QueueClosedError, QueueFullError } from './errors.js';
+import type { Stat, WaitOptions } from '@zkit/core';
+import {
+  MalformedItemError,
+  QueueClosedError,
+  QueueFullError,
+  TakeOutcomeUnknownError,
+} from './errors.js';
 import { decodeItems, encodeItems } from './framing.js';
 import { jsonSerializer } from './serializer.js';
 import type { Serializer } from './serializer.js';
@@ -112,9 +119,25 @@ interface Claim {
   readonly itemPath: string;
   readonly claimPath: string;
   readonly signal: AbortSignal;
+  /** The session whose ephemeral node the claim is. */
+  readonly session: string | undefined;
+  readonly hold: Hold;
   remaining: number;
   nacked: boolean;
 }
+
+/** A claim this process holds or is making, and the session it belongs to. */
+interface Hold {
+  session: string | undefined;
+}
+
+/**
+ * The claims made through each client in this process, by claim path. When a retried create
+ * finds a node of its own session, core takes it for an earlier attempt of its own that landed
+ * although its reply was lost. For a claim that is true only if no other consumer sharing the
+ * client (another `consume()`, another `Queue` object) made it, so they all check here first.
+ */
+const holdsByClient = new WeakMap<ZkClient, Map<string, Hold>>();
 
 /**
  * A distributed queue on ZooKeeper, laid out as Apache Curator's `DistributedQueue`: each item
@@ -124,7 +147,9 @@ interface Claim {
  *
  * Two ways to consume:
  * - {@link Queue.take} — at-most-once: read the item, delete it; whoever deletes the node owns
- *   the item. A crash after the delete loses that item.
+ *   the item. A crash after the delete loses that item. A delete cut off by a connection drop,
+ *   after which the node is gone, makes the take reject with {@link TakeOutcomeUnknownError}
+ *   carrying the item: never two owners, never a silent loss.
  * - {@link Queue.consume} — at-least-once with claims (Curator's `lockPath`): an ephemeral
  *   claim node per item, the item deleted only on `ack`. A crash or lost session releases the
  *   claims and the items are delivered again.
@@ -293,17 +318,31 @@ export class Queue<T = unknown> {
 
   /**
    * Removes and returns the next item, waiting for one if the queue is empty — at-most-once:
-   * the item is read, then its node deleted; the caller whose delete succeeds owns it. Items of
-   * a multi-item node come out of this and the following calls.
+   * the item is read, then its node deleted (only at the version read); the caller whose delete
+   * removed the node owns it, and no other `take` returns it. Items of a multi-item node come
+   * out of this and the following calls.
    *
-   * Two requests per item. Waits through `suspended`; keeps waiting across `lost`. A crash (or
-   * a delete whose reply is lost) between the delete and the return loses that item.
+   * Two requests per item. Waits through `suspended`; keeps waiting across `lost`. A crash
+   * between the delete and the return loses that item.
    *
-   * @throws the signal's reason on abort, a `TimeoutError` DOMException on timeout,
-   *   {@link QueueClosedError}, `ClientClosedError`
+   * When the connection drops with the delete in flight and the node is gone afterwards, this
+   * take cannot know whether its delete removed the node or another taker's did. It then never
+   * resolves with the item (that could hand it out twice) and never drops it silently: it
+   * rejects with {@link TakeOutcomeUnknownError}, whose `values` hold the item(s). If the node
+   * is still there, the take goes on as if nothing happened.
+   *
+   * @throws {@link TakeOutcomeUnknownError} when the item's owner cannot be known; the signal's
+   *   reason on abort, a `TimeoutError` DOMException on timeout, {@link QueueClosedError},
+   *   `ClientClosedError`
    * @example
    * ```ts
-   * const job = await queue.take({ timeout: 30_000 });
+   * try {
+   *   const job = await queue.take({ timeout: 30_000 });
+   *   await handle(job);
+   * } catch (error) {
+   *   if (!(error instanceof TakeOutcomeUnknownError)) throw error;
+   *   for (const job of error.values) await handleIdempotently(job);
+   * }
    * ```
    */
   take(options: WaitOptions = {}): Promise<T> {
@@ -328,12 +367,18 @@ export class Queue<T = unknown> {
     }
   }
 
-  /** get → decode → delete; `undefined` when someone else got there first or it is malformed. */
+  /**
+   * get → decode → delete; `undefined` when someone else got there first, when the item is
+   * malformed, or when a failed delete left the node in place (it is put back in the listing).
+   * @throws {@link TakeOutcomeUnknownError} when the node is gone and this delete may or may not
+   *   have removed it
+   */
   async #takeNode(name: string, signal: AbortSignal | undefined): Promise<T[] | undefined> {
     const itemPath = join(this.path, name);
     let data: Buffer;
+    let stat: Stat;
     try {
-      ({ data } = await this.#client.get(itemPath, { signal }));
+      ({ data, stat } = await this.#client.get(itemPath, { signal }));
     } catch (error) {
       if (error instanceof NoNodeError) return this.#lostRace();
       throw error;
@@ -341,14 +386,54 @@ export class Queue<T = unknown> {
     const values = this.#decode(name, itemPath, data);
     if (values === undefined) return undefined;
     try {
-      // No signal: once sent, the delete's outcome decides who owns the item.
-      await this.#client.delete(itemPath);
+      // No signal: once sent, the delete's outcome decides who owns the item. Only a delete
+      // that removed the node makes the item ours; the version keeps it to the node just read.
+      await this.#client.delete(itemPath, { version: stat.version });
     } catch (error) {
-      if (error instanceof NoNodeError) return this.#lostRace();
+      // Checked before NoNodeError, which it is: gone, but perhaps by this very delete.
+      if (error instanceof UnknownOutcomeError) {
+        throw new TakeOutcomeUnknownError(itemPath, name, values, error);
+      }
+      // Removed or rewritten by someone else: not ours.
+      if (error instanceof NoNodeError || error instanceof BadVersionError) {
+        return this.#lostRace();
+      }
+      if (isRetryable(error) || error instanceof SessionExpiredError) {
+        return this.#settleDelete(name, itemPath, stat, values, error, signal);
+      }
       throw error;
     }
     this.#misses = 0;
     return values;
+  }
+
+  /**
+   * A delete that failed after it may have been sent (retries ran out, or the session was lost
+   * meanwhile): only the node itself can say whether it was applied. Still there: the item was
+   * not taken and goes back to the front of the listing. Gone, or impossible to look at: the
+   * item's owner is unknown.
+   */
+  async #settleDelete(
+    name: string,
+    itemPath: string,
+    read: Stat,
+    values: T[],
+    cause: unknown,
+    signal: AbortSignal | undefined,
+  ): Promise<undefined> {
+    try {
+      await this.#client.whenConnected({ signal });
+      // Catch up with the leader first, so a delete applied elsewhere is seen.
+      await this.#client.sync(this.path, { signal });
+      const now = await this.#client.exists(itemPath, { signal });
+      if (now !== null && now.czxid === read.czxid) {
+        this.#giveBack(name);
+        return undefined;
+      }
+    } catch {
+      // Fall through: the node could not be looked at, so the doubt stays.
+    }
+    throw new TakeOutcomeUnknownError(itemPath, name, values, cause);
   }
 
   /**
@@ -362,12 +447,17 @@ export class Queue<T = unknown> {
    * - after the item's delete, before the claim's: the item is gone, the claim goes with the
    *   session; nothing is delivered twice;
    * - a `nack` is a single delete of the claim; the item never leaves the queue, so requeueing
-   *   needs no multi-op.
+   *   needs no multi-op. Settling a message after its session was lost deletes no claim: the
+   *   node at the claim's path may by then be another consumer's.
    *
-   * Four requests per item (claim, read, two deletes); claims of other consumers cost one failed
-   * create. The iteration ends when `signal` aborts or the queue is closed; unsettled messages
-   * of this iteration are then nacked. Waits through `suspended`; across `lost` it goes on with
-   * the new session. Malformed items go to `onMalformed` and are skipped.
+   * A claim is held by one consumer at a time, also among consumers sharing a client (the
+   * client's session owns all their claims, so they keep track of each other's in-process).
+   *
+   * Four requests per item (claim, read, two deletes); claims of consumers on other clients cost
+   * one failed create, those of consumers sharing this client none. The iteration ends when
+   * `signal` aborts or the queue is closed; unsettled messages of this iteration are then
+   * nacked. Waits through `suspended`; across `lost` it goes on with the new session. Malformed
+   * items go to `onMalformed` and are skipped.
    *
    * @throws `InvalidArgumentError` for a bad `concurrency`; {@link QueueClosedError};
    *   `ClientClosedError` from the iteration
@@ -500,13 +590,52 @@ export class Queue<T = unknown> {
   }
 
   async #release(claim: Claim): Promise<void> {
+    const client = this.#client;
+    const done = (): void => this.#unhold(claim.claimPath, claim.hold);
+    // The claim went with the session that made it: a node at its path now is another
+    // consumer's claim.
+    if (client.sessionId !== claim.session) return done();
     try {
-      await this.#client.delete(claim.claimPath);
+      // Given up with the claim's session, so that no retry lands in a later one.
+      await client.delete(claim.claimPath, { signal: claim.signal });
     } catch (error) {
-      if (error instanceof NoNodeError || error instanceof SessionExpiredError) return;
-      // Keep trying in the background; the claim is ephemeral, so a lost session ends it too.
-      this.#client.deleteGuaranteed(claim.claimPath, { ephemeral: true }).catch(() => undefined);
+      if (
+        !(error instanceof NoNodeError) &&
+        !(error instanceof SessionExpiredError) &&
+        client.sessionId === claim.session
+      ) {
+        // Keep trying in the background, until the node or the claim's session is gone.
+        client
+          .deleteGuaranteed(claim.claimPath, { ephemeral: true })
+          .catch(() => undefined)
+          .finally(done);
+        return;
+      }
     }
+    done();
+  }
+
+  /**
+   * Marks `claimPath` as being claimed through this client in the current session; `undefined`
+   * when a consumer sharing the client holds it already.
+   */
+  #hold(claimPath: string): Hold | undefined {
+    let holds = holdsByClient.get(this.#client);
+    if (holds === undefined) {
+      holds = new Map();
+      holdsByClient.set(this.#client, holds);
+    }
+    const session = this.#client.sessionId;
+    // A hold of an earlier session is void: its claim went with that session.
+    if (holds.get(claimPath)?.session === session) return undefined;
+    const hold: Hold = { session };
+    holds.set(claimPath, hold);
+    return hold;
+  }
+
+  #unhold(claimPath: string, hold: Hold): void {
+    const holds = holdsByClient.get(this.#client);
+    if (holds?.get(claimPath) === hold) holds.delete(claimPath);
   }
 
   /** Claims the next available item and reads it. */
@@ -515,6 +644,11 @@ export class Queue<T = unknown> {
       const name = await this.#nextName(signal);
       const itemPath = join(this.path, name);
       const claimPath = join(this.lockPath, name);
+      const hold = this.#hold(claimPath);
+      if (hold === undefined) {
+        this.#lostRace();
+        continue;
+      }
       const sessionSignal = this.#client.sessionSignal();
       try {
         // No signal on the claim's create and read: an abort while one is in flight would leave
@@ -524,17 +658,21 @@ export class Queue<T = unknown> {
           parents: 'container',
         });
       } catch (error) {
+        this.#unhold(claimPath, hold);
         if (error instanceof NodeExistsError) {
           this.#lostRace();
           continue;
         }
         throw error;
       }
+      hold.session = this.#client.sessionId;
       const claim: Claim = {
         name,
         itemPath,
         claimPath,
         signal: sessionSignal,
+        session: hold.session,
+        hold,
         remaining: 0,
         nacked: false,
       };
@@ -740,6 +878,11 @@ export class Queue<T = unknown> {
    * Takes every item present now (at-most-once, as {@link Queue.take}) and returns them in
    * queue order; does not wait for more. Items claimed by consumers are taken too.
    *
+   * When it rejects, the items it had already taken are not lost: this queue object keeps them
+   * and the next `take` or `drain` returns them first.
+   *
+   * @throws {@link TakeOutcomeUnknownError} as {@link Queue.take} (the items of that node are in
+   *   the error, not in the queue object), connection errors when retries run out
    * @example
    * ```ts
    * const leftovers = await queue.drain();
@@ -748,16 +891,21 @@ export class Queue<T = unknown> {
   async drain(options: { signal?: AbortSignal } = {}): Promise<T[]> {
     this.#checkOpen();
     const out: T[] = this.#taken.splice(0);
-    let children: string[];
     try {
-      children = await this.#client.getChildren(this.path, options);
+      let children: string[];
+      try {
+        children = await this.#client.getChildren(this.path, options);
+      } catch (error) {
+        if (error instanceof NoNodeError) return out;
+        throw error;
+      }
+      for (const name of this.#items(children)) {
+        const values = await this.#takeNode(name, options.signal);
+        if (values) out.push(...values);
+      }
     } catch (error) {
-      if (error instanceof NoNodeError) return out;
+      this.#taken.unshift(...out);
       throw error;
-    }
-    for (const name of this.#items(children)) {
-      const values = await this.#takeNode(name, options.signal);
-      if (values) out.push(...values);
     }
     return out;
   }
