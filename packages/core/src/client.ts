@@ -1458,16 +1458,17 @@ export class ZkClient extends Emitter<ZkClientEvents> {
       return fn(transport).catch((error: unknown) => {
         const translated = this.#translate(error, transport);
         if (!retry || !isRetryable(translated)) throw translated;
-        const dropped = translated instanceof ConnectionLossError ? 1 : 0;
-        return this.#execSlow(op, path, signal, retry, fn, dropped);
+        const dropped =
+          translated instanceof ConnectionLossError && !notFromTransport.has(translated) ? 1 : 0;
+        return this.#execSlow(op, path, signal, retry, fn, { error: translated, dropped });
       });
     }
     return this.#execSlow(op, path, signal, retry, fn);
   }
 
   /**
-   * @param dropped - how many times the connection has already dropped with this request in
-   *   flight (the fast path's attempt)
+   * @param first - the fast path's failed first attempt, when there was one: its error, and
+   *   whether the connection dropped with it in flight (1) or not (0)
    */
   async #execSlow<T>(
     op: string,
@@ -1475,13 +1476,13 @@ export class ZkClient extends Emitter<ZkClientEvents> {
     signal: AbortSignal | undefined,
     retry: boolean,
     fn: (t: Transport) => Promise<T>,
-    dropped = 0,
+    first?: { error: unknown; dropped: number },
   ): Promise<T> {
     signal?.throwIfAborted();
     const started = opChannel.hasSubscribers ? performance.now() : 0;
     // A request the server drops the connection for would be dropped again at every retry, and
     // each drop suspends the whole client: after a few in a row, stop sending it.
-    let drops = dropped;
+    let drops = first?.dropped ?? 0;
     const attempt = async () => {
       try {
         return await this.#attempt(fn, signal, () => drops++);
@@ -1495,12 +1496,15 @@ export class ZkClient extends Emitter<ZkClientEvents> {
     try {
       let result: T;
       try {
+        if (first) throw first.error;
         result = await attempt();
       } catch (error) {
         if (!retry || !isRetryable(error)) throw error;
         const policy = this.#options.retry;
+        // `retries` counts the attempts after the first one, which has just failed.
+        if (policy.retries < 1) throw error;
         result = await pRetry(attempt, {
-          retries: policy.retries,
+          retries: policy.retries - 1,
           minTimeout: policy.minTimeout,
           maxTimeout: policy.maxTimeout,
           factor: policy.factor,

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ZooKeeperServer } from '@zkit/testing';
 import { test } from '@zkit/testing/vitest';
 import {
+  ConnectionLossError,
   RequestRefusedError,
   RequestTooLargeError,
   ZkClient,
@@ -150,4 +151,23 @@ describe('frame limit - a server that drops the connection for a request', () =>
       await client.close();
     }
   });
+
+  it.each([0, 1])(
+    'frame limit - retry.retries %s sends the request that many times after the first',
+    async (retries) => {
+      const client = new ZkClient(server.connectString, {
+        sessionTimeout: 10_000,
+        retry: { retries },
+      });
+      await client.start();
+      try {
+        // Each attempt makes the server drop the connection: one suspension per attempt.
+        const seen = await observe(client, () => client.create('/big', Buffer.alloc(200_000)));
+        expect(seen.error).toBeInstanceOf(ConnectionLossError);
+        expect(seen.states.filter((s) => s === 'suspended')).toHaveLength(retries + 1);
+      } finally {
+        await client.close();
+      }
+    },
+  );
 });
