@@ -18,7 +18,7 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const OUT = join(ROOT, 'test/samples/generated');
 const PRELUDES = join(ROOT, 'test/samples/preludes');
 /** How long one run of a sample may take before it counts as hanging. */
-const RUN_TIMEOUT = 30_000;
+const RUN_TIMEOUT = 45_000;
 
 const samples = allSamples(ROOT);
 const generated = generate(samples, OUT, PRELUDES);
