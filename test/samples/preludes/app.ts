@@ -16,5 +16,8 @@ declare const db: {
   query(sql: string, params: unknown[]): Promise<{ rowCount: number | null }>;
 };
 declare const log: { info(fields: object, message: string): void };
-declare const logger: { info(fields: object, message: string): void };
+declare const logger: {
+  info(fields: object, message: string): void;
+  error(fields: object, message: string): void;
+};
 declare const requestDuration: { record(ms: number, labels: Record<string, string>): void };
