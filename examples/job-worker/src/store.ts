@@ -21,9 +21,9 @@ export class FencedStore {
     );
   });
 
-  /** Starts listening on a free local port; resolves with the store's base URL. */
-  async listen(): Promise<string> {
-    await new Promise<void>((resolve) => this.#server.listen(0, '127.0.0.1', resolve));
+  /** Starts listening on `port` (default: a free one) on loopback; resolves with the base URL. */
+  async listen(port = 0): Promise<string> {
+    await new Promise<void>((resolve) => this.#server.listen(port, '127.0.0.1', resolve));
     return `http://127.0.0.1:${(this.#server.address() as AddressInfo).port}`;
   }
 
