@@ -15,7 +15,7 @@ import {
   validatePath,
   validateTimeout,
 } from '@zkit/core';
-import type { Stat, WaitOptions } from '@zkit/core';
+import type { Stat, WaitOptions, Watched } from '@zkit/core';
 import {
   MalformedItemError,
   QueueClosedError,
@@ -191,6 +191,8 @@ export class Queue<T = unknown> {
   readonly #closing = new AbortController();
   /** Names of the current listing not yet handed out, sorted. */
   #batch: string[] = [];
+  /** Items found claimed by another consumer since the last listing. */
+  readonly #claimedElsewhere = new Set<string>();
   #listing: Promise<void> | undefined;
   #spread = 0;
   #misses = 0;
@@ -646,6 +648,7 @@ export class Queue<T = unknown> {
       const claimPath = join(this.lockPath, name);
       const hold = this.#hold(claimPath);
       if (hold === undefined) {
+        this.#claimedElsewhere.add(name);
         this.#lostRace();
         continue;
       }
@@ -660,6 +663,7 @@ export class Queue<T = unknown> {
       } catch (error) {
         this.#unhold(claimPath, hold);
         if (error instanceof NodeExistsError) {
+          this.#claimedElsewhere.add(name);
           this.#lostRace();
           continue;
         }
@@ -795,6 +799,14 @@ export class Queue<T = unknown> {
       return;
     }
     let names = this.#items(children);
+    // Every item listed was claimed by other consumers the last time round: listing again at
+    // once would find the same claims, over and over. Wait for an item or a claim to change.
+    const stuck = names.length > 0 && names.every((n) => this.#claimedElsewhere.has(n));
+    this.#claimedElsewhere.clear();
+    if (stuck) {
+      await this.#untilItemsOrClaimsChange(names, signal);
+      return;
+    }
     if (names.length === 0) {
       let watched;
       try {
@@ -817,6 +829,31 @@ export class Queue<T = unknown> {
       watched.cancel();
     }
     this.#batch = names;
+  }
+
+  /**
+   * Resolves when the queue has an item other than `names`, or one of them is no longer claimed
+   * (acked, nacked, its consumer gone): one child watch on the queue and one on the lock path.
+   */
+  async #untilItemsOrClaimsChange(names: string[], signal: AbortSignal): Promise<void> {
+    const listed = new Set(names);
+    const watches: Watched<{ children: string[]; stat: Stat }>[] = [];
+    try {
+      const queue = await this.#client.getChildrenWatched(this.path, { signal });
+      watches.push(queue);
+      if (this.#items(queue.value.children).some((n) => !listed.has(n))) return;
+      const claims = await this.#client.getChildrenWatched(this.lockPath, { signal });
+      watches.push(claims);
+      const held = new Set(claims.value.children);
+      if (this.#items(queue.value.children).some((n) => !held.has(n))) return;
+      await Promise.race(watches.map((w) => w.changed));
+    } catch (error) {
+      // The lock path reaped with its last claim, or a lost session that took the watches:
+      // either way, list again.
+      if (!(error instanceof NoNodeError) && !(error instanceof SessionExpiredError)) throw error;
+    } finally {
+      for (const w of watches) w.cancel();
+    }
   }
 
   #items(children: string[]): string[] {

@@ -91,4 +91,49 @@ describe('Queue.consume claims', () => {
     await fresh.ack();
     await Promise.all([a.return?.(), b.return?.()]);
   });
+
+  test('queue - a consumer that finds every item claimed waits for a change instead of listing again and again', async ({
+    zk,
+  }) => {
+    const holder = await zk.client();
+    const waiter = await zk.client();
+    const producer = new Queue<string>(holder, PATH);
+    for (const v of ['a', 'b', 'c']) await producer.put(v);
+    // The holder claims all three and keeps them.
+    const held = new Queue<string>(holder, PATH)
+      .consume({ concurrency: 3 })
+      [Symbol.asyncIterator]();
+    const mine = [await next(held), await next(held), await next(held)];
+    expect(mine.map((m) => m.value).sort()).toEqual(['a', 'b', 'c']);
+
+    const requests: string[] = [];
+    const onOp = (message: unknown) => {
+      const m = message as OpMessage;
+      if (m.client === waiter) requests.push(`${m.op} ${m.path}`);
+    };
+    diagnostics.subscribe('zkit:op', onOp);
+    try {
+      const waiting = new Queue<string>(waiter, PATH).consume()[Symbol.asyncIterator]();
+      const got = next(waiting);
+      // A consumer that keeps polling sends hundreds of requests; one that waits lists the
+      // claims once and sets its watches.
+      await waitFor(() => requests.includes(`getChildren ${LOCKS}`) || requests.length > 300, {
+        timeout: 20_000,
+      });
+      expect(requests.length).toBeLessThan(30);
+      const before = requests.length;
+      // A nack releases a claim: the waiting consumer is woken and takes that item.
+      const released = mine.find((m) => m.value === 'b');
+      await released?.nack();
+      const message = await got;
+      expect(message.value).toBe('b');
+      expect(requests.length - before).toBeLessThan(30);
+      await message.ack();
+      await waiting.return?.();
+    } finally {
+      diagnostics.unsubscribe('zkit:op', onOp);
+    }
+    for (const m of mine) if (m.value !== 'b') await m.ack();
+    await held.return?.();
+  });
 });
