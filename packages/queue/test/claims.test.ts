@@ -100,9 +100,8 @@ describe('Queue.consume claims', () => {
     const producer = new Queue<string>(holder, PATH);
     for (const v of ['a', 'b', 'c']) await producer.put(v);
     // The holder claims all three and keeps them.
-    const held = new Queue<string>(holder, PATH)
-      .consume({ concurrency: 3 })
-      [Symbol.asyncIterator]();
+    const holding = new Queue<string>(holder, PATH).consume({ concurrency: 3 });
+    const held = holding[Symbol.asyncIterator]();
     const mine = [await next(held), await next(held), await next(held)];
     expect(mine.map((m) => m.value).sort()).toEqual(['a', 'b', 'c']);
 
