@@ -61,6 +61,13 @@ export default tseslint.config(
     },
   },
   {
+    // The CommonJS program the packaging suite runs against the packed packages: require() is
+    // what it tests.
+    files: ['test/packaging/consumer/*.cjs'],
+    languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly' } },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
     files: ['packages/core/src/binding.ts'],
     rules: { 'no-restricted-imports': 'off' },
   },

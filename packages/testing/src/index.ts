@@ -5,6 +5,12 @@
  *
  * @packageDocumentation
  */
+// The declarations of this package name Node's types (AbortSignal, Buffer) and explicit resource
+// management (Symbol.asyncDispose). `preserve` keeps these directives in the emitted .d.ts, so a
+// program compiled with `types: []` (TypeScript 6's default) or a `lib` without
+// esnext.disposable still finds both; @types/node is a peer dependency for this reason.
+/// <reference types="node" preserve="true" />
+/// <reference lib="esnext.disposable" preserve="true" />
 export {
   FourLetterWordError,
   JavaNotFoundError,
