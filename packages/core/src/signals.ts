@@ -96,13 +96,25 @@ export function raceSignal<T>(promise: Promise<T>, signal: AbortSignal | undefin
   });
 }
 
-/** Resolves after `ms`, or rejects with the signal's reason if it aborts first. */
+/**
+ * Resolves after `ms`, or rejects with the signal's reason if it aborts first. Removes its
+ * listener from the signal either way, so delays in a loop on a long-lived signal add nothing to
+ * it.
+ */
 export function delay(ms: number, signal?: AbortSignal): Promise<void> {
-  return raceSignal(
-    new Promise<void>((resolve) => {
-      const t = setTimeout(resolve, ms);
-      signal?.addEventListener('abort', () => clearTimeout(t), { once: true });
-    }),
-    signal,
-  );
+  if (signal !== undefined && !(signal instanceof AbortSignal)) {
+    return Promise.reject(new InvalidArgumentError('signal must be an AbortSignal'));
+  }
+  if (signal?.aborted) return Promise.reject(signal.reason);
+  return new Promise<void>((resolve, reject) => {
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal?.reason);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
 }
