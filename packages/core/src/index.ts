@@ -66,6 +66,8 @@ export {
 } from './paths.js';
 export { combineSignals, delay, raceSignal, validateTimeout } from './signals.js';
 export type { WaitOptions } from './signals.js';
+export { QueuedIterator } from './queued-iterator.js';
+export type { Producer, QueuedIteratorOptions } from './queued-iterator.js';
 export { WatchConnection } from './watch-connection.js';
 export type {
   ReadResult,
