@@ -103,6 +103,11 @@ export interface ProbeIterablesOptions {
   readonly signals?: () => readonly AbortSignal[];
   /** Sample the signals every this many values of each iterable (default 500). */
   readonly sampleEvery?: number;
+  /**
+   * Called with each value pulled and the index of its iterable, e.g. to make the next change
+   * only once the last one has been seen.
+   */
+  readonly onValue?: (value: unknown, iterable: number) => void;
 }
 
 /**
@@ -123,7 +128,7 @@ export async function probeIterables(
   iterables: readonly AsyncIterable<unknown>[],
   options: ProbeIterablesOptions,
 ): Promise<LeakReport> {
-  const { count, warmUp = 500, sampleEvery = 500, signals } = options;
+  const { count, warmUp = 500, sampleEvery = 500, signals, onValue } = options;
   const probe = LeakProbe.start(signals);
   let warm = 0;
   let full = 0;
@@ -134,7 +139,7 @@ export async function probeIterables(
     report ??= probe.stop();
     measured();
   };
-  const pull = async (iterable: AsyncIterable<unknown>): Promise<void> => {
+  const pull = async (iterable: AsyncIterable<unknown>, index: number): Promise<void> => {
     let n = 0;
     try {
       await pullAll();
@@ -147,8 +152,9 @@ export async function probeIterables(
       throw new Error(`the iteration ended after ${n} of ${count} values`);
     }
     async function pullAll(): Promise<void> {
-      for await (const _ of iterable) {
+      for await (const value of iterable) {
         n += 1;
+        onValue?.(value, index);
         if (n === warmUp && ++warm === iterables.length) probe.rebase();
         if (n % sampleEvery === 0) probe.sample();
         if (n === count) {
