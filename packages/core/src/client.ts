@@ -29,6 +29,7 @@ import {
 import { join, parent, validateName, validatePath } from './paths.js';
 import {
   combineSignals,
+  follow,
   raceSignal,
   validateSignal,
   validateTimeout,
@@ -1162,11 +1163,17 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
       throw error;
     }
     const { promise, remove } = registration;
+    // Linked to `signal` only until the watch settles: a cache's or a queue's lifetime signal
+    // sees a watch of theirs every few requests, and must not keep anything of each.
     const cancelled = new AbortController();
-    const cancelSignal = signal ? AbortSignal.any([signal, cancelled.signal]) : cancelled.signal;
-    const changed = raceSignal(promise, cancelSignal).then(
-      (kind: NodeEventKind) => ({ type: publicEventType(kind), path }),
+    const unlink = signal ? follow(signal, cancelled) : () => undefined;
+    const changed = raceSignal(promise, cancelled.signal).then(
+      (kind: NodeEventKind) => {
+        unlink();
+        return { type: publicEventType(kind), path };
+      },
       (error: unknown) => {
+        unlink();
         remove();
         throw error;
       },
