@@ -42,12 +42,14 @@ import { join, parent, validateName, validatePath } from './paths.js';
 import {
   combineSignals,
   delay,
+  follow,
   raceSignal,
   validateSignal,
   validateTimeout,
   type WaitOptions,
 } from './signals.js';
 import { clientAuth } from './internal.js';
+import { QueuedIterator } from './queued-iterator.js';
 import { readAcl, updateExtraServers } from './recursive-watch.js';
 import type { Stat } from './stat.js';
 import { WatchRegistry, publicEventType, type NodeEvent, type WatchType } from './watches.js';
@@ -1121,11 +1123,15 @@ export class ZkClient extends Emitter<ZkClientEvents> {
    * The node's data, re-read after every change and after every reconnect, as an async
    * iterable. Yields `null` while the node does not exist. Survives session loss (re-arms on the
    * new session); ends when the client closes or the signal aborts. Consecutive snapshots may be
-   * equal: each is a fresh read.
+   * equal: each is a fresh read, made when the consumer asks for the next one. Leaving the loop
+   * (or the signal aborting) removes the watch registration and every listener the iteration
+   * added, so a loop that runs for days keeps a flat heap.
+   *
+   * @throws `InvalidPathError` / `InvalidArgumentError` for a bad path or signal, from the first
+   *   `next()`, before any request; errors that waiting does not fix (e.g. `NoAuthError`)
    */
-  async *watchData(path: string, options: ReadOptions = {}): AsyncGenerator<DataSnapshot> {
-    validatePath(path);
-    yield* this.#watchLoop(options.signal, async (signal) => {
+  watchData(path: string, options: ReadOptions = {}): AsyncIterableIterator<DataSnapshot> {
+    return this.#watchLoop(path, options.signal, async (signal) => {
       const ex = await this.existsWatched(path, { signal });
       if (ex.value === null) return { value: null, changed: ex.changed, cancel: ex.cancel };
       try {
@@ -1143,11 +1149,11 @@ export class ZkClient extends Emitter<ZkClientEvents> {
 
   /**
    * The node's children, re-read after every change and after every reconnect, as an async
-   * iterable. Yields `null` while the node does not exist (and waits for its creation).
+   * iterable. Yields `null` while the node does not exist (and waits for its creation). Ends and
+   * releases as {@link ZkClient.watchData} does.
    */
-  async *watchChildren(path: string, options: ReadOptions = {}): AsyncGenerator<ChildrenSnapshot> {
-    validatePath(path);
-    yield* this.#watchLoop(options.signal, async (signal) => {
+  watchChildren(path: string, options: ReadOptions = {}): AsyncIterableIterator<ChildrenSnapshot> {
+    return this.#watchLoop(path, options.signal, async (signal) => {
       try {
         return await this.getChildrenWatched(path, { signal });
       } catch (error) {
@@ -1162,55 +1168,76 @@ export class ZkClient extends Emitter<ZkClientEvents> {
     });
   }
 
-  async *#watchLoop<T>(
+  #watchLoop<T>(
+    path: string,
     userSignal: AbortSignal | undefined,
     read: (signal: AbortSignal) => Promise<Watched<T>>,
-  ): AsyncGenerator<T> {
-    validateSignal(userSignal);
-    const stop = new AbortController();
-    const signal = userSignal ? AbortSignal.any([userSignal, stop.signal]) : stop.signal;
-    // A reconnect (same or new session) is a reason to re-read: changes may have been missed.
-    const onState = (now: ConnectionState) => {
-      if (now === 'reconnected') wake?.();
-    };
-    let wake: (() => void) | undefined;
-    this.on('state', onState);
-    try {
-      while (!signal.aborted && this.#state !== 'closed') {
-        let watched: Watched<T>;
+  ): QueuedIterator<T> {
+    return new QueuedIterator<T>(
+      async (it) => {
+        // Checked on the first pull, as the generators these loops once were did.
+        validatePath(path);
+        validateSignal(userSignal);
+        // A reconnect (same or new session) is a reason to re-read: changes may have been missed.
+        let wake: (() => void) | undefined;
+        const onState = (now: ConnectionState) => {
+          if (now === 'reconnected') wake?.();
+        };
+        this.on('state', onState);
         try {
-          watched = await read(signal);
-        } catch (error) {
-          if (signal.aborted || error instanceof ClientClosedError) return;
-          if (isRetryable(error) || error instanceof SessionExpiredError) {
-            await this.#waitForState(() => this.isConnected, signal, false).catch(() => undefined);
-            continue;
+          while (!it.signal.aborted && this.#state !== 'closed') {
+            // Each turn's reads hang off a signal of their own that dies with the turn, so the
+            // iteration's signal gains nothing per snapshot.
+            const turn = new AbortController();
+            const endTurn = () => turn.abort(it.signal.reason);
+            it.signal.addEventListener('abort', endTurn, { once: true });
+            try {
+              let watched: Watched<T>;
+              try {
+                watched = await read(turn.signal);
+              } catch (error) {
+                if (it.signal.aborted || error instanceof ClientClosedError) return;
+                if (isRetryable(error) || error instanceof SessionExpiredError) {
+                  await this.#waitForState(() => this.isConnected, it.signal, false).catch(
+                    () => undefined,
+                  );
+                  continue;
+                }
+                throw error;
+              }
+              try {
+                it.push(watched.value);
+                // The next read is made when the consumer asks for it, so it sees fresh state.
+                if (!(await it.wanted())) return;
+                await it.until(
+                  new Promise<void>((resolve) => {
+                    wake = resolve;
+                    watched.changed.then(
+                      () => resolve(),
+                      () => resolve(),
+                    );
+                  }),
+                );
+              } finally {
+                wake = undefined;
+                watched.cancel();
+              }
+              if (!this.isConnected && this.state !== 'closed') {
+                await this.#waitForState(() => this.isConnected, it.signal, false).catch(
+                  () => undefined,
+                );
+              }
+            } finally {
+              it.signal.removeEventListener('abort', endTurn);
+              turn.abort();
+            }
           }
-          throw error;
-        }
-        try {
-          yield watched.value;
         } finally {
-          if (signal.aborted || this.state === 'closed') watched.cancel();
+          this.off('state', onState);
         }
-        await new Promise<void>((resolve) => {
-          wake = resolve;
-          watched.changed.then(
-            () => resolve(),
-            () => resolve(),
-          );
-          signal.addEventListener('abort', () => resolve(), { once: true });
-        });
-        wake = undefined;
-        watched.cancel();
-        if (!this.isConnected && this.state !== 'closed') {
-          await this.#waitForState(() => this.isConnected, signal, false).catch(() => undefined);
-        }
-      }
-    } finally {
-      this.off('state', onState);
-      stop.abort();
-    }
+      },
+      userSignal instanceof AbortSignal ? { signal: userSignal } : {},
+    );
   }
 
   async #watched<T>(
@@ -1231,11 +1258,17 @@ export class ZkClient extends Emitter<ZkClientEvents> {
       throw error;
     }
     const { promise, remove } = registration;
+    // Linked to `signal` only until the watch settles: a cache's or a queue's lifetime signal
+    // sees a watch of theirs every few requests, and must not keep anything of each.
     const cancelled = new AbortController();
-    const cancelSignal = signal ? AbortSignal.any([signal, cancelled.signal]) : cancelled.signal;
-    const changed = raceSignal(promise, cancelSignal).then(
-      (kind: NodeEventKind) => ({ type: publicEventType(kind), path }),
+    const unlink = signal ? follow(signal, cancelled) : () => undefined;
+    const changed = raceSignal(promise, cancelled.signal).then(
+      (kind: NodeEventKind) => {
+        unlink();
+        return { type: publicEventType(kind), path };
+      },
       (error: unknown) => {
+        unlink();
         remove();
         throw error;
       },

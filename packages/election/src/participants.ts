@@ -8,6 +8,7 @@
 import {
   ClientClosedError,
   NoNodeError,
+  QueuedIterator,
   SessionExpiredError,
   isRetryable,
   join,
@@ -133,48 +134,56 @@ function leader(data: Buffer, path: string): Participant {
 
 /**
  * The leader now, then again every time it changes (`null` while there is none), until `stop`
- * aborts or the client closes. Survives disconnections and session loss: after a reconnect it
- * reads again, since changes may have been missed.
+ * aborts, the consumer leaves the loop, or the client closes. Survives disconnections and
+ * session loss: after a reconnect it reads again, since changes may have been missed. Each read
+ * is made when the consumer asks for the next value, and every wait removes its listeners when
+ * it ends, so an observer that runs for days keeps a flat heap.
  */
-export async function* observeLeader(
+export function observeLeader(
   client: ZkClient,
   path: string,
   nodeName: string,
   stop: AbortSignal,
-): AsyncGenerator<Participant | null, void, undefined> {
-  let last: Participant | null | undefined;
-  let wake = new AbortController();
-  const onState = (now: ConnectionState) => {
-    if (now === 'reconnected' || now === 'lost' || now === 'closed') wake.abort();
-  };
-  client.on('state', onState);
-  try {
-    while (!stop.aborted && client.state !== 'closed') {
-      wake = new AbortController();
-      const readScope = scope(stop);
+): QueuedIterator<Participant | null> {
+  return new QueuedIterator<Participant | null>(
+    async (it) => {
+      let last: Participant | null | undefined;
+      let wake = new AbortController();
+      const onState = (now: ConnectionState) => {
+        if (now === 'reconnected' || now === 'lost' || now === 'closed') wake.abort();
+      };
+      client.on('state', onState);
       try {
-        const read = await readLeaderWatched(client, path, nodeName, readScope.signal, true);
-        if (last === undefined || !same(last, read.leader)) {
-          last = read.leader;
-          yield read.leader;
+        while (!it.signal.aborted && client.state !== 'closed') {
+          wake = new AbortController();
+          const readScope = scope(it.signal);
+          try {
+            const read = await readLeaderWatched(client, path, nodeName, readScope.signal, true);
+            if (last === undefined || !same(last, read.leader)) {
+              last = read.leader;
+              it.push(read.leader);
+              if (!(await it.wanted())) return;
+            }
+            // A rejected watch (session lost, client closed) is just one more reason to read again.
+            await until(
+              read.changed.catch(() => undefined),
+              wake.signal,
+              it.signal,
+            );
+          } catch (error) {
+            if (it.signal.aborted || error instanceof ClientClosedError) return;
+            if (!isRetryable(error) && !(error instanceof SessionExpiredError)) throw error;
+            await client.whenConnected({ signal: it.signal }).catch(() => undefined);
+          } finally {
+            readScope.done();
+          }
         }
-        // A rejected watch (session lost, client closed) is just one more reason to read again.
-        await until(
-          read.changed.catch(() => undefined),
-          wake.signal,
-          stop,
-        );
-      } catch (error) {
-        if (stop.aborted || error instanceof ClientClosedError) return;
-        if (!isRetryable(error) && !(error instanceof SessionExpiredError)) throw error;
-        await client.whenConnected({ signal: stop }).catch(() => undefined);
       } finally {
-        readScope.done();
+        client.off('state', onState);
       }
-    }
-  } finally {
-    client.off('state', onState);
-  }
+    },
+    { signal: stop },
+  );
 }
 
 function same(a: Participant | null, b: Participant | null): boolean {

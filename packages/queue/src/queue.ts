@@ -4,6 +4,7 @@ import {
   InvalidArgumentError,
   NodeExistsError,
   NoNodeError,
+  QueuedIterator,
   SessionExpiredError,
   UnknownOutcomeError,
   ZkClient,
@@ -194,6 +195,11 @@ export class Queue<T = unknown> {
   /** Items found claimed by another consumer since the last listing. */
   readonly #claimedElsewhere = new Set<string>();
   #listing: Promise<void> | undefined;
+  /** Per signal, the one wait on the listing its callers share. */
+  readonly #listingWaits = new WeakMap<
+    AbortSignal,
+    { listing: Promise<void>; wait: Promise<void> }
+  >();
   #spread = 0;
   #misses = 0;
   readonly #malformed = new Set<string>();
@@ -476,13 +482,14 @@ export class Queue<T = unknown> {
     if (!Number.isSafeInteger(concurrency) || concurrency < 1) {
       throw new InvalidArgumentError('concurrency must be a positive integer');
     }
-    return this.#consume(combineSignals(options, this.#closing.signal), concurrency);
+    return new QueuedIterator<Message<T>>((it) => this.#consume(it, concurrency), {
+      signal: combineSignals(options, this.#closing.signal),
+    });
   }
 
-  async *#consume(
-    signal: AbortSignal | undefined,
-    concurrency: number,
-  ): AsyncGenerator<Message<T>, void, undefined> {
+  async #consume(it: QueuedIterator<Message<T>>, concurrency: number): Promise<void> {
+    // The iteration's signal: aborts on the caller's signal, on close, and when the loop is left.
+    const signal = it.signal;
     const mine = new Set<Message<T> & { nackNow(): Promise<void> }>();
     // Claims are made ahead, up to `concurrency` unsettled messages, so the claim requests of
     // several items overlap instead of taking one round trip after another.
@@ -499,12 +506,26 @@ export class Queue<T = unknown> {
       mine.delete(message);
       poke();
     };
+    // Claims that wait for the same thing share one wait, so the iteration's signal carries one
+    // listener per kind of wait, not one per claim in flight.
+    let reconnecting: Promise<void> | undefined;
+    const survived = async (error: unknown): Promise<boolean> => {
+      if (signal.aborted) return false;
+      if (!isRetryable(error) && !(error instanceof SessionExpiredError)) return false;
+      reconnecting ??= this.#client
+        .whenConnected({ signal })
+        .finally(() => (reconnecting = undefined));
+      return reconnecting.then(
+        () => true,
+        () => false,
+      );
+    };
     const startClaim = (): void => {
       const task: Promise<void> = this.#claimNext(signal)
         .then(
           (claimed) => void ready.push(claimed),
           async (error: unknown) => {
-            if (!(await this.#survived(error, signal))) failure ??= { error };
+            if (!(await survived(error))) failure ??= { error };
           },
         )
         .finally(() => {
@@ -516,20 +537,26 @@ export class Queue<T = unknown> {
     try {
       for (;;) {
         if (failure) throw failure.error;
-        signal?.throwIfAborted();
+        if (signal.aborted) return;
         const next = ready.shift();
         if (next) {
+          // Unsettled from the moment they are queued: counted against `concurrency`, and
+          // nacked below if the iteration ends before the consumer has them.
           for (const message of this.#messages(next, onSettled)) {
             mine.add(message);
-            yield message;
+            it.push(message);
           }
           continue;
         }
+        // New claims only while the consumer asks for a message: none is held for a consumer
+        // that is busy, and a nacked item is not claimed again before the consumer is back.
+        if (!(await it.wanted())) return;
+        if (failure || ready.length > 0) continue;
         while (mine.size + claiming.size < concurrency) startClaim();
-        await raceSignal(new Promise<void>((resolve) => (wake = resolve)), signal);
+        await it.until(new Promise<void>((resolve) => (wake = resolve)));
       }
     } catch (error) {
-      if (!signal?.aborted) throw error;
+      if (!signal.aborted) throw error;
     } finally {
       await Promise.allSettled([...claiming]);
       const leftover = ready.splice(0).map(({ claim }) => this.#release(claim));
@@ -782,9 +809,25 @@ export class Queue<T = unknown> {
         const [name] = batch.splice(index, 1);
         if (name !== undefined) return name;
       }
-      this.#listing ??= this.#list().finally(() => (this.#listing = undefined));
-      await raceSignal(this.#listing, signal);
+      await this.#awaitListing(signal);
     }
+  }
+
+  /**
+   * Waits for the listing in progress (starting one if none is). Callers with the same signal
+   * share one wait on it: 32 claims in flight add one listener to their signal, not 32.
+   */
+  #awaitListing(signal: AbortSignal | undefined): Promise<void> {
+    this.#listing ??= this.#list().finally(() => (this.#listing = undefined));
+    const listing = this.#listing;
+    if (!signal) return listing;
+    let shared = this.#listingWaits.get(signal);
+    if (shared?.listing !== listing) {
+      shared = { listing, wait: raceSignal(listing, signal) };
+      shared.wait.catch(() => undefined);
+      this.#listingWaits.set(signal, shared);
+    }
+    return shared.wait;
   }
 
   /** Fills the batch; when the queue is empty, waits for a child change first. */

@@ -2,6 +2,7 @@ import {
   ClientClosedError,
   Emitter,
   NoNodeError,
+  QueuedIterator,
   SessionExpiredError,
   basename,
   combineSignals,
@@ -251,40 +252,31 @@ export class ServiceCache extends Emitter<ServiceCacheEvents> {
   }
 
   /**
-   * The changes from now on, as an async iterable. Ends when the cache closes or the signal
-   * aborts. Changes are buffered per iterator, so a slow consumer misses nothing.
+   * The changes from the first `next()` on, as an async iterable. Ends when the cache closes,
+   * the signal aborts, or the consumer leaves the loop; the listeners it added go with it.
+   * Changes are buffered per iterator, so a slow consumer misses nothing.
    */
-  async *changes(options: { signal?: AbortSignal } = {}): AsyncGenerator<CacheChange> {
-    const queue: CacheChange[] = [];
-    let wake: (() => void) | undefined;
-    const onChange = (c: CacheChange) => {
-      queue.push(c);
-      wake?.();
-    };
-    const onEnd = () => wake?.();
-    this.on('change', onChange);
-    this.on('closed', onEnd);
-    options.signal?.addEventListener('abort', onEnd);
-    try {
-      for (;;) {
-        const next = queue.shift();
-        if (next) {
-          yield next;
-          continue;
+  changes(options: { signal?: AbortSignal } = {}): AsyncIterableIterator<CacheChange> {
+    return new QueuedIterator<CacheChange>(
+      async (it) => {
+        if (this.#stop.signal.aborted) return;
+        const onChange = (c: CacheChange) => it.push(c);
+        const onEnd = () => it.stop();
+        this.on('change', onChange);
+        this.on('closed', onEnd);
+        try {
+          await it.until();
+        } finally {
+          this.off('change', onChange);
+          this.off('closed', onEnd);
         }
-        if (this.#stop.signal.aborted || options.signal?.aborted) return;
-        await new Promise<void>((resolve) => (wake = resolve));
-        wake = undefined;
-      }
-    } finally {
-      this.off('change', onChange);
-      this.off('closed', onEnd);
-      options.signal?.removeEventListener('abort', onEnd);
-    }
+      },
+      { signal: options.signal },
+    );
   }
 
   /** Same as {@link ServiceCache.changes} without options. */
-  [Symbol.asyncIterator](): AsyncGenerator<CacheChange> {
+  [Symbol.asyncIterator](): AsyncIterableIterator<CacheChange> {
     return this.changes();
   }
 

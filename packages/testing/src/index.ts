@@ -40,3 +40,5 @@ export { FaultProxy } from './fault-proxy.js';
 export type { FaultProxyOptions } from './fault-proxy.js';
 export { expireSession } from './expire-session.js';
 export type { ExpireSessionOptions } from './expire-session.js';
+export { LeakProbe, probeIterables } from './leak-probe.js';
+export type { LeakReport, ProbeIterablesOptions } from './leak-probe.js';
