@@ -39,7 +39,7 @@ const TSCONFIG = {
     rootDir: '.',
     outDir: 'dist',
   },
-  include: ['*.ts', '*.mjs'],
+  include: ['*.ts', '*.mjs', '*.cjs'],
 };
 
 /**
@@ -64,6 +64,10 @@ export function generate(samples: Sample[], outDir: string, preludeDir: string):
   for (const sample of samples) {
     let extension = EXTENSIONS[sample.lang];
     if (extension === undefined) continue;
+    // A JavaScript program that loads zkit with require() is a CommonJS one.
+    if (extension === '.mjs' && /\brequire\(/.test(sample.code) && !/^import /m.test(sample.code)) {
+      extension = '.cjs';
+    }
     // Preludes are TypeScript: a JavaScript fragment that needs one is checked as TypeScript.
     if (sample.spec.kind === 'fragment' && sample.spec.preludes.length > 0) extension = '.ts';
     const name = `${sample.file.replace(/\.md$/, '').replace(/[^A-Za-z0-9]+/g, '-')}-${sample.line}`;
@@ -73,8 +77,8 @@ export function generate(samples: Sample[], outDir: string, preludeDir: string):
         const text = readFileSync(join(preludeDir, `${prelude}.ts`), 'utf8');
         head.push(`// prelude ${prelude}`, ...text.trimEnd().split('\n'));
       }
-      // A fragment without imports is still a module of its own.
-      head.push('export {};');
+      // A fragment without imports is still a module of its own (a .cjs file always is).
+      if (extension !== '.cjs') head.push('export {};');
     }
     const source = name + extension;
     writeFileSync(join(outDir, source), [...head, sample.code].join('\n'));
@@ -111,7 +115,7 @@ export function compile(
           if (match === null) continue;
           const [, file = '', row = '0', , message = '', code = ''] = match;
           reported++;
-          if (file.endsWith('.mjs') && UNTYPED_JS.has(Number(code))) continue;
+          if (/\.[mc]js$/.test(file) && UNTYPED_JS.has(Number(code))) continue;
           const source = generated.find((g) => file.endsWith(g.source));
           if (source === undefined) {
             diagnostics.push({ source: undefined, where: file, message });

@@ -1,5 +1,5 @@
 // What a test file around the sample imports.
 import { expect } from 'vitest';
 import { defineConfig } from 'vitest/config';
-import { waitFor, ZooKeeperEnsemble } from '@zkit/testing';
+import { probeIterables, waitFor, ZooKeeperEnsemble } from '@zkit/testing';
 import { test } from '@zkit/testing/vitest';
