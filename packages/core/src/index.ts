@@ -75,7 +75,7 @@ export {
 } from './paths.js';
 export { Emitter, ListenerError, callListener } from './emitter.js';
 export type { EmitterOptions, ListenerErrorMessage } from './emitter.js';
-export { combineSignals, delay, raceSignal, validateTimeout } from './signals.js';
+export { anySignal, combineSignals, delay, raceSignal, validateTimeout } from './signals.js';
 export type { WaitOptions } from './signals.js';
 export { QueuedIterator } from './queued-iterator.js';
 export type { Producer, QueuedIteratorOptions } from './queued-iterator.js';

@@ -9,7 +9,7 @@ import {
 } from './errors.js';
 import { callListener } from './emitter.js';
 import { join, validatePath } from './paths.js';
-import { combineSignals, raceSignal, type WaitOptions } from './signals.js';
+import { anySignal, combineSignals, raceSignal, type WaitOptions } from './signals.js';
 import type { Acl } from './binding.js';
 import { clientAuth } from './internal.js';
 import type { Stat } from './stat.js';
@@ -325,7 +325,7 @@ async function viaCompanion(
 ): Promise<ChildData[] | undefined> {
   const connection = pinnedCompanion(client, options).connection;
   const budget = AbortSignal.timeout(COMPANION_BUDGET_MS);
-  const bounded = { signal: signal ? AbortSignal.any([signal, budget]) : budget };
+  const bounded = { signal: signal ? anySignal([signal, budget]) : budget };
   let names: string[];
   let results: ReadResult[];
   try {
@@ -426,7 +426,7 @@ export async function readAcl(
   const bound = AbortSignal.timeout(timeout);
   try {
     return await pinnedCompanion(client).connection.getAcl(path, {
-      signal: signal ? AbortSignal.any([signal, bound]) : bound,
+      signal: signal ? anySignal([signal, bound]) : bound,
     });
   } catch (error) {
     if (bound.aborted && !signal?.aborted) {

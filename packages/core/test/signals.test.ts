@@ -1,6 +1,6 @@
 import { getEventListeners } from 'node:events';
 import { describe, expect, test } from 'vitest';
-import { delay, InvalidArgumentError } from '@zkit/core';
+import { anySignal, combineSignals, delay, InvalidArgumentError, raceSignal } from '@zkit/core';
 import { follow } from '../src/signals.js';
 
 describe('signals', () => {
@@ -49,5 +49,67 @@ describe('signals', () => {
     const unlink = follow(other.signal, new AbortController());
     unlink();
     expect(getEventListeners(other.signal, 'abort')).toHaveLength(0);
+  });
+
+  test("signals - anySignal aborts with the first source's reason, at once when one already has", () => {
+    const a = new AbortController();
+    const b = new AbortController();
+    const combined = anySignal([a.signal, b.signal]);
+    let fired = 0;
+    combined.addEventListener('abort', () => fired++);
+    b.abort(new Error('b'));
+    a.abort(new Error('a'));
+    expect(fired).toBe(1);
+    expect((combined.reason as Error).message).toBe('b');
+    const early = anySignal([new AbortController().signal, a.signal]);
+    expect(early.aborted).toBe(true);
+    expect((early.reason as Error).message).toBe('a');
+  });
+
+  test('signals - waits combined with a long-lived signal keep nothing in it, however many', async () => {
+    const gc = (globalThis as { gc?: () => void }).gc;
+    expect(gc, 'run with --expose-gc').toBeTypeOf('function');
+    const session = new AbortController();
+    const settle = async () => {
+      for (let i = 0; i < 5; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        gc?.();
+      }
+    };
+    const N = 200_000;
+    const waits = async () => {
+      for (let i = 0; i < N; i++) {
+        // What every recipe's wait does: the caller's signal, the session's, and a race on them.
+        const caller = new AbortController();
+        const signal = combineSignals({ signal: caller.signal }, session.signal);
+        await raceSignal(Promise.resolve(i), signal);
+      }
+    };
+    // The first round sets the high-water mark of the bookkeeping; what the second adds stays.
+    await waits();
+    await settle();
+    const before = process.memoryUsage().heapUsed;
+    await waits();
+    await settle();
+    const perWait = (process.memoryUsage().heapUsed - before) / N;
+    // AbortSignal.any kept about 60 bytes a wait here, round after round.
+    expect(perWait).toBeLessThan(5);
+    expect(getEventListeners(session.signal, 'abort')).toHaveLength(1);
+    expect(session.signal.aborted).toBe(false);
+  });
+
+  test('signals - a pending wait keeps its combined signal, collected or not', async () => {
+    const gc = (globalThis as { gc?: () => void }).gc;
+    const session = new AbortController();
+    // Nothing but the pending race holds the combined signal.
+    const waiting = raceSignal(new Promise<never>(() => undefined), anySignal([session.signal]));
+    waiting.catch(() => undefined);
+    for (let i = 0; i < 3; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      gc?.();
+    }
+    const reason = new Error('session lost');
+    session.abort(reason);
+    await expect(waiting).rejects.toBe(reason);
   });
 });

@@ -1,5 +1,6 @@
 import diagnostics from 'node:diagnostics_channel';
 import {
+  anySignal,
   Emitter,
   InvalidArgumentError,
   combineSignals,
@@ -248,7 +249,7 @@ export class LeaderLatch extends Emitter<LeaderLatchEvents> {
    */
   observe(options: { signal?: AbortSignal } = {}): AsyncIterable<Participant | null> {
     const stop = options.signal
-      ? AbortSignal.any([options.signal, this.#stop.signal])
+      ? anySignal([options.signal, this.#stop.signal])
       : this.#stop.signal;
     return observeLeader(this.#client, this.path, 'latch-', stop);
   }

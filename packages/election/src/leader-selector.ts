@@ -1,5 +1,6 @@
 import diagnostics from 'node:diagnostics_channel';
 import {
+  anySignal,
   ClientClosedError,
   Emitter,
   InvalidArgumentError,
@@ -180,7 +181,7 @@ export class LeaderSelector extends Emitter<LeaderSelectorEvents> {
     }
     this.#state = 'started';
     this.#candidate.attach();
-    const stop = own ? AbortSignal.any([own, this.#stop.signal]) : this.#stop.signal;
+    const stop = own ? anySignal([own, this.#stop.signal]) : this.#stop.signal;
     const onStop = () => this.#term?.revoke('closed');
     stop.addEventListener('abort', onStop, { once: true });
     const running = this.#loop(leadership, stop).finally(() => {
@@ -211,7 +212,7 @@ export class LeaderSelector extends Emitter<LeaderSelectorEvents> {
    */
   observe(options: { signal?: AbortSignal } = {}): AsyncIterable<Participant | null> {
     const stop = options.signal
-      ? AbortSignal.any([options.signal, this.#stop.signal])
+      ? anySignal([options.signal, this.#stop.signal])
       : this.#stop.signal;
     return observeLeader(this.#client, this.path, 'lock-', stop);
   }

@@ -1,4 +1,5 @@
 import {
+  anySignal,
   InvalidArgumentError,
   InvalidPathError,
   NoNodeError,
@@ -236,7 +237,7 @@ export class LockDriver {
         let changed: Promise<unknown> | undefined;
         try {
           if (local) {
-            const listSignal = signal ? AbortSignal.any([signal, local.signal]) : local.signal;
+            const listSignal = signal ? anySignal([signal, local.signal]) : local.signal;
             const watched = await client.getChildrenWatched(this.#base, { signal: listSignal });
             ({ children, stat } = watched.value);
             changed = watched.changed;
