@@ -17,6 +17,16 @@ export default defineConfig({
         test: { name: 'core', include: ['packages/core/test/**/*.test.ts'] },
       },
       {
+        // The same suite on the wire transport: every client the tests and @zkit/testing make
+        // takes its transport from ZKIT_TRANSPORT when the options name none.
+        extends: true,
+        test: {
+          name: 'core-wire',
+          include: ['packages/core/test/**/*.test.ts'],
+          env: { ZKIT_TRANSPORT: 'wire' },
+        },
+      },
+      {
         extends: true,
         test: { name: 'testing', include: ['packages/testing/test/**/*.test.ts'] },
       },

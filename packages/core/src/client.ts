@@ -10,6 +10,7 @@ import {
   type Transport,
   type TransportOptions,
 } from './binding.js';
+import { openWireTransport } from './wire/wire-transport.js';
 import {
   AuthFailedError,
   ClientClosedError,
@@ -116,7 +117,20 @@ export interface ZkClientOptions {
    * starts a different session. Used by `@zkit/testing`'s `expireSession`.
    */
   readonly session?: { readonly id: string; readonly password: string };
+  /**
+   * How the client talks to ZooKeeper:
+   * - `'wire'`: ZooKeeper's protocol spoken by core itself over `node:net`; nothing to compile.
+   * - `'native'`: the C client through the optional `zookeeper` binding (compiled at install on
+   *   Linux).
+   *
+   * Default `'native'`, or the `ZKIT_TRANSPORT` environment variable when it is set to one of
+   * the two (so that a deployment, or a test run, can switch without a code change).
+   */
+  readonly transport?: TransportKind;
 }
+
+/** The transports {@link ZkClientOptions.transport} selects from. */
+export type TransportKind = 'wire' | 'native';
 
 /** Typed events of {@link ZkClient}. */
 export interface ZkClientEvents {
@@ -205,6 +219,13 @@ const EVENT_TYPES: readonly unknown[] = ['created', 'deleted', 'dataChanged', 'c
 const ZINVALIDSTATE = -9;
 const ZMARSHALLINGERROR = -5;
 const AUTH_FAILED = -113;
+const TRANSPORTS: readonly unknown[] = ['wire', 'native'];
+
+/** The transport used when the options name none: `ZKIT_TRANSPORT` if valid, else native. */
+function defaultTransport(): TransportKind {
+  const fromEnv = globalThis.process?.env?.['ZKIT_TRANSPORT'];
+  return fromEnv === 'wire' || fromEnv === 'native' ? fromEnv : 'native';
+}
 
 const stateChannel = diagnostics.channel('zkit:client:state');
 const opChannel = diagnostics.channel('zkit:op');
@@ -270,6 +291,7 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
     namespace: string;
     defaultAcl: readonly Acl[] | undefined;
     session: { readonly id: string; readonly password: string } | undefined;
+    transport: TransportKind;
   };
   #servers: string;
   readonly #auth: AuthInfo[];
@@ -324,6 +346,9 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
     // Checked here rather than at the first create, which would already have written the node.
     if (options.defaultAcl !== undefined) validateAcl(options.defaultAcl);
     if (options.session !== undefined) validateSession(options.session);
+    if (options.transport !== undefined && !TRANSPORTS.includes(options.transport)) {
+      throw new InvalidArgumentError(`transport must be 'wire' or 'native'`);
+    }
     this.connectString = connectString;
     this.#servers = connectString;
     this.#auth = [...(options.auth ?? [])];
@@ -337,6 +362,7 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
       namespace: namespace === '/' ? '' : namespace,
       defaultAcl: options.defaultAcl,
       session: options.session,
+      transport: options.transport ?? defaultTransport(),
     };
     this.#trust.abort(new ClientNotStartedError());
   }
@@ -1161,7 +1187,8 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
     };
     let transport: Transport | undefined = undefined;
     const isCurrent = () => transport !== undefined && this.#transport === transport;
-    transport = openNativeTransport(options, {
+    const open = this.#options.transport === 'wire' ? openWireTransport : openNativeTransport;
+    transport = open(options, {
       connected: () => {
         if (isCurrent()) this.#onConnected(transport as Transport);
       },
@@ -1176,8 +1203,8 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
       },
     });
     this.#transport = transport;
-    // Credentials queued before the handshake are sent with it, and re-sent by the native client
-    // on every reconnect of this handle.
+    // Credentials queued before the handshake are sent with it, and re-sent by the transport on
+    // every reconnect of this session.
     for (const a of this.#auth) {
       transport.addAuth(a.scheme, a.credentials).catch(() => undefined);
     }
