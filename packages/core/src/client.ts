@@ -480,7 +480,7 @@ export class ZkClient extends EventEmitter<ZkClientEvents> {
     this.#setState('closed');
     this.#guaranteedDeletes.clear();
     this.#watches.rejectAll(new ClientClosedError());
-    transport?.close();
+    await transport?.close();
   }
 
   /** Same as {@link ZkClient.close}; enables `await using client = …`. */

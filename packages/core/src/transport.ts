@@ -77,7 +77,11 @@ export interface Transport {
   setAcl(path: string, version: number, acl: readonly Acl[]): Promise<void>;
   sync(path: string): Promise<void>;
   addAuth(scheme: string, credentials: string): Promise<void>;
-  close(): void;
+  /**
+   * Ends the session. A transport that can tell when the server has confirmed returns a promise
+   * for that moment (the session's ephemeral nodes are gone by then).
+   */
+  close(): void | Promise<void>;
 }
 
 /** One operation of a {@link ProtocolTransport.multi} transaction. */

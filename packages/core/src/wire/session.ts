@@ -105,6 +105,9 @@ export class WireSession {
   #lastSent = 0;
   #tickTimer: NodeJS.Timeout | undefined;
   #retryTimer: NodeJS.Timeout | undefined;
+  #closing: Promise<void> | undefined;
+  /** Called when the connection ends while closing. */
+  #onGone: (() => void) | undefined;
 
   constructor(options: SessionOptions, handlers: SessionHandlers) {
     this.#handlers = handlers;
@@ -206,37 +209,39 @@ export class WireSession {
   /**
    * Ends the session: asks the server to close it (it deletes the session's ephemeral nodes at
    * once) and closes the connection. Requests in flight fail with a "closing" `ZkError` (-116).
-   * Idempotent; reports nothing.
+   * Resolves once the server confirmed, the connection ended, or after a second without an
+   * answer. Idempotent; reports nothing.
    */
-  close(): void {
-    if (this.#closed) return;
-    const closing = errorFromCode(Code.closing);
-    this.#shutDown(closing);
+  close(): Promise<void> {
+    if (this.#closed) return this.#closing ?? Promise.resolve();
+    this.#shutDown(errorFromCode(Code.closing));
     const socket = this.#socket;
-    if (!socket) return;
+    if (!socket) return Promise.resolve();
     if (!this.#handshakeDone) {
       socket.destroy();
-      return;
+      return Promise.resolve();
     }
-    const xid = this.#queue.nextXid();
-    try {
-      socket.write(requestFrame(xid, OpCode.closeSession, undefined, undefined));
-    } catch {
-      socket.destroy();
-      return;
-    }
-    // The process may exit while the goodbye is on its way.
-    socket.unref();
-    const timer = setTimeout(() => socket.destroy(), CLOSE_WAIT_MS);
-    timer.unref();
-    this.#queue.push({
-      xid,
-      reply: () => {
+    this.#closing = new Promise<void>((resolve) => {
+      const done = () => {
         clearTimeout(timer);
         socket.destroy();
-      },
-      fail: () => clearTimeout(timer),
+        resolve();
+      };
+      const timer = setTimeout(done, CLOSE_WAIT_MS);
+      timer.unref();
+      this.#onGone = done;
+      const xid = this.#queue.nextXid();
+      try {
+        socket.write(requestFrame(xid, OpCode.closeSession, undefined, undefined));
+      } catch {
+        done();
+        return;
+      }
+      // The process may exit while the goodbye is on its way.
+      socket.unref();
+      this.#queue.push({ xid, reply: done, fail: done });
     });
+    return this.#closing;
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -553,7 +558,10 @@ export class WireSession {
     this.#socket = undefined;
     this.#handshakeDone = false;
     this.#authInFlight = [];
-    if (this.#closed) return;
+    if (this.#closed) {
+      this.#onGone?.();
+      return;
+    }
     this.#queue.failAll(
       new ConnectionLossError({
         cause: reason instanceof ConnectionLossError ? (reason.cause ?? reason) : reason,

@@ -395,7 +395,7 @@ export function openWireTransport(
       );
     },
     close() {
-      wire.close();
+      return wire.close();
     },
   };
   return transport;
