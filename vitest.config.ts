@@ -1,4 +1,4 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 
 // One ZooKeeper server for the whole run (started by the global setup); each test gets its own
 // chroot from the @zkit/testing fixture. The native binding must not be loaded in several worker
@@ -23,6 +23,8 @@ export default defineConfig({
         test: {
           name: 'core-wire',
           include: ['packages/core/test/**/*.test.ts'],
+          // Those choose the wire transport themselves.
+          exclude: [...configDefaults.exclude, 'packages/core/test/wire-*.test.ts'],
           env: { ZKIT_TRANSPORT: 'wire' },
         },
       },

@@ -100,11 +100,12 @@ export type MultiOp =
 
 /**
  * One result of a {@link ProtocolTransport.multi} transaction, in the order of the operations.
+ * A create's `stat` is there only when the server sends one (3.8 sends the path alone).
  * When the transaction failed, every result is an `error`: the failing operation carries its
  * error, the others `null` (they were rolled back, or never tried).
  */
 export type MultiResult =
-  | { readonly op: 'create'; readonly path: string; readonly stat: Stat }
+  | { readonly op: 'create'; readonly path: string; readonly stat?: Stat | undefined }
   | { readonly op: 'delete' }
   | { readonly op: 'set'; readonly stat: Stat }
   | { readonly op: 'check' }
@@ -113,8 +114,11 @@ export type MultiResult =
 /** Which persistent watch {@link ProtocolTransport.addWatch} sets. */
 export type PersistentWatchMode = 'persistent' | 'persistentRecursive';
 
-/** Which watches {@link ProtocolTransport.removeWatches} removes. */
-export type WatcherType = 'children' | 'data' | 'any' | 'persistent' | 'persistentRecursive';
+/**
+ * Which watches {@link ProtocolTransport.removeWatches} removes: `any` also removes persistent
+ * watches (the server refuses the persistent types in this request).
+ */
+export type WatcherType = 'children' | 'data' | 'any';
 
 /**
  * What only a transport that speaks the protocol itself can do (the wire transport). Each method
@@ -123,6 +127,11 @@ export type WatcherType = 'children' | 'data' | 'any' | 'persistent' | 'persiste
 export interface ProtocolTransport extends Transport {
   /** Whether the current server is a read-only one. */
   readonly readOnly: boolean;
+  /**
+   * How many watches the server holds for this session, as far as the transport knows: those
+   * set and not yet fired or removed. All of them are set again after a reconnect.
+   */
+  readonly watchCount: number;
   /** A create that carries its ACL and returns the new node's stat (`create2`). */
   createWithStat(
     path: string,

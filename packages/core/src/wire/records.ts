@@ -7,7 +7,7 @@
  * @internal
  * @module
  */
-import { JuteReader, JuteWriter } from '../jute.js';
+import { JuteWriter, type JuteReader } from '../jute.js';
 import type { Stat } from '../stat.js';
 import type { Acl } from '../transport.js';
 
@@ -88,8 +88,6 @@ export const WatcherTypeCode = {
   children: 1,
   data: 2,
   any: 3,
-  persistent: 4,
-  persistentRecursive: 5,
 } as const;
 
 /** The only protocol version there is. */
@@ -168,11 +166,7 @@ export const Records = {
     ['zxid', 'long'],
     ['err', 'int'],
   ]),
-  WatcherEvent: define([
-    ['type', 'int'],
-    ['state', 'int'],
-    path,
-  ]),
+  WatcherEvent: define([['type', 'int'], ['state', 'int'], path]),
   /** exists, getData, getChildren2. */
   PathWatchRequest: define([path, ['watch', 'bool']]),
   /** sync, getACL, getAllChildrenNumber, getEphemerals (as its prefix). */

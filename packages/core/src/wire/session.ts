@@ -333,7 +333,9 @@ export class WireSession {
     connectTimer = setTimeout(
       () =>
         socket.destroy(
-          new ConnectionLossError({ cause: `no session from ${address.host} within ${timeout} ms` }),
+          new ConnectionLossError({
+            cause: `no session from ${address.host} within ${timeout} ms`,
+          }),
         ),
       timeout,
     );

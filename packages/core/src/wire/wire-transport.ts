@@ -8,7 +8,7 @@
  * @module
  */
 import { InvalidArgumentError, errorFromCode } from '../errors.js';
-import type { JuteReader } from '../jute.js';
+import type { JuteReader, JuteWriter } from '../jute.js';
 import type { Stat } from '../stat.js';
 import type {
   Acl,
@@ -21,7 +21,6 @@ import type {
   TransportOptions,
   WatcherType,
 } from '../transport.js';
-import { JuteWriter } from '../jute.js';
 import { parseConnectString } from './host-list.js';
 import {
   AddWatchMode,
@@ -178,6 +177,9 @@ export function openWireTransport(
     },
     get readOnly() {
       return wire.readOnly;
+    },
+    get watchCount() {
+      return watches.size;
     },
     create(path, data, flags, ttl) {
       return createWithStat(path, data, flags, ttl, OPEN_ACL).then((r) => r.path);
@@ -352,8 +354,8 @@ export function openWireTransport(
             watches.exist.delete(p);
           }
           if (type === 'children' || type === 'any') watches.child.delete(p);
-          if (type === 'persistent' || type === 'any') watches.persistent.delete(p);
-          if (type === 'persistentRecursive' || type === 'any') {
+          if (type === 'any') {
+            watches.persistent.delete(p);
             watches.persistentRecursive.delete(p);
           }
         },
@@ -390,8 +392,13 @@ export function openWireTransport(
       );
     },
     whoAmI() {
-      return call(OpCode.whoAmI, '', undefined, undefined, Records.WhoAmIResponse, (r) =>
-        r.clientInfo,
+      return call(
+        OpCode.whoAmI,
+        '',
+        undefined,
+        undefined,
+        Records.WhoAmIResponse,
+        (r) => r.clientInfo,
       );
     },
     close() {
@@ -421,7 +428,8 @@ function readMultiResults(
     switch (header.type) {
       case OpCode.create: {
         const path = decode(r, Records.CreateResponse).path;
-        throw new RangeError(`a create result without a stat for ${path}`);
+        results.push({ op: 'create', path: toClient(path) ?? path });
+        break;
       }
       case OpCode.create2:
       case OpCode.createContainer:
