@@ -34,8 +34,8 @@ function long(v: bigint): Buffer {
   return b;
 }
 
-function reply(xid: number, body: Buffer = Buffer.alloc(0)): Buffer {
-  return frame(int(xid), long(1n), int(0), body);
+function reply(xid: number, body: Buffer = Buffer.alloc(0), zxid = 100n): Buffer {
+  return frame(int(xid), long(zxid), int(0), body);
 }
 
 /** A stat with version 7, all else zero (68 bytes, as the protocol lays it out). */
@@ -124,6 +124,14 @@ const cases: [name: string, misbehave: (socket: Socket, xid: number) => void, sa
     'garbage after the handshake',
     (socket) => socket.write(frame(Buffer.from('garbage'))),
     /has no header/,
+  ],
+  [
+    'a server going back in time (a zxid older than one it sent before)',
+    (socket, xid) => {
+      socket.write(reply(-2, Buffer.alloc(0), 50n));
+      socket.write(reply(xid, STAT, 3n));
+    },
+    /the server is behind: zxid 3 after 50/,
   ],
   [
     'a reply too short for its record',
