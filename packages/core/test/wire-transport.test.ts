@@ -1,4 +1,6 @@
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { promisify } from 'node:util';
 import { describe, expect } from 'vitest';
 import { test } from '@zkit/testing/vitest';
 import { waitFor } from '@zkit/testing';
@@ -197,5 +199,28 @@ describe('wire transport', () => {
     await t.transport.close();
     expect(await watcher.exists('/mine')).toBeNull();
     expect(t.log.closed).toEqual([]);
+  });
+
+  test('wire transport - close() settles even when nothing else keeps the process alive', async ({
+    zk,
+  }) => {
+    // A script whose only pending work is the close: an unsettled promise would end it with
+    // exit code 13 before 'closed' is printed.
+    const script = `
+      import { ZkClient } from '@zkit/core';
+      const client = new ZkClient(process.argv[1], { transport: 'wire' });
+      await client.start();
+      await client.create('/bye', '', { mode: 'ephemeral' });
+      await client.close();
+      console.log('closed');
+    `;
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ['--input-type=module', '-e', script, zk.connectString],
+      { cwd: import.meta.dirname },
+    );
+    expect(stdout.trim()).toBe('closed');
+    const watcher = await zk.client();
+    expect(await watcher.exists('/bye')).toBeNull();
   });
 });

@@ -82,11 +82,6 @@ export class FrameSocket {
     this.#socket.destroy();
   }
 
-  /** Lets the process exit while only this socket is open. */
-  unref(): void {
-    this.#socket.unref();
-  }
-
   #onData(chunk: Buffer): void {
     if (this.#ended) return;
     let buffer = this.#pending.length === 0 ? chunk : Buffer.concat([this.#pending, chunk]);

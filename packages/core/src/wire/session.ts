@@ -227,8 +227,9 @@ export class WireSession {
         socket.destroy();
         resolve();
       };
+      // Neither the timer nor the socket is unref'd: the caller awaits this promise, and a
+      // process whose event loop empties meanwhile would end with the promise unsettled.
       const timer = setTimeout(done, CLOSE_WAIT_MS);
-      timer.unref();
       this.#onGone = done;
       const xid = this.#queue.nextXid();
       try {
@@ -237,8 +238,6 @@ export class WireSession {
         done();
         return;
       }
-      // The process may exit while the goodbye is on its way.
-      socket.unref();
       this.#queue.push({ xid, reply: done, fail: done });
     });
     return this.#closing;
