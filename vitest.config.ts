@@ -17,15 +17,15 @@ export default defineConfig({
         test: { name: 'core', include: ['packages/core/test/**/*.test.ts'] },
       },
       {
-        // The same suite on the wire transport: every client the tests and @zkit/testing make
+        // The same suite on the native transport: every client the tests and @zkit/testing make
         // takes its transport from ZKIT_TRANSPORT when the options name none.
         extends: true,
         test: {
-          name: 'core-wire',
+          name: 'core-native',
           include: ['packages/core/test/**/*.test.ts'],
           // Those choose the wire transport themselves.
           exclude: [...configDefaults.exclude, 'packages/core/test/wire-*.test.ts'],
-          env: { ZKIT_TRANSPORT: 'wire' },
+          env: { ZKIT_TRANSPORT: 'native' },
         },
       },
       {

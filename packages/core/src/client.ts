@@ -123,7 +123,7 @@ export interface ZkClientOptions {
    * - `'native'`: the C client through the optional `zookeeper` binding (compiled at install on
    *   Linux).
    *
-   * Default `'native'`, or the `ZKIT_TRANSPORT` environment variable when it is set to one of
+   * Default `'wire'`, or the `ZKIT_TRANSPORT` environment variable when it is set to one of
    * the two (so that a deployment, or a test run, can switch without a code change).
    */
   readonly transport?: TransportKind;
@@ -221,10 +221,10 @@ const ZMARSHALLINGERROR = -5;
 const AUTH_FAILED = -113;
 const TRANSPORTS: readonly unknown[] = ['wire', 'native'];
 
-/** The transport used when the options name none: `ZKIT_TRANSPORT` if valid, else native. */
+/** The transport used when the options name none: `ZKIT_TRANSPORT` if valid, else wire. */
 function defaultTransport(): TransportKind {
   const fromEnv = globalThis.process?.env?.['ZKIT_TRANSPORT'];
-  return fromEnv === 'wire' || fromEnv === 'native' ? fromEnv : 'native';
+  return fromEnv === 'wire' || fromEnv === 'native' ? fromEnv : 'wire';
 }
 
 const stateChannel = diagnostics.channel('zkit:client:state');
