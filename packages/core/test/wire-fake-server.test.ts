@@ -57,7 +57,11 @@ const STAT = Buffer.concat([
  * A server that shakes hands and answers `exists` and pings properly, except that on the first
  * connection it answers the first `exists` with `misbehave`.
  */
-async function fakeServer(misbehave: (socket: Socket, xid: number) => void) {
+async function fakeServer(
+  misbehave: (socket: Socket, xid: number) => void,
+  options: { timeout?: number; answerPings?: boolean } = {},
+) {
+  const { timeout = 6000, answerPings = true } = options;
   let connections = 0;
   const sockets = new Set<Socket>();
   const server = createServer((socket) => {
@@ -75,14 +79,22 @@ async function fakeServer(misbehave: (socket: Socket, xid: number) => void) {
         if (!handshaken) {
           handshaken = true;
           socket.write(
-            frame(int(0), int(6000), long(SESSION_ID), int(16), Buffer.alloc(16), Buffer.from([0])),
+            frame(
+              int(0),
+              int(timeout),
+              long(SESSION_ID),
+              int(16),
+              Buffer.alloc(16),
+              Buffer.from([0]),
+            ),
           );
           continue;
         }
         const xid = packet.readInt32BE(0);
         const type = packet.readInt32BE(4);
-        if (type === OP_PING) socket.write(reply(-2));
-        else if (type === OP_EXISTS && n === 1) misbehave(socket, xid);
+        if (type === OP_PING) {
+          if (answerPings) socket.write(reply(-2));
+        } else if (type === OP_EXISTS && n === 1) misbehave(socket, xid);
         else if (type === OP_EXISTS) socket.write(reply(xid, STAT));
         else if (type === OP_CLOSE) socket.end(reply(xid));
       }
@@ -176,4 +188,40 @@ describe('wire transport against a misbehaving server', () => {
       }
     },
   );
+
+  test('wire transport - a reply arriving slowly in pieces keeps the connection alive past the read timeout', async () => {
+    // Read timeout: 2/3 × 600 ms = 400 ms; the reply takes about 1.1 s, a piece every 100 ms, and
+    // the server answers no ping meanwhile (it is busy sending).
+    const whole = reply(1, STAT);
+    await using server = await fakeServer(
+      (socket) => {
+        let at = 0;
+        const timer = setInterval(() => {
+          socket.write(whole.subarray(at, at + 8));
+          at += 8;
+          if (at >= whole.length) clearInterval(timer);
+        }, 100);
+        socket.on('close', () => clearInterval(timer));
+      },
+      { timeout: 600, answerPings: false },
+    );
+    let disconnected = 0;
+    const transport = openWireTransport(
+      { connectString: server.connectString, sessionTimeout: 600 },
+      {
+        connected: () => undefined,
+        disconnected: () => disconnected++,
+        closed: () => undefined,
+        node: () => undefined,
+      },
+    );
+    try {
+      await waitFor(() => transport.connected, { message: 'the handshake' });
+      expect(await transport.exists('/x', false)).toMatchObject({ version: 7 });
+      expect(disconnected).toBe(0);
+      expect(server.connections).toBe(1);
+    } finally {
+      await transport.close();
+    }
+  });
 });

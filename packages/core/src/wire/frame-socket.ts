@@ -14,6 +14,8 @@ import { DataTooLargeError, ProtocolError } from '../errors.js';
 export interface FrameSocketHandlers {
   /** The TCP connection is up. */
   open(): void;
+  /** Bytes arrived (part of a frame, or several): the connection is alive. */
+  received(): void;
   /** One whole frame, without its length prefix. */
   frame(packet: Buffer): void;
   /** The connection ended (reported once); `error` says why when it was not an orderly close. */
@@ -84,6 +86,7 @@ export class FrameSocket {
 
   #onData(chunk: Buffer): void {
     if (this.#ended) return;
+    this.#handlers.received();
     let buffer = this.#pending.length === 0 ? chunk : Buffer.concat([this.#pending, chunk]);
     let at = 0;
     while (buffer.length - at >= 4) {

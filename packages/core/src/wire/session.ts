@@ -18,6 +18,7 @@
 import {
   AuthFailedError,
   ConnectionLossError,
+  DataTooLargeError,
   ProtocolError,
   SessionExpiredError,
   ZkError,
@@ -173,7 +174,11 @@ export class WireSession {
       try {
         socket.write(requestFrame(xid, type, schema, body));
       } catch (error) {
-        reject(error);
+        reject(
+          error instanceof DataTooLargeError
+            ? new DataTooLargeError(error.size, error.limit, { path })
+            : error,
+        );
         return;
       }
       this.#lastSent = Date.now();
@@ -245,6 +250,20 @@ export class WireSession {
 
   // ---------------------------------------------------------------------------------------------
 
+  /**
+   * Reports to the handlers. What they throw is theirs: it must not leave the rest of a chunk
+   * unread (the stream would fall out of step), so it is rethrown on its own turn.
+   */
+  #tell(report: () => void): void {
+    try {
+      report();
+    } catch (error) {
+      setImmediate(() => {
+        throw error;
+      });
+    }
+  }
+
   /** Marks the session over: timers off, requests and credential waiters failed. */
   #shutDown(error: Error): void {
     this.#closed = true;
@@ -265,7 +284,7 @@ export class WireSession {
     this.#shutDown(error);
     this.#socket?.destroy();
     this.#handshakeDone = false;
-    this.#handlers.closed(code);
+    this.#tell(() => this.#handlers.closed(code));
   }
 
   async #connectNext(): Promise<void> {
@@ -313,9 +332,12 @@ export class WireSession {
         });
         socket.write(request.frame());
       },
+      // A long reply arrives in many chunks: each one shows the server is there.
+      received: () => {
+        if (this.#socket === socket) this.#lastReceived = Date.now();
+      },
       frame: (packet) => {
         if (this.#socket !== socket) return;
-        this.#lastReceived = Date.now();
         if (this.#handshakeDone) this.#onFrame(socket, packet);
         else {
           clearTimeout(connectTimer);
@@ -370,7 +392,7 @@ export class WireSession {
     if (this.#established) this.#setWatches(socket);
     this.#established = true;
     this.#startTicking();
-    this.#handlers.connected();
+    this.#tell(() => this.#handlers.connected());
   }
 
   #sendAuth(socket: FrameSocket, entry: AuthEntry): void {
@@ -500,7 +522,7 @@ export class WireSession {
     }
     if (event.type === EventType.none) return;
     this.watches.fired(event.type, event.path);
-    this.#handlers.notification(event.type, event.path);
+    this.#tell(() => this.#handlers.notification(event.type, event.path));
   }
 
   #onAuthReply(err: number): void {
@@ -568,7 +590,7 @@ export class WireSession {
         cause: reason instanceof ConnectionLossError ? (reason.cause ?? reason) : reason,
       }),
     );
-    if (wasConnected) this.#handlers.disconnected(reason);
+    if (wasConnected) this.#tell(() => this.#handlers.disconnected(reason));
     else this.#failures++;
     void this.#connectNext();
   }
