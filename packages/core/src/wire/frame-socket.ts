@@ -35,7 +35,9 @@ export class FrameSocket {
   readonly #socket: Socket;
   readonly #handlers: FrameSocketHandlers;
   readonly #limits: FrameLimits;
-  #pending: Buffer = Buffer.alloc(0);
+  /** Bytes received and not yet handed out as frames, in order. */
+  #chunks: Buffer[] = [];
+  #buffered = 0;
   #ended = false;
   #error: Error | undefined;
 
@@ -87,10 +89,12 @@ export class FrameSocket {
   #onData(chunk: Buffer): void {
     if (this.#ended) return;
     this.#handlers.received();
-    let buffer = this.#pending.length === 0 ? chunk : Buffer.concat([this.#pending, chunk]);
-    let at = 0;
-    while (buffer.length - at >= 4) {
-      const n = buffer.readInt32BE(at);
+    this.#chunks.push(chunk);
+    this.#buffered += chunk.length;
+    // Chunks are joined only once a whole frame is there: joining at every chunk would copy a
+    // long reply over and over.
+    while (this.#buffered >= 4) {
+      const n = this.#peekLength();
       if (n < 0 || n > this.#limits.incoming) {
         this.destroy(
           new ProtocolError(
@@ -99,30 +103,66 @@ export class FrameSocket {
         );
         return;
       }
-      if (buffer.length - at - 4 < n) break;
-      const packet = buffer.subarray(at + 4, at + 4 + n);
-      at += 4 + n;
+      if (this.#buffered < 4 + n) return;
+      const packet = this.#take(4 + n).subarray(4);
       this.#handlers.frame(packet);
       // A handler may have closed the connection: what follows is no longer ours to read.
       if (this.#ended || this.#socket.destroyed) return;
     }
-    buffer = buffer.subarray(at);
-    // Keep a copy of a short tail only: a view would pin the whole chunk.
-    this.#pending = buffer.length === 0 ? Buffer.alloc(0) : Buffer.from(buffer);
+  }
+
+  /** The length prefix at the front of the buffered bytes (at least 4 are buffered). */
+  #peekLength(): number {
+    const first = this.#chunks[0] as Buffer;
+    if (first.length >= 4) return first.readInt32BE(0);
+    return this.#take(4, true).readInt32BE(0);
+  }
+
+  /** The first `size` buffered bytes as one buffer; with `peek`, they stay buffered. */
+  #take(size: number, peek = false): Buffer {
+    const first = this.#chunks[0] as Buffer;
+    let out: Buffer;
+    if (first.length >= size) {
+      out = first.subarray(0, size);
+    } else {
+      out = Buffer.allocUnsafe(size);
+      let at = 0;
+      for (const c of this.#chunks) {
+        const n = Math.min(c.length, size - at);
+        c.copy(out, at, 0, n);
+        at += n;
+        if (at === size) break;
+      }
+    }
+    if (peek) return out;
+    let left = size;
+    while (left > 0) {
+      const c = this.#chunks[0] as Buffer;
+      if (c.length <= left) {
+        this.#chunks.shift();
+        left -= c.length;
+      } else {
+        this.#chunks[0] = c.subarray(left);
+        left = 0;
+      }
+    }
+    this.#buffered -= size;
+    return out;
   }
 
   #onClose(): void {
     if (this.#ended) return;
     this.#ended = true;
-    if (!this.#error && this.#pending.length > 0) {
-      const expected = this.#pending.length >= 4 ? this.#pending.readInt32BE(0) : undefined;
+    if (!this.#error && this.#buffered > 0) {
+      const expected = this.#buffered >= 4 ? this.#peekLength() : undefined;
       this.#error = new ProtocolError(
         expected === undefined
-          ? `the connection ended inside a frame's length (${this.#pending.length} bytes)`
-          : `the connection ended after ${this.#pending.length - 4} of a frame's ${expected} bytes`,
+          ? `the connection ended inside a frame's length (${this.#buffered} bytes)`
+          : `the connection ended after ${this.#buffered - 4} of a frame's ${expected} bytes`,
       );
     }
-    this.#pending = Buffer.alloc(0);
+    this.#chunks = [];
+    this.#buffered = 0;
     this.#handlers.closed(this.#error);
   }
 }
