@@ -223,4 +223,19 @@ describe('wire transport', () => {
     const watcher = await zk.client();
     expect(await watcher.exists('/bye')).toBeNull();
   });
+
+  test('wire transport - a name that does not resolve is skipped, and a name is tried on each of its addresses', async ({
+    zk,
+  }) => {
+    const port = zk.serverConnectString.split(':').pop() as string;
+    // `localhost` may resolve to ::1 first, where the server does not listen: 127.0.0.1 still
+    // gets its turn.
+    const client = await zk.client({
+      transport: 'wire',
+      connectString: `no-such-host.invalid:${port},localhost:${port}${zk.chroot}`,
+    });
+    await client.create('/via-name', 'x');
+    const direct = await zk.client();
+    expect((await direct.get('/via-name')).data.toString()).toBe('x');
+  });
 });

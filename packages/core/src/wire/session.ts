@@ -305,12 +305,15 @@ export class WireSession {
       address = undefined;
     }
     if (this.#closed) return;
-    if (!address) {
+    try {
+      if (!address) throw new ConnectionLossError({ cause: 'no server address resolves' });
+      this.#attempt(address);
+    } catch {
+      // Nothing to connect to this time (no name resolves, or the address is refused at once):
+      // the next attempt waits as after any failure.
       this.#failures++;
       void this.#connectNext();
-      return;
     }
-    this.#attempt(address);
   }
 
   #attempt(address: ServerAddress): void {
