@@ -201,6 +201,25 @@ describe('wire transport', () => {
     expect(t.log.closed).toEqual([]);
   });
 
+  test('wire transport - closing between two connections of a live session still ends it', async ({
+    zk,
+  }) => {
+    const proxy = await zk.proxy();
+    const watcher = await zk.client();
+    const t = open(proxy.connectString);
+    await connected(t);
+    await t.transport.create('/eph', Buffer.alloc(0), CreateFlags.ephemeral, undefined);
+    // Cut the connection and hold the next one back, so that close() finds no connection.
+    proxy.partition();
+    proxy.drop();
+    await waitFor(() => t.log.disconnected === 1, { message: 'the drop to be seen' });
+    const closing = t.transport.close();
+    proxy.heal();
+    await closing;
+    expect(await watcher.exists('/eph')).toBeNull();
+    expect(t.log.closed).toEqual([]);
+  });
+
   test('wire transport - close() settles even when nothing else keeps the process alive', async ({
     zk,
   }) => {

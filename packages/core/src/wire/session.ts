@@ -106,9 +106,12 @@ export class WireSession {
   #lastSent = 0;
   #tickTimer: NodeJS.Timeout | undefined;
   #retryTimer: NodeJS.Timeout | undefined;
+  /** No more connection attempts. */
+  #stopped = false;
   #closing: Promise<void> | undefined;
-  /** Called when the connection ends while closing. */
-  #onGone: (() => void) | undefined;
+  /** Settles `#closing`: set while a close is under way. */
+  #finishClose: (() => void) | undefined;
+  #closeSent = false;
 
   constructor(options: SessionOptions, handlers: SessionHandlers) {
     this.#handlers = handlers;
@@ -213,37 +216,30 @@ export class WireSession {
 
   /**
    * Ends the session: asks the server to close it (it deletes the session's ephemeral nodes at
-   * once) and closes the connection. Requests in flight fail with a "closing" `ZkError` (-116).
+   * once) and closes the connection. Between two connections of a live session, it connects
+   * once more just to say so. Requests in flight fail with a "closing" `ZkError` (-116).
    * Resolves once the server confirmed, the connection ended, or after a second without an
    * answer. Idempotent; reports nothing.
    */
   close(): Promise<void> {
     if (this.#closed) return this.#closing ?? Promise.resolve();
     this.#shutDown(errorFromCode(Code.closing));
-    const socket = this.#socket;
-    if (!socket) return Promise.resolve();
-    if (!this.#handshakeDone) {
-      socket.destroy();
-      return Promise.resolve();
-    }
     this.#closing = new Promise<void>((resolve) => {
-      const done = () => {
+      // The timer is not unref'd: the caller awaits this promise, and a process whose event
+      // loop empties meanwhile would end with the promise unsettled.
+      const timer = setTimeout(() => finish(), CLOSE_WAIT_MS);
+      const finish = () => {
         clearTimeout(timer);
-        socket.destroy();
+        this.#finishClose = undefined;
+        this.#stop();
+        this.#socket?.destroy();
         resolve();
       };
-      // Neither the timer nor the socket is unref'd: the caller awaits this promise, and a
-      // process whose event loop empties meanwhile would end with the promise unsettled.
-      const timer = setTimeout(done, CLOSE_WAIT_MS);
-      this.#onGone = done;
-      const xid = this.#queue.nextXid();
-      try {
-        socket.write(requestFrame(xid, OpCode.closeSession, undefined, undefined));
-      } catch {
-        done();
-        return;
-      }
-      this.#queue.push({ xid, reply: done, fail: done });
+      this.#finishClose = finish;
+      if (this.#handshakeDone && this.#socket) this.#sendClose(this.#socket);
+      // No session yet: nothing to end on the server.
+      else if (!this.#established) finish();
+      // Otherwise the next handshake ends it (see #onHandshake).
     });
     return this.#closing;
   }
@@ -264,10 +260,28 @@ export class WireSession {
     }
   }
 
-  /** Marks the session over: timers off, requests and credential waiters failed. */
+  #sendClose(socket: FrameSocket): void {
+    const xid = this.#queue.nextXid();
+    const done = () => this.#finishClose?.();
+    try {
+      socket.write(requestFrame(xid, OpCode.closeSession, undefined, undefined));
+    } catch {
+      done();
+      return;
+    }
+    this.#closeSent = true;
+    this.#queue.push({ xid, reply: done, fail: done });
+  }
+
+  /** No more connection attempts. */
+  #stop(): void {
+    this.#stopped = true;
+    clearTimeout(this.#retryTimer);
+  }
+
+  /** Marks the session over for its users: requests and credential waiters failed. */
   #shutDown(error: Error): void {
     this.#closed = true;
-    clearTimeout(this.#retryTimer);
     clearInterval(this.#tickTimer);
     this.#tickTimer = undefined;
     this.#queue.failAll(error);
@@ -282,13 +296,14 @@ export class WireSession {
   #end(code: number, error: ZkError): void {
     if (this.#closed) return;
     this.#shutDown(error);
+    this.#stop();
     this.#socket?.destroy();
     this.#handshakeDone = false;
     this.#tell(() => this.#handlers.closed(code));
   }
 
   async #connectNext(): Promise<void> {
-    if (this.#closed) return;
+    if (this.#stopped) return;
     if (this.#hosts.roundDone && this.#failures > 0) {
       // Every address failed in a row: wait a little before the next round, longer each time.
       const rounds = Math.ceil(this.#failures / this.#hosts.size);
@@ -296,7 +311,7 @@ export class WireSession {
       await new Promise<void>((resolve) => {
         this.#retryTimer = setTimeout(resolve, wait);
       });
-      if (this.#closed) return;
+      if (this.#stopped) return;
     }
     let address: ServerAddress | undefined;
     try {
@@ -304,7 +319,7 @@ export class WireSession {
     } catch {
       address = undefined;
     }
-    if (this.#closed) return;
+    if (this.#stopped) return;
     try {
       if (!address) throw new ConnectionLossError({ cause: 'no server address resolves' });
       this.#attempt(address);
@@ -377,8 +392,9 @@ export class WireSession {
       return;
     }
     if (response.timeOut <= 0) {
-      // The session we asked to resume is gone on the server.
-      this.#end(Code.sessionExpired, new SessionExpiredError());
+      // The session we asked to resume is gone on the server (when closing: already ended).
+      if (this.#closed) this.#finishClose?.();
+      else this.#end(Code.sessionExpired, new SessionExpiredError());
       return;
     }
     this.#sessionId = response.sessionId;
@@ -386,6 +402,11 @@ export class WireSession {
     this.#negotiatedTimeout = response.timeOut;
     this.#readOnly = readOnly;
     this.#handshakeDone = true;
+    if (this.#closed) {
+      // Connected only to end the session.
+      this.#sendClose(socket);
+      return;
+    }
     this.#failures = 0;
     const now = Date.now();
     this.#lastReceived = now;
@@ -585,7 +606,9 @@ export class WireSession {
     this.#handshakeDone = false;
     this.#authInFlight = [];
     if (this.#closed) {
-      this.#onGone?.();
+      // Closing between connections of a live session: try the next server to end it.
+      if (this.#closeSent || this.#stopped) this.#finishClose?.();
+      else void this.#connectNext();
       return;
     }
     this.#queue.failAll(
