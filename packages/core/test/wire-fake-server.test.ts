@@ -224,4 +224,41 @@ describe('wire transport against a misbehaving server', () => {
       await transport.close();
     }
   });
+
+  test('wire transport - a server that drops every session right after the handshake is retried with growing pauses', async () => {
+    const attempts: number[] = [];
+    const sockets = new Set<Socket>();
+    const server = createServer((socket) => {
+      attempts.push(performance.now());
+      sockets.add(socket);
+      socket.on('error', () => undefined);
+      socket.once('data', () =>
+        socket.end(
+          frame(int(0), int(6000), long(SESSION_ID), int(16), Buffer.alloc(16), Buffer.from([0])),
+        ),
+      );
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const { port } = server.address() as AddressInfo;
+    const transport = openWireTransport(
+      { connectString: `127.0.0.1:${port}`, sessionTimeout: 6000 },
+      {
+        connected: () => undefined,
+        disconnected: () => undefined,
+        closed: () => undefined,
+        node: () => undefined,
+      },
+    );
+    try {
+      await waitFor(() => attempts.length >= 6, { message: 'six attempts' });
+      const gaps = attempts.slice(1).map((t, i) => t - (attempts[i] as number));
+      // Backoff doubles from 25 ms with a random factor in [0.5, 1]: the fifth pause is ≥ 400 ms.
+      expect(gaps[4]).toBeGreaterThanOrEqual(300);
+    } finally {
+      await transport.close();
+      for (const s of sockets) s.destroy();
+      server.close();
+    }
+  });
 });

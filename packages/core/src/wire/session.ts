@@ -80,6 +80,8 @@ const SET_WATCHES_CHUNK = 128 * 1024;
 /** How long `close()` waits for the server to confirm the session's end. */
 const CLOSE_WAIT_MS = 1000;
 const PASSWORD_BYTES = 16;
+/** A connection shorter than this counts as a failed attempt. */
+const SHORT_CONNECTION_MS = 1000;
 
 /** One session, kept across connections until it expires or is closed. */
 export class WireSession {
@@ -102,6 +104,7 @@ export class WireSession {
   #lastZxid = 0n;
   #established = false;
   #failures = 0;
+  #connectedAt = 0;
   #lastReceived = 0;
   #lastSent = 0;
   #tickTimer: NodeJS.Timeout | undefined;
@@ -407,8 +410,8 @@ export class WireSession {
       this.#sendClose(socket);
       return;
     }
-    this.#failures = 0;
     const now = Date.now();
+    this.#connectedAt = now;
     this.#lastReceived = now;
     this.#lastSent = now;
     // Credentials first, then the watches: requests the client sends next are served with both.
@@ -617,6 +620,9 @@ export class WireSession {
       }),
     );
     if (wasConnected) this.#tell(() => this.#handlers.disconnected(reason));
+    // A connection that ends at once (a server that accepts and then drops us, or one that is
+    // behind) counts as a failed attempt, so that such servers are not tried in a tight loop.
+    if (wasConnected && Date.now() - this.#connectedAt >= SHORT_CONNECTION_MS) this.#failures = 0;
     else this.#failures++;
     void this.#connectNext();
   }
