@@ -1,4 +1,4 @@
-import { defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig } from 'vitest/config';
 
 // One ZooKeeper server for the whole run (started by the global setup); each test gets its own
 // chroot from the @zkit/testing fixture. The native binding must not be loaded in several worker
@@ -15,6 +15,18 @@ export default defineConfig({
       {
         extends: true,
         test: { name: 'core', include: ['packages/core/test/**/*.test.ts'] },
+      },
+      {
+        // The same suite on the native transport: every client the tests and @zkit/testing make
+        // takes its transport from ZKIT_TRANSPORT when the options name none.
+        extends: true,
+        test: {
+          name: 'core-native',
+          include: ['packages/core/test/**/*.test.ts'],
+          // Those choose the wire transport themselves.
+          exclude: [...configDefaults.exclude, 'packages/core/test/wire-*.test.ts'],
+          env: { ZKIT_TRANSPORT: 'native' },
+        },
       },
       {
         extends: true,

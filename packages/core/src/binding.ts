@@ -10,96 +10,17 @@
 import { createRequire } from 'node:module';
 import { errorFromCode, type ZkError } from './errors.js';
 import type { Stat } from './stat.js';
+import type { Transport, TransportListener, TransportOptions } from './transport.js';
 
-/** Events a transport reports. Node events come only for watches set with `watch = true`. */
-export interface TransportListener {
-  /** The handle (re)connected; `sessionId` and `negotiatedTimeout` are now valid. */
-  connected(): void;
-  /**
-   * The handle lost its connection. Not always reported: the binding skips it when the first
-   * connection never succeeds, when a request is written to a socket that is already dead, and
-   * after a server-list change, so `connected` can arrive twice in a row.
-   */
-  disconnected(): void;
-  /** The handle closed itself: 0 after `close()`, -112 on expiry, -113 on auth failure. */
-  closed(code: number): void;
-  /** A watched node changed. */
-  node(kind: NodeEventKind, path: string): void;
-}
-
-/** What a watch reported. */
-export type NodeEventKind = 'created' | 'deleted' | 'changed' | 'child';
-
-/** One ACL entry: `perms` is a bit mask of {@link Perms}. */
-export interface Acl {
-  /** Allowed operations: a sum of {@link Perms} bits, e.g. `Perms.read | Perms.write`. */
-  readonly perms: number;
-  /** Authentication scheme: `'world'`, `'auth'`, `'digest'`, `'ip'`, `'sasl'`, `'x509'`. */
-  readonly scheme: string;
-  /**
-   * Who, in the scheme's terms: `'anyone'` for `world`, `user:base64(sha1(user:password))` for
-   * `digest`, an address or CIDR block for `ip`.
-   */
-  readonly id: string;
-}
-
-/** Options for opening a transport. */
-export interface TransportOptions {
-  readonly connectString: string;
-  readonly sessionTimeout: number;
-  /** Attach to this session instead of creating one. */
-  readonly session?: { readonly id: string; readonly password: string } | undefined;
-}
-
-/**
- * One native handle = one connection attempt sequence = at most one session. The handle cannot be
- * re-initialised after it closes, so core builds a new transport for every new session.
- */
-export interface Transport {
-  readonly sessionId: string;
-  readonly sessionPassword: string;
-  readonly negotiatedTimeout: number;
-  /** Whether the handle reports itself connected right now. */
-  readonly connected: boolean;
-  create(path: string, data: Buffer, flags: number, ttl: number | undefined): Promise<string>;
-  get(path: string, watch: boolean): Promise<{ data: Buffer; stat: Stat }>;
-  exists(path: string, watch: boolean): Promise<Stat | null>;
-  getChildren(path: string, watch: boolean): Promise<{ children: string[]; stat: Stat }>;
-  set(path: string, data: Buffer, version: number): Promise<Stat>;
-  delete(path: string, version: number): Promise<void>;
-  getAcl(path: string): Promise<{ acl: Acl[]; stat: Stat }>;
-  setAcl(path: string, version: number, acl: readonly Acl[]): Promise<void>;
-  sync(path: string): Promise<void>;
-  addAuth(scheme: string, credentials: string): Promise<void>;
-  close(): void;
-}
-
-/** Numeric create flags understood by the server. */
-export const CreateFlags = {
-  persistent: 0,
-  ephemeral: 1,
-  persistentSequential: 2,
-  ephemeralSequential: 3,
-  container: 4,
-  persistentWithTtl: 5,
-  persistentSequentialWithTtl: 6,
-} as const;
-
-/** ACL permission bits. */
-export const Perms = {
-  /** Read the node's data and list its children. */
-  read: 1,
-  /** Set the node's data. */
-  write: 2,
-  /** Create children. */
-  create: 4,
-  /** Delete children. */
-  delete: 8,
-  /** Set the node's ACL. */
-  admin: 16,
-  /** All of the above. */
-  all: 31,
-} as const;
+export {
+  CreateFlags,
+  Perms,
+  type Acl,
+  type NodeEventKind,
+  type Transport,
+  type TransportListener,
+  type TransportOptions,
+} from './transport.js';
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- the binding ships loose `any` types */
 type NativeCallback = (rc: number, error: string, ...results: any[]) => void;

@@ -11,6 +11,11 @@ import {
   type TransportOptions,
 } from './binding.js';
 import {
+  WIRE_LIMITS,
+  openWireTransport,
+  type WireTransportOptions,
+} from './wire/wire-transport.js';
+import {
   AuthFailedError,
   ClientClosedError,
   ClientNotStartedError,
@@ -139,7 +144,20 @@ export interface ZkClientOptions {
    * starts a different session. Used by `@zkit/testing`'s `expireSession`.
    */
   readonly session?: { readonly id: string; readonly password: string };
+  /**
+   * How the client talks to ZooKeeper:
+   * - `'wire'`: ZooKeeper's protocol spoken by core itself over `node:net`; nothing to compile.
+   * - `'native'`: the C client through the optional `zookeeper` binding (compiled at install on
+   *   Linux).
+   *
+   * Default `'wire'`, or the `ZKIT_TRANSPORT` environment variable when it is set to one of
+   * the two (so that a deployment, or a test run, can switch without a code change).
+   */
+  readonly transport?: TransportKind;
 }
+
+/** The transports {@link ZkClientOptions.transport} selects from. */
+export type TransportKind = 'wire' | 'native';
 
 /** Typed events of {@link ZkClient}. */
 export interface ZkClientEvents {
@@ -239,6 +257,13 @@ const EVENT_TYPES: readonly unknown[] = ['created', 'deleted', 'dataChanged', 'c
 const ZINVALIDSTATE = -9;
 const ZMARSHALLINGERROR = -5;
 const AUTH_FAILED = -113;
+const TRANSPORTS: readonly unknown[] = ['wire', 'native'];
+
+/** The transport used when the options name none: `ZKIT_TRANSPORT` if valid, else wire. */
+function defaultTransport(): TransportKind {
+  const fromEnv = globalThis.process?.env?.['ZKIT_TRANSPORT'];
+  return fromEnv === 'wire' || fromEnv === 'native' ? fromEnv : 'wire';
+}
 
 const stateChannel = diagnostics.channel('zkit:client:state');
 const opChannel = diagnostics.channel('zkit:op');
@@ -306,6 +331,7 @@ export class ZkClient extends Emitter<ZkClientEvents> {
     namespace: string;
     defaultAcl: readonly Acl[] | undefined;
     session: { readonly id: string; readonly password: string } | undefined;
+    transport: TransportKind;
   };
   #servers: string;
   readonly #auth: AuthInfo[];
@@ -367,6 +393,9 @@ export class ZkClient extends Emitter<ZkClientEvents> {
     // Checked here rather than at the first create, which would already have written the node.
     if (options.defaultAcl !== undefined) validateAcl(options.defaultAcl);
     if (options.session !== undefined) validateSession(options.session);
+    if (options.transport !== undefined && !TRANSPORTS.includes(options.transport)) {
+      throw new InvalidArgumentError(`transport must be 'wire' or 'native'`);
+    }
     this.connectString = connectString;
     this.#servers = connectString;
     this.#auth = [...(options.auth ?? [])];
@@ -382,6 +411,7 @@ export class ZkClient extends Emitter<ZkClientEvents> {
       namespace: namespace === '/' ? '' : namespace,
       defaultAcl: options.defaultAcl,
       session: options.session,
+      transport: options.transport ?? defaultTransport(),
     };
     for (const a of this.#auth) this.#checkFrame(authFrameBytes(a.scheme, a.credentials), '');
     this.#trust.abort(new ClientNotStartedError());
@@ -501,7 +531,7 @@ export class ZkClient extends Emitter<ZkClientEvents> {
     this.#closing.abort(new ClientClosedError());
     this.#guaranteedDeletes.clear();
     this.#watches.rejectAll(new ClientClosedError());
-    transport?.close();
+    await transport?.close();
   }
 
   /** Same as {@link ZkClient.close}; enables `await using client = …`. */
@@ -1282,14 +1312,18 @@ export class ZkClient extends Emitter<ZkClientEvents> {
   // Internals: session life cycle
 
   #openTransport(session?: { id: string; password: string }): void {
-    const options: TransportOptions = {
+    const maxFrame = this.#options.maxFrameBytes;
+    const options: TransportOptions & WireTransportOptions = {
       connectString: this.#servers,
       sessionTimeout: this.#options.sessionTimeout,
       session,
+      // The wire transport checks every frame it writes against the same limit as the client.
+      limits: { outgoing: maxFrame, incoming: Math.max(WIRE_LIMITS.incoming, maxFrame) },
     };
     let transport: Transport | undefined = undefined;
     const isCurrent = () => transport !== undefined && this.#transport === transport;
-    transport = openNativeTransport(options, {
+    const open = this.#options.transport === 'wire' ? openWireTransport : openNativeTransport;
+    transport = open(options, {
       connected: () => {
         if (isCurrent()) this.#onConnected(transport as Transport);
       },
@@ -1304,8 +1338,8 @@ export class ZkClient extends Emitter<ZkClientEvents> {
       },
     });
     this.#transport = transport;
-    // Credentials queued before the handshake are sent with it, and re-sent by the native client
-    // on every reconnect of this handle.
+    // Credentials queued before the handshake are sent with it, and re-sent by the transport on
+    // every reconnect of this session.
     for (const a of this.#auth) {
       transport.addAuth(a.scheme, a.credentials).catch(() => undefined);
     }

@@ -355,3 +355,15 @@ export function isRetryable(error: unknown): boolean {
 export function timeoutError(message = 'The operation timed out'): DOMException {
   return new DOMException(message, 'TimeoutError');
 }
+
+/**
+ * The server's byte stream broke the protocol: a frame longer than the limit, a frame cut short
+ * by the end of the connection, a reply that does not answer the oldest request in flight, or a
+ * record that cannot be read. The wire transport drops the connection and reconnects; requests
+ * in flight fail with {@link ConnectionLossError} whose `cause` is this error.
+ */
+export class ProtocolError extends ZkError {
+  constructor(message: string, options?: ZkErrorOptions) {
+    super('PROTOCOL_ERROR', 0, message, options);
+  }
+}

@@ -15,6 +15,7 @@ import { validatePath } from './paths.js';
 import { combineSignals, raceSignal, type WaitOptions } from './signals.js';
 import type { Stat } from './stat.js';
 import type { NodeEventType } from './watches.js';
+import { parseConnectString } from './wire/host-list.js';
 
 /**
  * Which kind of persistent watch {@link WatchConnection.addWatch} sets (ZooKeeper 3.6+):
@@ -741,33 +742,6 @@ export class WatchConnection extends Emitter<WatchConnectionEvents> {
     if (path.startsWith(this.#prefix + '/')) return path.slice(this.#prefix.length);
     return undefined;
   }
-}
-
-/** `host:port[,host:port…][/chroot]` → the servers and the chroot (`''` for none). */
-function parseConnectString(connectString: string): {
-  hosts: { host: string; port: number }[];
-  chroot: string;
-} {
-  if (typeof connectString !== 'string' || connectString.trim() === '') {
-    throw new InvalidArgumentError('connectString must be a non-empty string');
-  }
-  const slash = connectString.indexOf('/');
-  const list = slash === -1 ? connectString : connectString.slice(0, slash);
-  const chroot = slash === -1 ? '' : validatePath(connectString.slice(slash));
-  const hosts = list
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s !== '')
-    .map((entry) => {
-      const m = /^\[([^\]]+)\](?::(\d+))?$/.exec(entry) ?? /^([^:]+)(?::(\d+))?$/.exec(entry);
-      const port = m?.[2] === undefined ? 2181 : Number(m[2]);
-      if (!m || !(port > 0 && port < 65536)) {
-        throw new InvalidArgumentError(`bad server address ${JSON.stringify(entry)}`);
-      }
-      return { host: m[1] as string, port };
-    });
-  if (hosts.length === 0) throw new InvalidArgumentError('connectString names no server');
-  return { hosts, chroot: chroot === '/' ? '' : chroot };
 }
 
 /** The results of one multi-read reply, one per requested path. */

@@ -1,0 +1,168 @@
+/**
+ * One TCP connection carrying ZooKeeper frames: a 4-byte big-endian length, then that many bytes.
+ * It enforces the frame limit in both directions and reports the connection's end once, with the
+ * reason: a {@link ProtocolError} for a stream that broke the framing, the socket's error, or
+ * nothing for an orderly close.
+ *
+ * @internal
+ * @module
+ */
+import { createConnection, type Socket } from 'node:net';
+import { RequestTooLargeError, ProtocolError } from '../errors.js';
+
+/** What a {@link FrameSocket} reports. */
+export interface FrameSocketHandlers {
+  /** The TCP connection is up. */
+  open(): void;
+  /** Bytes arrived (part of a frame, or several): the connection is alive. */
+  received(): void;
+  /** One whole frame, without its length prefix. */
+  frame(packet: Buffer): void;
+  /** The connection ended (reported once); `error` says why when it was not an orderly close. */
+  closed(error: Error | undefined): void;
+}
+
+/** Limits of a {@link FrameSocket}, bytes of frame payload (the length prefix not counted). */
+export interface FrameLimits {
+  /** Longest frame accepted from the server. */
+  readonly incoming: number;
+  /** Longest frame sent to the server. */
+  readonly outgoing: number;
+}
+
+/** A frame socket to one address. */
+export class FrameSocket {
+  readonly #socket: Socket;
+  readonly #handlers: FrameSocketHandlers;
+  readonly #limits: FrameLimits;
+  /** Bytes received and not yet handed out as frames, in order. */
+  #chunks: Buffer[] = [];
+  #buffered = 0;
+  #ended = false;
+  #error: Error | undefined;
+
+  constructor(
+    address: { host: string; port: number; family?: number },
+    limits: FrameLimits,
+    handlers: FrameSocketHandlers,
+  ) {
+    this.#limits = limits;
+    this.#handlers = handlers;
+    const socket = createConnection({
+      host: address.host,
+      port: address.port,
+      ...(address.family ? { family: address.family } : {}),
+      noDelay: true,
+    });
+    this.#socket = socket;
+    socket.on('connect', () => {
+      if (!this.#ended) handlers.open();
+    });
+    socket.on('data', (chunk: Buffer) => this.#onData(chunk));
+    socket.on('error', (error) => {
+      this.#error ??= error;
+    });
+    socket.on('close', () => this.#onClose());
+  }
+
+  /** Whether the connection can still carry frames. */
+  get writable(): boolean {
+    return !this.#ended && !this.#socket.destroyed;
+  }
+
+  /**
+   * Sends one frame (length prefix included).
+   * @throws {@link RequestTooLargeError} when the frame is over the outgoing limit; nothing is sent
+   */
+  write(frame: Buffer): void {
+    const size = frame.length - 4;
+    if (size > this.#limits.outgoing) throw new RequestTooLargeError(size, this.#limits.outgoing);
+    if (this.writable) this.#socket.write(frame);
+  }
+
+  /** Closes the connection; `error` is what {@link FrameSocketHandlers.closed} reports. */
+  destroy(error?: Error): void {
+    if (error) this.#error ??= error;
+    this.#socket.destroy();
+  }
+
+  #onData(chunk: Buffer): void {
+    if (this.#ended) return;
+    this.#handlers.received();
+    this.#chunks.push(chunk);
+    this.#buffered += chunk.length;
+    // Chunks are joined only once a whole frame is there: joining at every chunk would copy a
+    // long reply over and over.
+    while (this.#buffered >= 4) {
+      const n = this.#peekLength();
+      if (n < 0 || n > this.#limits.incoming) {
+        this.destroy(
+          new ProtocolError(
+            `the server sent a frame of ${n} bytes (limit ${this.#limits.incoming})`,
+          ),
+        );
+        return;
+      }
+      if (this.#buffered < 4 + n) return;
+      const packet = this.#take(4 + n).subarray(4);
+      this.#handlers.frame(packet);
+      // A handler may have closed the connection: what follows is no longer ours to read.
+      if (this.#ended || this.#socket.destroyed) return;
+    }
+  }
+
+  /** The length prefix at the front of the buffered bytes (at least 4 are buffered). */
+  #peekLength(): number {
+    const first = this.#chunks[0] as Buffer;
+    if (first.length >= 4) return first.readInt32BE(0);
+    return this.#take(4, true).readInt32BE(0);
+  }
+
+  /** The first `size` buffered bytes as one buffer; with `peek`, they stay buffered. */
+  #take(size: number, peek = false): Buffer {
+    const first = this.#chunks[0] as Buffer;
+    let out: Buffer;
+    if (first.length >= size) {
+      out = first.subarray(0, size);
+    } else {
+      out = Buffer.allocUnsafe(size);
+      let at = 0;
+      for (const c of this.#chunks) {
+        const n = Math.min(c.length, size - at);
+        c.copy(out, at, 0, n);
+        at += n;
+        if (at === size) break;
+      }
+    }
+    if (peek) return out;
+    let left = size;
+    while (left > 0) {
+      const c = this.#chunks[0] as Buffer;
+      if (c.length <= left) {
+        this.#chunks.shift();
+        left -= c.length;
+      } else {
+        this.#chunks[0] = c.subarray(left);
+        left = 0;
+      }
+    }
+    this.#buffered -= size;
+    return out;
+  }
+
+  #onClose(): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    if (!this.#error && this.#buffered > 0) {
+      const expected = this.#buffered >= 4 ? this.#peekLength() : undefined;
+      this.#error = new ProtocolError(
+        expected === undefined
+          ? `the connection ended inside a frame's length (${this.#buffered} bytes)`
+          : `the connection ended after ${this.#buffered - 4} of a frame's ${expected} bytes`,
+      );
+    }
+    this.#chunks = [];
+    this.#buffered = 0;
+    this.#handlers.closed(this.#error);
+  }
+}
