@@ -39,9 +39,14 @@ export function provenance(results: PeerResults): string {
 }
 
 export function renderMarkdown(results: PeerResults): string {
-  return [markdownPeerTable(results.table), '', PEER_LEGEND, '', provenance(results), ''].join(
-    '\n',
-  );
+  return [
+    markdownPeerTable(results.table, results.libs),
+    '',
+    PEER_LEGEND,
+    '',
+    provenance(results),
+    '',
+  ].join('\n');
 }
 
 const COLORS: Record<Lib, string> = { zkit: '#2f6fbb', curator: '#d9822b', kazoo: '#3a9d5d' };

@@ -100,7 +100,9 @@ export const FIGURES: readonly Figure[] = [
   fig('S3', 'hand-off p50', 'ms', 'lower', 2, numberAt('handoff_ms', 'p50')),
   fig('S3', 'hand-off p99', 'ms', 'lower', 2, numberAt('handoff_ms', 'p99')),
   fig('S3', 'requests per hand-off (with rejoin)', 'req', 'lower', 2, requests('handoff')),
+  fig('S3-crash', 'failover min', 's', 'lower', 2, scaled(1e-3, numberAt('failover', 'min'))),
   fig('S3-crash', 'failover median', 's', 'lower', 2, scaled(1e-3, numberAt('failover', 'p50'))),
+  fig('S3-crash', 'failover max', 's', 'lower', 2, scaled(1e-3, numberAt('failover', 'max'))),
   ...queueFigures('S4a'),
   ...queueFigures('S4b'),
   ...queueFigures('S4c'),
@@ -288,66 +290,64 @@ export function ratioText(ratio: number | null): string {
 
 const checkText = (ok: boolean | null) => (ok === null ? '–' : ok ? 'yes' : 'NO');
 
-const HEADER = [
-  'scenario',
-  'figure',
-  'unit',
-  'zkit',
-  'Curator',
-  'kazoo',
-  'zkit ÷ Curator',
-  'zkit ÷ kazoo',
-  'better',
-];
+type Table = { rows: TableRow[]; checks: CheckRow[] };
 
-function tableCells(table: { rows: TableRow[]; checks: CheckRow[] }): string[][] {
+/** Header and cells for the libraries that ran; ratio columns only when zkit ran. */
+function tableCells(table: Table, libs: readonly Lib[]): { header: string[]; cells: string[][] } {
+  const peers = libs.includes('zkit')
+    ? libs.filter((l): l is 'curator' | 'kazoo' => l !== 'zkit')
+    : [];
+  const header = [
+    'scenario',
+    'figure',
+    'unit',
+    ...libs.map((lib) => LIB_LABELS[lib]),
+    ...peers.map((peer) => `zkit ÷ ${LIB_LABELS[peer]}`),
+    'better',
+  ];
   const cells = table.rows.map((r) => [
     r.scenario,
     r.figure,
     r.unit,
-    ...LIBS.map((lib) => cellText(r.values[lib], r.digits)),
-    ratioText(r.ratio.curator),
-    ratioText(r.ratio.kazoo),
-    r.better === 'lower' ? 'lower' : 'higher',
+    ...libs.map((lib) => cellText(r.values[lib], r.digits)),
+    ...peers.map((peer) => ratioText(r.ratio[peer])),
+    r.better,
   ]);
   for (const c of table.checks) {
     cells.push([
       c.scenario,
       c.figure,
       '',
-      ...LIBS.map((lib) => checkText(c.values[lib].ok)),
-      '',
-      '',
+      ...libs.map((lib) => checkText(c.values[lib].ok)),
+      ...peers.map(() => ''),
       '',
     ]);
   }
-  return cells;
+  return { header, cells };
 }
 
+/** Numeric columns: the libraries' values and the ratios (between unit and "better"). */
+const isNumeric = (i: number, header: readonly string[]) => i >= 3 && i < header.length - 1;
+
 /** The table as plain text for the terminal. */
-export function formatPeerTable(table: { rows: TableRow[]; checks: CheckRow[] }): string {
-  const all = [HEADER, ...tableCells(table)];
-  const widths = HEADER.map((_, i) => Math.max(...all.map((r) => (r[i] ?? '').length)));
-  const numeric = (i: number) => i >= 3 && i <= 7;
+export function formatPeerTable(table: Table, libs: readonly Lib[] = LIBS): string {
+  const { header, cells } = tableCells(table, libs);
+  const all = [header, ...cells];
+  const widths = header.map((_, i) => Math.max(...all.map((r) => (r[i] ?? '').length)));
   const line = (r: string[]) =>
     r
-      .map((c, i) => (numeric(i) ? c.padStart(widths[i] ?? 0) : c.padEnd(widths[i] ?? 0)))
+      .map((c, i) => (isNumeric(i, header) ? c.padStart(widths[i] ?? 0) : c.padEnd(widths[i] ?? 0)))
       .join('  ')
       .trimEnd();
-  return [
-    line(HEADER),
-    widths.map((w) => '-'.repeat(w)).join('  '),
-    ...all.slice(1).map(line),
-  ].join('\n');
+  return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.map(line)].join('\n');
 }
 
 /** The table as GitHub Markdown. */
-export function markdownPeerTable(table: { rows: TableRow[]; checks: CheckRow[] }): string {
+export function markdownPeerTable(table: Table, libs: readonly Lib[] = LIBS): string {
+  const { header, cells } = tableCells(table, libs);
   const escape = (c: string) => c.replace(/\|/g, '\\|');
-  const align = HEADER.map((_, i) => (i >= 3 && i <= 7 ? '---:' : '---'));
-  return [HEADER, align, ...tableCells(table)]
-    .map((r) => `| ${r.map(escape).join(' | ')} |`)
-    .join('\n');
+  const align = header.map((_, i) => (isNumeric(i, header) ? '---:' : '---'));
+  return [header, align, ...cells].map((r) => `| ${r.map(escape).join(' | ')} |`).join('\n');
 }
 
 export const PEER_LEGEND =

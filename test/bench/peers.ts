@@ -13,7 +13,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { basename, delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ZooKeeperServer } from '@zkit/testing';
-import { startCpuMeter } from './host-cpu.js';
+import { clockTicks } from './host-cpu.js';
 import {
   buildTable,
   formatPeerTable,
@@ -294,43 +294,31 @@ async function runPeer(
   const file = join(work, `${lib}.json`);
   const server = await ZooKeeperServer.start({ testDefaults: false });
   try {
-    const meter = startCpuMeter(server.pid ?? null);
-    const started = Date.now();
     const args = [server.connectString, String(opts.scale), opts.scenarios.join(','), file];
+    // The runner measures host_cpu per scenario itself (SCENARIOS.md §7), given the server's pid.
+    const env = {
+      ...process.env,
+      BENCH_SERVER_PID: String(server.pid ?? 0),
+      BENCH_CLK_TCK: String(clockTicks()),
+    };
     let run: ChildRun;
     if (lib === 'curator') {
       const java = compileCuratorRunner();
       run = await runChild(
         java.java,
         ['-cp', java.classpath, 'CuratorBench', 'run', ...args],
-        process.env,
+        env,
         log,
       );
     } else {
       run = await runChild(
         findKazooPython(),
         [join(PEERS_DIR, 'kazoo_bench.py'), 'run', ...args],
-        process.env,
+        env,
         log,
       );
     }
-    const cpu = meter();
-    const wall = (Date.now() - started) / 1000;
-    const results = readResults(file, run, LIB_LABELS[lib]);
-    // The runner's own CPU time replaces this process's, which only waited for it.
-    const own = typeof results['process_cpu_s'] === 'number' ? results['process_cpu_s'] : null;
-    results['host_cpu'] =
-      own === null || cpu.other_cpu_per_wall_s === null
-        ? cpu
-        : {
-            ...cpu,
-            harness_cpu_s: own,
-            other_cpu_per_wall_s: Math.max(
-              0,
-              cpu.other_cpu_per_wall_s - (own - cpu.harness_cpu_s) / Math.max(wall, 1e-3),
-            ),
-          };
-    return results;
+    return readResults(file, run, LIB_LABELS[lib]);
   } finally {
     await server.stop();
   }
@@ -420,11 +408,11 @@ export async function runPeers(
     })
     .join(', ');
   log('');
-  log(formatPeerTable(results.table));
+  log(formatPeerTable(results.table, libs));
   log('');
   log(PEER_LEGEND);
   log(
-    `${versions}; ${opts.rounds} rounds, scale ${opts.scale}; load average ` +
+    `${versions}; ${opts.rounds} round${opts.rounds === 1 ? '' : 's'}, scale ${opts.scale}; load average ` +
       `${loadStart.map((l) => l.toFixed(2)).join(' ')} at start, ` +
       `${results.host.loadavg_end.map((l) => l.toFixed(2)).join(' ')} at end ` +
       `(${results.host.cpus} CPUs)`,

@@ -106,6 +106,7 @@ public final class CuratorBench {
 
   Map<String, Object> runAll(List<String> names) throws Exception {
     long t0 = System.nanoTime();
+    CpuSample run0 = cpuSample();
     Map<String, Object> out = new LinkedHashMap<>();
     out.put("lib", "curator");
     out.put("lib_version", curatorVersion());
@@ -127,6 +128,7 @@ public final class CuratorBench {
       params.put(name, scenarioParams);
       Scenario ctx = new Scenario(this, scenarioParams);
       long s0 = System.nanoTime();
+      CpuSample cpu0 = cpuSample();
       Map<String, Object> result;
       try {
         result = run(name, ctx);
@@ -140,14 +142,11 @@ public final class CuratorBench {
       merged.putAll(result);
       if (!cleanup.isEmpty()) merged.put("cleanup_errors", cleanup);
       merged.put("scenario_wall_s", (System.nanoTime() - s0) / 1e9);
+      merged.put("host_cpu", hostCpu(cpu0, cpuSample()));
       scenarios.put(name, merged);
     }
     out.put("total_wall_s", (System.nanoTime() - t0) / 1e9);
-    out.put(
-        "process_cpu_s",
-        ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
-                .getProcessCpuTime()
-            / 1e9);
+    out.put("host_cpu", hostCpu(run0, cpuSample()));
     return out;
   }
 
@@ -265,6 +264,66 @@ public final class CuratorBench {
 
   interface Body {
     void run() throws Exception;
+  }
+
+  // ---------------------------------------------------------------- host CPU (SCENARIOS.md §7)
+
+  /** The server's pid and the kernel's clock ticks per second, from the harness (0: unknown). */
+  static final long SERVER_PID = Long.parseLong(System.getenv().getOrDefault("BENCH_SERVER_PID", "0"));
+  static final double CLK_TCK = Double.parseDouble(System.getenv().getOrDefault("BENCH_CLK_TCK", "100"));
+
+  /** Wall clock, this process's CPU seconds, the server's CPU ticks, and /proc/stat's busy, irq, steal. */
+  record CpuSample(long wall, double own, Double server, double[] system) {}
+
+  static CpuSample cpuSample() {
+    double own =
+        ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean())
+                .getProcessCpuTime()
+            / 1e9;
+    Double server = null;
+    if (SERVER_PID > 0) {
+      try {
+        String stat = new String(java.nio.file.Files.readAllBytes(java.nio.file.Paths.get("/proc/" + SERVER_PID + "/stat")));
+        String[] rest = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+        server = Double.parseDouble(rest[11]) + Double.parseDouble(rest[12]);
+      } catch (Exception e) {
+        server = null;
+      }
+    }
+    double[] system = null;
+    try {
+      String line = java.nio.file.Files.readAllLines(java.nio.file.Paths.get("/proc/stat")).get(0);
+      String[] f = line.trim().split("\\s+");
+      double[] v = new double[8];
+      for (int i = 0; i < 8 && i + 1 < f.length; i++) v[i] = Double.parseDouble(f[i + 1]);
+      system = new double[] {v[0] + v[1] + v[2] + v[5] + v[6], v[5] + v[6], v[7]};
+    } catch (Exception e) {
+      system = null;
+    }
+    return new CpuSample(System.nanoTime(), own, server, system);
+  }
+
+  /** harness, server, other processes (cores), irq and steal over the span from a to b. */
+  static Map<String, Object> hostCpu(CpuSample a, CpuSample b) {
+    double wall = (b.wall() - a.wall()) / 1e9;
+    double harness = b.own() - a.own();
+    Double server = a.server() != null && b.server() != null ? (b.server() - a.server()) / CLK_TCK : null;
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("harness_cpu_s", harness);
+    m.put("server_cpu_s", server);
+    Double other = null;
+    Double irq = null;
+    Double steal = null;
+    if (a.system() != null && b.system() != null) {
+      double busy = (b.system()[0] - a.system()[0]) / CLK_TCK;
+      irq = (b.system()[1] - a.system()[1]) / CLK_TCK;
+      steal = (b.system()[2] - a.system()[2]) / CLK_TCK;
+      if (server != null && wall > 0) other = Math.max(0, busy - irq - harness - server) / wall;
+    }
+    m.put("other_cpu_per_wall_s", other);
+    m.put("irq_softirq_s", irq);
+    m.put("steal_s", steal);
+    return m;
   }
 
   // ---------------------------------------------------------------- mntr and statistics

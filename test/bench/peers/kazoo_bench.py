@@ -130,6 +130,55 @@ def payload(i):
     return ("%016d" % i).encode("ascii")
 
 
+# ------------------------------------------------------------------ host CPU (SCENARIOS.md §7)
+
+SERVER_PID = int(os.environ.get("BENCH_SERVER_PID", "0") or 0)
+CLK_TCK = float(os.environ.get("BENCH_CLK_TCK", "0") or os.sysconf("SC_CLK_TCK"))
+
+
+def cpu_sample():
+    """Wall clock, this process's CPU seconds, the server's CPU ticks, /proc/stat busy/irq/steal."""
+    server = None
+    if SERVER_PID > 0:
+        try:
+            with open("/proc/%d/stat" % SERVER_PID) as f:
+                rest = f.read().rsplit(")", 1)[1].split()
+            # utime and stime are fields 14 and 15; rest starts at field 3.
+            server = float(rest[11]) + float(rest[12])
+        except (OSError, IndexError, ValueError):
+            server = None
+    system = None
+    try:
+        with open("/proc/stat") as f:
+            v = [float(x) for x in f.readline().split()[1:9]]
+        v += [0.0] * (8 - len(v))
+        system = (v[0] + v[1] + v[2] + v[5] + v[6], v[5] + v[6], v[7])
+    except (OSError, ValueError):
+        system = None
+    return (now(), time.process_time(), server, system)
+
+
+def host_cpu(a, b):
+    """harness, server, other processes (cores), irq and steal over the span from a to b."""
+    wall = (b[0] - a[0]) / 1e9
+    harness = b[1] - a[1]
+    server = (b[2] - a[2]) / CLK_TCK if a[2] is not None and b[2] is not None else None
+    other = irq = steal = None
+    if a[3] is not None and b[3] is not None:
+        busy = (b[3][0] - a[3][0]) / CLK_TCK
+        irq = (b[3][1] - a[3][1]) / CLK_TCK
+        steal = (b[3][2] - a[3][2]) / CLK_TCK
+        if server is not None and wall > 0:
+            other = max(0.0, busy - irq - harness - server) / wall
+    return {
+        "harness_cpu_s": harness,
+        "server_cpu_s": server,
+        "other_cpu_per_wall_s": other,
+        "irq_softirq_s": irq,
+        "steal_s": steal,
+    }
+
+
 # ------------------------------------------------------------------ harness
 
 class Bench:
@@ -790,6 +839,7 @@ SCENARIOS = {
 
 def run_all(connect, scale, names):
     t0 = now()
+    run0 = cpu_sample()
     bench = Bench(connect, scale)
     first = bench.mntr()
     second = bench.mntr()
@@ -815,6 +865,7 @@ def run_all(connect, scale, names):
         params[name] = {}
         ctx = Scenario(bench, params[name])
         s0_ = now()
+        cpu0 = cpu_sample()
         try:
             result = SCENARIOS[name](ctx)
         except Exception as e:  # noqa: BLE001 - the other scenarios still run
@@ -826,9 +877,10 @@ def run_all(connect, scale, names):
         if cleanup:
             merged["cleanup_errors"] = cleanup
         merged["scenario_wall_s"] = (now() - s0_) / 1e9
+        merged["host_cpu"] = host_cpu(cpu0, cpu_sample())
         scenarios[name] = merged
     out["total_wall_s"] = (now() - t0) / 1e9
-    out["process_cpu_s"] = time.process_time()
+    out["host_cpu"] = host_cpu(run0, cpu_sample())
     return out
 
 
