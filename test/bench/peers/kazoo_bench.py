@@ -13,6 +13,7 @@ import datetime
 import json
 import math
 import os
+import queue
 import re
 import signal
 import socket
@@ -23,7 +24,6 @@ import time
 import traceback
 
 from kazoo.client import KazooClient
-from kazoo.exceptions import NodeExistsError
 import kazoo.version
 
 SESSION_TIMEOUT_S = 10.0
@@ -225,7 +225,12 @@ class Scenario:
 
     def client(self, timeout=SESSION_TIMEOUT_S):
         c = KazooClient(hosts=self.bench.connect, timeout=timeout)
-        self.defer(lambda: (c.stop(), c.close()))
+
+        def close():
+            c.stop()
+            c.close()
+
+        self.defer(close)
         c.start(timeout=30)
         return c
 
@@ -440,8 +445,6 @@ class Candidate:
 
 
 def next_event(events, bound_s, what):
-    import queue
-
     try:
         return events.get(timeout=bound_s)
     except queue.Empty:
@@ -449,8 +452,6 @@ def next_event(events, bound_s, what):
 
 
 def s3(ctx):
-    import queue
-
     k = ctx.param("candidates", 5)
     rounds = ctx.param("rounds", ctx.count(30, 5))
     ctx.param("session_timeout_ms", int(ELECTION_SESSION_TIMEOUT_S * 1000))
@@ -512,8 +513,6 @@ def negotiated_timeout(bench, session):
 
 
 def crash_once(ctx, rep, k):
-    import queue
-
     path = "/bench/s3crash-%d/election" % rep
     child = subprocess.Popen(
         [sys.executable, os.path.abspath(__file__), "crash-child", ctx.bench.connect, path],
