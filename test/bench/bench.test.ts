@@ -11,8 +11,8 @@ import {
   type PeerRun,
   type TableRow,
 } from './peer-table.js';
-import { roundOrder, runPeers } from './peers.js';
-import { parseScale, selectScenarios } from './select.js';
+import { PEER_SCENARIOS, roundOrder, runPeers } from './peers.js';
+import { parseScale, selectNames, selectScenarios } from './select.js';
 import { sectionDelta, ZERO_COUNTERS, type MntrCounters, type MntrSnapshot } from './mntr.js';
 import { payload, type Scenario } from './scenario.js';
 import { percentile, summarize } from './stats.js';
@@ -106,6 +106,12 @@ describe('bench scenario selection', () => {
     ]);
     expect(selectScenarios(all, 'S2-c32').map((s) => s.name)).toEqual(['S2-c32']);
     expect(selectScenarios(all, undefined)).toHaveLength(all.length);
+  });
+
+  it('bench - --peers selects from its own scenario list the same way', () => {
+    expect(selectNames(PEER_SCENARIOS, 'S2,S4c')).toEqual(['S2-c8', 'S2-c32', 'S4c']);
+    expect(selectNames(PEER_SCENARIOS, undefined)).toEqual([...PEER_SCENARIOS]);
+    expect(() => selectNames(PEER_SCENARIOS, 'S0-binding')).toThrow(/no scenario named/);
   });
 
   it('bench - BENCH_ONLY naming an unknown scenario fails before anything runs', () => {
