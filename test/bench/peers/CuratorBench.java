@@ -92,7 +92,8 @@ public final class CuratorBench {
     }
     if (args.length != 5 || !args[0].equals("run")) {
       System.err.println(
-          "usage: CuratorBench run <connect> <scale> <scenarios> <out.json> | crash-child <connect> <path>");
+          "usage: CuratorBench run <connect> <scale> <scenarios> <out.json>"
+              + " | crash-child <connect> <path>");
       System.exit(2);
     }
     CuratorBench bench = new CuratorBench(args[1], Double.parseDouble(args[2]));
@@ -269,10 +270,12 @@ public final class CuratorBench {
   // ---------------------------------------------------------------- host CPU (SCENARIOS.md §7)
 
   /** The server's pid and the kernel's clock ticks per second, from the harness (0: unknown). */
-  static final long SERVER_PID = Long.parseLong(System.getenv().getOrDefault("BENCH_SERVER_PID", "0"));
-  static final double CLK_TCK = Double.parseDouble(System.getenv().getOrDefault("BENCH_CLK_TCK", "100"));
+  static final long SERVER_PID =
+      Long.parseLong(System.getenv().getOrDefault("BENCH_SERVER_PID", "0"));
+  static final double CLK_TCK =
+      Double.parseDouble(System.getenv().getOrDefault("BENCH_CLK_TCK", "100"));
 
-  /** Wall clock, this process's CPU seconds, the server's CPU ticks, and /proc/stat's busy, irq, steal. */
+  /** Wall clock, own CPU seconds, the server's CPU ticks, and /proc/stat's busy, irq, steal. */
   record CpuSample(long wall, double own, Double server, double[] system) {}
 
   static CpuSample cpuSample() {
@@ -283,7 +286,10 @@ public final class CuratorBench {
     Double server = null;
     if (SERVER_PID > 0) {
       try {
-        String stat = new String(java.nio.file.Files.readAllBytes(java.nio.file.Paths.get("/proc/" + SERVER_PID + "/stat")));
+        String stat =
+            new String(
+                java.nio.file.Files.readAllBytes(
+                    java.nio.file.Paths.get("/proc/" + SERVER_PID + "/stat")));
         String[] rest = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
         server = Double.parseDouble(rest[11]) + Double.parseDouble(rest[12]);
       } catch (Exception e) {
@@ -307,7 +313,8 @@ public final class CuratorBench {
   static Map<String, Object> hostCpu(CpuSample a, CpuSample b) {
     double wall = (b.wall() - a.wall()) / 1e9;
     double harness = b.own() - a.own();
-    Double server = a.server() != null && b.server() != null ? (b.server() - a.server()) / CLK_TCK : null;
+    Double server =
+        a.server() != null && b.server() != null ? (b.server() - a.server()) / CLK_TCK : null;
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("harness_cpu_s", harness);
     m.put("server_cpu_s", server);
@@ -392,7 +399,8 @@ public final class CuratorBench {
     return (num(after, "zk_sum_" + what) - num(before, "zk_sum_" + what)) / count;
   }
 
-  Map<String, Object> sectionDelta(Map<String, Object> before, Map<String, Object> after, int units) {
+  Map<String, Object> sectionDelta(
+      Map<String, Object> before, Map<String, Object> after, int units) {
     Map<String, Double> d = diff(before, after);
     Map<String, Double> total = new LinkedHashMap<>();
     Map<String, Double> perUnit = new LinkedHashMap<>();
@@ -630,14 +638,18 @@ public final class CuratorBench {
   static void joined(LeaderLatch latch, long boundMs) throws Exception {
     long deadline = System.nanoTime() + boundMs * 1_000_000;
     while (latch.getOurPath() == null) {
-      if (System.nanoTime() > deadline) throw new IllegalStateException("joining took over " + boundMs + " ms");
+      if (System.nanoTime() > deadline) {
+        throw new IllegalStateException("joining took over " + boundMs + " ms");
+      }
       Thread.onSpinWait();
     }
   }
 
   static Elected next(BlockingQueue<Elected> events, long boundMs, String what) throws Exception {
     Elected e = events.poll(boundMs, TimeUnit.MILLISECONDS);
-    if (e == null) throw new IllegalStateException(what + " did not happen within " + boundMs + " ms");
+    if (e == null) {
+      throw new IllegalStateException(what + " did not happen within " + boundMs + " ms");
+    }
     return e;
   }
 
@@ -671,7 +683,9 @@ public final class CuratorBench {
             long t0 = System.nanoTime();
             latch.close();
             Elected e = next(events, LEADER_BOUND_MS, "a new leader notification");
-            if (e.who().equals(l)) throw new IllegalStateException(l + " was notified again right after leaving");
+            if (e.who().equals(l)) {
+              throw new IllegalStateException(l + " was notified again right after leaving");
+            }
             samples.add((double) (e.at() - t0));
             current[0] = e.who();
             LeaderLatch again = join(ctx, clients.get(l), path, l, events);
@@ -735,7 +749,8 @@ public final class CuratorBench {
 
   Map<String, Object> crashOnce(Scenario ctx, int rep, int k) throws Exception {
     String path = "/bench/s3crash-" + rep + "/election";
-    String java = System.getProperty("java.home") + File.separator + "bin" + File.separator + "java";
+    String java =
+        System.getProperty("java.home") + File.separator + "bin" + File.separator + "java";
     ProcessBuilder pb =
         new ProcessBuilder(
             java,
@@ -783,9 +798,13 @@ public final class CuratorBench {
       latches.add(latch);
     }
     for (LeaderLatch l : latches) {
-      if (l.hasLeadership()) throw new IllegalStateException("a candidate leads while the crash child is alive");
+      if (l.hasLeadership()) {
+        throw new IllegalStateException("a candidate leads while the crash child is alive");
+      }
     }
-    if (!events.isEmpty()) throw new IllegalStateException("a candidate was notified while the crash child is alive");
+    if (!events.isEmpty()) {
+      throw new IllegalStateException("a candidate was notified while the crash child is alive");
+    }
     Thread.sleep(200);
     long t0 = System.nanoTime();
     child.destroyForcibly();
@@ -883,7 +902,8 @@ public final class CuratorBench {
     return c.checkExists().forPath(path) == null ? 0 : c.getChildren().forPath(path).size();
   }
 
-  Map<String, Object> s4Distributed(Scenario ctx, String base, int n, boolean locking) throws Exception {
+  Map<String, Object> s4Distributed(Scenario ctx, String base, int n, boolean locking)
+      throws Exception {
     int items = ctx.param("items", ctx.count(n, 50));
     String path = base + "/queue";
     CuratorFramework pc = ctx.client();
@@ -988,8 +1008,12 @@ public final class CuratorBench {
             if (failure.get() != null) throw new Exception(failure.get());
             boolean alive = false;
             for (Thread t : workers) alive |= t.isAlive();
-            if (!alive) throw new IllegalStateException("the consumers found the queue empty early");
-            if (System.nanoTime() > deadline) throw new IllegalStateException("queue drain did not finish within 300 s");
+            if (!alive) {
+              throw new IllegalStateException("the consumers found the queue empty early");
+            }
+            if (System.nanoTime() > deadline) {
+              throw new IllegalStateException("queue drain did not finish within 300 s");
+            }
           }
         });
     double consume = (receipts.t1.get() - t0[0]) / 1e9;
@@ -1034,10 +1058,10 @@ public final class CuratorBench {
                         try {
                           gate.await();
                           if (!b.enter(BARRIER_BOUND_S, TimeUnit.SECONDS)) {
-                            throw new IllegalStateException("barrier enter did not finish within 60 s");
+                            throw new IllegalStateException("barrier enter took over 60 s");
                           }
                           if (!b.leave(BARRIER_BOUND_S, TimeUnit.SECONDS)) {
-                            throw new IllegalStateException("barrier leave did not finish within 60 s");
+                            throw new IllegalStateException("barrier leave took over 60 s");
                           }
                         } catch (Throwable e) {
                           failure.compareAndSet(null, e);
@@ -1068,10 +1092,12 @@ public final class CuratorBench {
     CuratorFramework rc = ctx.client();
     CuratorFramework wc = ctx.client();
     ensure(rc, base + "/api");
-    ServiceDiscovery<Void> r = ServiceDiscoveryBuilder.builder(Void.class).client(rc).basePath(base).build();
+    ServiceDiscovery<Void> r =
+        ServiceDiscoveryBuilder.builder(Void.class).client(rc).basePath(base).build();
     ctx.defer(r);
     r.start();
-    ServiceDiscovery<Void> w = ServiceDiscoveryBuilder.builder(Void.class).client(wc).basePath(base).build();
+    ServiceDiscovery<Void> w =
+        ServiceDiscoveryBuilder.builder(Void.class).client(wc).basePath(base).build();
     ctx.defer(w);
     w.start();
     Map<String, Long> seen = new ConcurrentHashMap<>();
@@ -1110,7 +1136,12 @@ public final class CuratorBench {
           for (int i = 0; i < n; i++) {
             String id = String.format("inst-%03d", i);
             ServiceInstance<Void> instance =
-                ServiceInstance.<Void>builder().name("api").id(id).address("127.0.0.1").port(20_000 + i).build();
+                ServiceInstance.<Void>builder()
+                    .name("api")
+                    .id(id)
+                    .address("127.0.0.1")
+                    .port(20_000 + i)
+                    .build();
             long a = System.nanoTime();
             r.registerService(instance);
             long b = System.nanoTime();
@@ -1130,10 +1161,12 @@ public final class CuratorBench {
           }
         });
     if (cache.getInstances().size() != n) {
-      throw new IllegalStateException("the cache holds " + cache.getInstances().size() + " instances, not " + n);
+      throw new IllegalStateException(
+          "the cache holds " + cache.getInstances().size() + " instances, not " + n);
     }
     CuratorFramework qc = ctx.client();
-    ServiceDiscovery<Void> q = ServiceDiscoveryBuilder.builder(Void.class).client(qc).basePath(base).build();
+    ServiceDiscovery<Void> q =
+        ServiceDiscoveryBuilder.builder(Void.class).client(qc).basePath(base).build();
     ctx.defer(q);
     q.start();
     double[] cold = {0};
@@ -1144,7 +1177,9 @@ public final class CuratorBench {
           long t = System.nanoTime();
           Collection<ServiceInstance<Void>> found = q.queryForInstances("api");
           cold[0] = (System.nanoTime() - t) / 1e6;
-          if (found.size() != n) throw new IllegalStateException("the cold query found " + found.size() + ", not " + n);
+          if (found.size() != n) {
+            throw new IllegalStateException("the cold query found " + found.size() + ", not " + n);
+          }
         });
     Map<String, Object> out = new LinkedHashMap<>();
     out.put("visible_after_return_ms", summarize(afterReturn, 1e-6));
