@@ -635,13 +635,14 @@ public final class CuratorBench {
     return latch;
   }
 
+  /** Waits until the latch has its election node, reading only its local field (no request). */
   static void joined(LeaderLatch latch, long boundMs) throws Exception {
     long deadline = System.nanoTime() + boundMs * 1_000_000;
     while (latch.getOurPath() == null) {
       if (System.nanoTime() > deadline) {
         throw new IllegalStateException("joining took over " + boundMs + " ms");
       }
-      Thread.onSpinWait();
+      Thread.yield();
     }
   }
 
