@@ -1,5 +1,18 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseScale, selectScenarios } from './select.js';
+import { renderFiles } from './chart.js';
+import {
+  buildTable,
+  cellText,
+  median,
+  type Lib,
+  type PeerRun,
+  type TableRow,
+} from './peer-table.js';
+import { PEER_SCENARIOS, roundOrder, runPeers } from './peers.js';
+import { parseScale, selectNames, selectScenarios } from './select.js';
 import { sectionDelta, ZERO_COUNTERS, type MntrCounters, type MntrSnapshot } from './mntr.js';
 import { payload, type Scenario } from './scenario.js';
 import { percentile, summarize } from './stats.js';
@@ -95,6 +108,12 @@ describe('bench scenario selection', () => {
     expect(selectScenarios(all, undefined)).toHaveLength(all.length);
   });
 
+  it('bench - --peers selects from its own scenario list the same way', () => {
+    expect(selectNames(PEER_SCENARIOS, 'S2,S4c')).toEqual(['S2-c8', 'S2-c32', 'S4c']);
+    expect(selectNames(PEER_SCENARIOS, undefined)).toEqual([...PEER_SCENARIOS]);
+    expect(() => selectNames(PEER_SCENARIOS, 'S0-binding')).toThrow(/no scenario named/);
+  });
+
   it('bench - BENCH_ONLY naming an unknown scenario fails before anything runs', () => {
     expect(() => selectScenarios(all, 'S9')).toThrow(/no scenario named S9/);
   });
@@ -105,4 +124,131 @@ describe('bench scenario selection', () => {
     expect(() => parseScale('0')).toThrow(/positive/);
     expect(() => parseScale('fast')).toThrow(/positive/);
   });
+});
+
+describe('bench peers table', () => {
+  const run = (lib: Lib, round: number, scenarios: Record<string, Record<string, unknown>>) => ({
+    round,
+    position: 0,
+    lib,
+    results: { lib, lib_version: '0', scenarios },
+  });
+  const s1 = (p50: number, req: number) => ({
+    cycle_us: { n: 1, p50, p99: p50, mean: p50, min: p50, max: p50 },
+    cycles_per_s: 1e6 / p50,
+    mntr_cycle: { per_unit: { packets_received: req, response_bytes: 0, watch_bytes: 0 } },
+  });
+
+  it('bench - the table holds each library’s median over the rounds and zkit ÷ peer ratios', () => {
+    const runs: PeerRun[] = [
+      run('zkit', 0, { S1: s1(1000, 3) }),
+      run('zkit', 1, { S1: s1(3000, 3) }),
+      run('zkit', 2, { S1: s1(2000, 3) }),
+      run('curator', 0, { S1: s1(4000, 3) }),
+      run('curator', 1, { S1: s1(4000, 3) }),
+      run('curator', 2, { S1: { error: 'BoundExceededError: lock acquire' } }),
+      run('kazoo', 0, { S1: s1(500, 4) }),
+      run('kazoo', 1, { S1: s1(1500, 4) }),
+      run('kazoo', 2, { S1: s1(1000, 4) }),
+    ];
+    const { rows } = buildTable(runs);
+    const p50 = rows.find((r) => r.scenario === 'S1' && r.figure === 'cycle p50') as TableRow;
+    expect(p50.values.zkit).toEqual({ median: 2000, rounds: [1000, 3000, 2000], note: null });
+    expect(p50.values.curator).toEqual({ median: 4000, rounds: [4000, 4000, null], note: 'error' });
+    expect(p50.ratio.curator).toBe(0.5);
+    expect(p50.ratio.kazoo).toBe(2);
+    const req = rows.find((r) => r.figure === 'requests per cycle') as TableRow;
+    expect(req.ratio.kazoo).toBe(0.75);
+    expect(rows.every((r) => r.scenario === 'S1')).toBe(true);
+  });
+
+  it('bench - a scenario a library has no recipe for shows "–" and no ratio', () => {
+    const queue = {
+      produce_items_per_s: 100,
+      consume_items_per_s: 200,
+      exactly_once: true,
+      left_in_queue: 0,
+    };
+    const { rows, checks } = buildTable([
+      run('zkit', 0, { S4b: queue }),
+      run('curator', 0, { S4b: queue }),
+      run('kazoo', 0, { S4b: { skipped: 'no such recipe' } }),
+    ]);
+    const produce = rows.find((r) => r.figure === 'produce') as TableRow;
+    expect(cellText(produce.values.kazoo, 0)).toBe('–');
+    expect(produce.ratio).toEqual({ curator: 1, kazoo: null });
+    expect(checks[0]?.values.kazoo.ok).toBeNull();
+    expect(checks[0]?.values.curator.ok).toBe(true);
+  });
+
+  it('bench - rounds rotate the order, so each library runs in every position', () => {
+    const orders = [0, 1, 2].map((r) => roundOrder(['zkit', 'curator', 'kazoo'], r));
+    expect(orders).toEqual([
+      ['zkit', 'curator', 'kazoo'],
+      ['curator', 'kazoo', 'zkit'],
+      ['kazoo', 'zkit', 'curator'],
+    ]);
+    expect(median([3, null, 1, 2])).toBe(2);
+    expect(median([4, 1])).toBe(2.5);
+  });
+});
+
+describe('bench peers smoke run', () => {
+  it(
+    'bench - zkit, Curator and kazoo each run at a tiny scale into one well-formed table',
+    { timeout: 240_000 },
+    async () => {
+      const outDir = mkdtempSync(join(tmpdir(), 'zkit-peers-test-'));
+      try {
+        const { file, results } = await runPeers({
+          rounds: 1,
+          scale: 0.01,
+          scenarios: ['S0', 'S1', 'S4b'],
+          outDir,
+          log: () => undefined,
+        });
+        expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual(JSON.parse(JSON.stringify(results)));
+        expect(results.runs.map((r) => r.lib)).toEqual(['zkit', 'curator', 'kazoo']);
+        for (const r of results.runs) {
+          expect(r.error).toBeUndefined();
+          const scenarios = r.results?.scenarios ?? {};
+          expect(Object.keys(scenarios)).toEqual(['S0', 'S1', 'S4b']);
+          for (const [name, s] of Object.entries(scenarios)) {
+            expect(s, `${r.lib} ${name}`).not.toHaveProperty('error');
+          }
+          // An uncontended mutex cycle takes at least a create, a children read and a delete.
+          const cycle = scenarios['S1']?.['mntr_cycle'] as { per_unit: MntrCounters };
+          expect(cycle.per_unit.packets_received).toBeGreaterThanOrEqual(3);
+          expect(cycle.per_unit.writes).toBeGreaterThanOrEqual(2);
+          expect(scenarios['S1']?.['cycles_per_s']).toBeGreaterThan(0);
+        }
+        expect(results.runs[1]?.results?.lib_version).toMatch(/^5\./);
+        expect(results.runs[2]?.results?.lib_version).toMatch(/^2\./);
+        expect(results.runs[2]?.results?.scenarios['S4b']).toHaveProperty('skipped');
+        const curatorS4b = results.runs[1]?.results?.scenarios['S4b'];
+        expect(curatorS4b).toMatchObject({ exactly_once: true, left_in_queue: 0 });
+
+        const rows = results.table.rows;
+        const req = rows.find((r) => r.scenario === 'S1' && r.figure === 'requests per cycle');
+        const z = req?.values.zkit.median as number;
+        const c = req?.values.curator.median as number;
+        const k = req?.values.kazoo.median as number;
+        expect(req?.ratio.curator).toBeCloseTo(z / c, 10);
+        expect(req?.ratio.kazoo).toBeCloseTo(z / k, 10);
+        const produce = rows.find((r) => r.scenario === 'S4b' && r.figure === 'produce');
+        expect(produce?.values.kazoo.note).toBe('skipped');
+        expect(produce?.ratio.curator).toBeGreaterThan(0);
+
+        const written = renderFiles(file);
+        const markdown = readFileSync(written.markdown, 'utf8');
+        expect(markdown).toContain('| S1 | requests per cycle | req |');
+        expect(markdown).toContain('kazoo 2.');
+        const svg = readFileSync(written.svg, 'utf8');
+        expect(svg.startsWith('<svg')).toBe(true);
+        expect(svg.match(/<rect /g)?.length).toBeGreaterThan(rows.length * 2);
+      } finally {
+        rmSync(outDir, { recursive: true, force: true });
+      }
+    },
+  );
 });

@@ -18,7 +18,8 @@ interface Sample {
 }
 
 let ticksPerSecond: number | undefined;
-function clockTicks(): number {
+/** The kernel's clock ticks per second (`getconf CLK_TCK`, 100 when unknown). */
+export function clockTicks(): number {
   if (ticksPerSecond === undefined) {
     try {
       ticksPerSecond = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim());

@@ -29,3 +29,9 @@ export function parseScale(raw: string | undefined): number {
   }
   return scale;
 }
+
+/** The same selection over plain names (the `--peers` scenario list). */
+export function selectNames(all: readonly string[], only: string | undefined): string[] {
+  const named = all.map((name) => ({ name, title: name, run: async () => ({}) }));
+  return selectScenarios(named, only).map((s) => s.name);
+}
