@@ -66,15 +66,25 @@ export function combineSignals(
   return anySignal(all);
 }
 
-/** Each source's dependants: weak references to the signals combined from it. */
-const dependantsOf = new WeakMap<AbortSignal, Set<WeakRef<AbortSignal>>>();
+/** Each source's dependants (weak references to the signals combined from it) and listener. */
+interface Dependants {
+  readonly refs: Set<WeakRef<AbortSignal>>;
+  readonly onAbort: () => void;
+}
+const dependantsOf = new WeakMap<AbortSignal, Dependants>();
 /** The controller behind each combined signal, kept alive by the signal itself. */
 const controllerOf = new WeakMap<AbortSignal, AbortController>();
 /** Forgets a combined signal in its sources once it has been collected. */
 const forget = new FinalizationRegistry<{
-  dependants: Set<WeakRef<AbortSignal>>;
+  source: AbortSignal;
+  dependants: Dependants;
   ref: WeakRef<AbortSignal>;
-}>(({ dependants, ref }) => dependants.delete(ref));
+}>(({ source, dependants, ref }) => {
+  dependants.refs.delete(ref);
+  if (dependants.refs.size > 0 || dependantsOf.get(source) !== dependants) return;
+  dependantsOf.delete(source);
+  source.removeEventListener('abort', dependants.onAbort);
+});
 
 /**
  * A signal that aborts, with the first source's reason, when any of `signals` does — what
@@ -85,8 +95,8 @@ const forget = new FinalizationRegistry<{
  * (measured: 200,000 calls on one session signal kept 12 MB). Every zkit wait combines the
  * caller's signal with a long-lived one (the session's, a recipe's), so a worker taking locks
  * for days would grow by hundreds of MB. Here a source holds one listener however many signals
- * are combined from it, and only weak references to them: a combined signal nobody holds any more
- * is collected and dropped from its sources.
+ * are combined from it (removed once none is left), and only weak references to them: a combined
+ * signal nobody holds any more is collected and dropped from its sources.
  *
  * Hold the returned signal for as long as its abort matters: a pending {@link raceSignal} on it
  * does, and so does any wait whose promise the pending work still references.
@@ -106,23 +116,20 @@ export function anySignal(signals: readonly AbortSignal[]): AbortSignal {
     let dependants = dependantsOf.get(source);
     if (!dependants) {
       const refs = new Set<WeakRef<AbortSignal>>();
-      dependants = refs;
-      dependantsOf.set(source, refs);
-      source.addEventListener(
-        'abort',
-        () => {
-          dependantsOf.delete(source);
-          for (const r of [...refs]) {
-            const signal = r.deref();
-            if (signal) controllerOf.get(signal)?.abort(source.reason);
-          }
-          refs.clear();
-        },
-        { once: true },
-      );
+      const onAbort = () => {
+        dependantsOf.delete(source);
+        for (const r of [...refs]) {
+          const signal = r.deref();
+          if (signal) controllerOf.get(signal)?.abort(source.reason);
+        }
+        refs.clear();
+      };
+      dependants = { refs, onAbort };
+      dependantsOf.set(source, dependants);
+      source.addEventListener('abort', onAbort, { once: true });
     }
-    dependants.add(ref);
-    forget.register(combined, { dependants, ref });
+    dependants.refs.add(ref);
+    forget.register(combined, { source, dependants, ref });
   }
   return combined;
 }
@@ -142,41 +149,56 @@ export function raceSignal<T>(promise: Promise<T>, signal: AbortSignal | undefin
     return Promise.reject(signal.reason);
   }
   return new Promise<T>((resolve, reject) => {
-    // Pinned while the race is pending: a signal combined by anySignal is held only weakly by
-    // its sources, and a promise that never settles holds nothing.
-    pin(signal);
-    const onAbort = () => {
-      unpin(signal);
-      reject(signal.reason);
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
+    const race = join(signal, () => reject(signal.reason));
     promise.then(
       (value) => {
-        unpin(signal);
-        signal.removeEventListener('abort', onAbort);
+        race.leave();
         resolve(value);
       },
       (error: unknown) => {
-        unpin(signal);
-        signal.removeEventListener('abort', onAbort);
+        race.leave();
         reject(error);
       },
     );
   });
 }
 
-/** Signals some pending race waits on, with the number of such races. */
-const pinned = new Map<AbortSignal, number>();
+/** The races pending on each signal, all served by one abort listener. */
+const racesOf = new Map<
+  AbortSignal,
+  { readonly losers: Set<() => void>; readonly onAbort: () => void }
+>();
 
-function pin(signal: AbortSignal): void {
-  pinned.set(signal, (pinned.get(signal) ?? 0) + 1);
-}
-
-function unpin(signal: AbortSignal): void {
-  const n = pinned.get(signal);
-  if (n === undefined) return;
-  if (n <= 1) pinned.delete(signal);
-  else pinned.set(signal, n - 1);
+/**
+ * Enters a race on `signal`: `lose` runs if it aborts before `leave()`. However many races are
+ * pending on one signal (32 requests in flight under a shared one), the signal carries a single
+ * listener, removed with the last race. The map also keeps the signal reachable while races are
+ * pending: a signal combined by {@link anySignal} is held only weakly by its sources, and a
+ * promise that never settles holds nothing.
+ */
+function join(signal: AbortSignal, lose: () => void): { leave(): void } {
+  let races = racesOf.get(signal);
+  if (!races) {
+    const losers = new Set<() => void>();
+    const onAbort = () => {
+      racesOf.delete(signal);
+      for (const l of [...losers]) l();
+      losers.clear();
+    };
+    races = { losers, onAbort };
+    racesOf.set(signal, races);
+    signal.addEventListener('abort', onAbort, { once: true });
+  }
+  const { losers, onAbort } = races;
+  const entry = () => lose();
+  losers.add(entry);
+  return {
+    leave() {
+      if (!losers.delete(entry) || losers.size > 0) return;
+      if (racesOf.get(signal)?.losers === losers) racesOf.delete(signal);
+      signal.removeEventListener('abort', onAbort);
+    },
+  };
 }
 
 /**

@@ -94,7 +94,8 @@ describe('signals', () => {
     const perWait = (process.memoryUsage().heapUsed - before) / N;
     // AbortSignal.any kept about 60 bytes a wait here, round after round.
     expect(perWait).toBeLessThan(5);
-    expect(getEventListeners(session.signal, 'abort')).toHaveLength(1);
+    // One shared listener at most, gone once every combined signal has been collected.
+    expect(getEventListeners(session.signal, 'abort').length).toBeLessThanOrEqual(1);
     expect(session.signal.aborted).toBe(false);
   });
 
