@@ -4,7 +4,10 @@
 // SOCK_CLOEXEC_ENABLED. Without it, every child process spawned while a client is connected
 // inherits the client's socket: the connection then outlives its close, and the native
 // client spins after a reconnect. This checks a live handle and rebuilds the binding once
-// with the flag when the check fails. Run as the root package's postinstall.
+// with the flag when the check fails. Run as the root package's postinstall, for this
+// repository's own copy (a devDependency: the core-native tests and the benchmarks use it).
+// Users install the binding themselves; `ZkClient.start()` with the native transport runs the
+// same check at run time and refuses a binding that fails it (NativeBindingUnsafeError).
 import { spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { createRequire } from 'node:module';

@@ -9,12 +9,12 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../..');
 const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), 'consumer');
 const TSC = createRequire(import.meta.url).resolve('typescript/bin/tsc');
-// The native `zookeeper` binding compiles during the install on a cold cache.
+// Installs on a cold npm cache, and the tests that compile the optional native binding.
 const SETUP_TIMEOUT_MS = 240_000;
 
 interface Run {
@@ -40,9 +40,15 @@ function cleanEnv(): NodeJS.ProcessEnv {
 }
 
 /** Runs a command to its end; a run that outlives `timeoutMs` is killed (and reports a signal). */
-function run(command: string, args: readonly string[], cwd: string, timeoutMs = 60_000) {
+function run(
+  command: string,
+  args: readonly string[],
+  cwd: string,
+  timeoutMs = 60_000,
+  env = cleanEnv(),
+) {
   return new Promise<Run>((resolve, reject) => {
-    const child = spawn(command, args, { cwd, env: cleanEnv(), timeout: timeoutMs });
+    const child = spawn(command, args, { cwd, env, timeout: timeoutMs });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
@@ -175,6 +181,7 @@ function errorsByConfig(output: string): Map<string, string[]> {
 
 let workDir: string;
 let project: string;
+let tarballDir: string;
 let tarballs: PackedTarball[];
 let packageNames: string[];
 let compileErrors: Map<string, string[]>;
@@ -182,7 +189,7 @@ let compileErrors: Map<string, string[]>;
 beforeAll(async () => {
   workDir = await mkdtemp(join(tmpdir(), 'zkit-consumer-'));
   project = join(workDir, 'project');
-  const tarballDir = join(workDir, 'tarballs');
+  tarballDir = join(workDir, 'tarballs');
   await mkdir(project);
   await mkdir(tarballDir);
 
@@ -329,3 +336,131 @@ it.each(Object.keys(CONFIGS).filter((name) => name.startsWith('esm')))(
     expect(compileErrors.get(name)).toEqual([]);
   },
 );
+
+describe('packaging - @zkit/lock installed alone', () => {
+  let lockProject: string;
+  let tarballOf: (name: string) => string;
+
+  beforeAll(async () => {
+    lockProject = join(workDir, 'lock-only');
+    await mkdir(lockProject);
+    tarballOf = (name) => {
+      const tarball = tarballs.find((t) => t.name === name);
+      if (tarball === undefined) throw new Error(`no tarball for ${name}`);
+      return join(tarballDir, tarball.filename);
+    };
+    await writeFile(
+      join(lockProject, 'package.json'),
+      JSON.stringify({ name: 'lock-only', version: '1.0.0', private: true, type: 'commonjs' }),
+    );
+    await succeed(
+      'npm',
+      [
+        'install',
+        '--no-audit',
+        '--no-fund',
+        '--prefer-offline',
+        '--loglevel=error',
+        '--foreground-scripts',
+        tarballOf('@zkit/core'),
+        tarballOf('@zkit/lock'),
+      ],
+      lockProject,
+    );
+    await copyFile(join(FIXTURES, 'lock-only.cjs'), join(lockProject, 'lock-only.cjs'));
+  }, SETUP_TIMEOUT_MS);
+
+  /** Runs the fixture with `transport` against `connectString`: its JSON report. */
+  async function lockOnly(connectString: string, transport: string) {
+    const result = await run(
+      process.execPath,
+      ['lock-only.cjs', connectString, transport],
+      lockProject,
+    );
+    expect(result.stderr).toBe('');
+    expect({ code: result.code, signal: result.signal }).toEqual({ code: 0, signal: null });
+    return JSON.parse(result.stdout) as Record<string, unknown>;
+  }
+
+  test('packaging - npm installs @zkit/lock with no native package, and it locks over the wire', async ({
+    zk,
+  }) => {
+    const installed = await installedPackages(lockProject);
+    expect(installed.has('@zkit/lock')).toBe(true);
+    expect(installed.has('@zkit/core')).toBe(true);
+    for (const native of ['zookeeper', 'node-gyp', 'node-gyp-build', 'nan', 'node-addon-api']) {
+      expect(installed.has(native), native).toBe(false);
+    }
+    // Nothing compiled: no addon file anywhere in the tree.
+    const addons = (await readdir(join(lockProject, 'node_modules'), { recursive: true })).filter(
+      (file) => file.endsWith('.node') || file.endsWith('binding.gyp'),
+    );
+    expect(addons).toEqual([]);
+
+    expect(await lockOnly(zk.connectString, 'wire')).toEqual({
+      holders: 1,
+      childSockets: 0,
+      leaseNodeLeft: false,
+    });
+  });
+
+  test('packaging - choosing the native transport without the binding names the install command', async ({
+    zk,
+  }) => {
+    const report = await lockOnly(zk.connectString, 'native');
+    expect(report).toEqual({
+      error: {
+        name: 'NativeBindingMissingError',
+        code: 'NATIVE_BINDING_MISSING',
+        message: expect.stringContaining('npm install zookeeper'),
+        installCommand: 'CPPFLAGS=-DSOCK_CLOEXEC_ENABLED npm install zookeeper@7.3',
+      },
+    });
+  });
+
+  // Runs last in this group: it adds the binding to the project.
+  test(
+    'packaging - a binding built without close-on-exec is refused at start(), and the rebuild command in the error fixes it',
+    async ({ zk }) => {
+      // What `npm install zookeeper` does when nobody set the build flag.
+      const env = cleanEnv();
+      delete env['CPPFLAGS'];
+      const install = await run(
+        'npm',
+        [
+          'install',
+          '--no-audit',
+          '--no-fund',
+          '--prefer-offline',
+          '--loglevel=error',
+          'zookeeper@7.3',
+        ],
+        lockProject,
+        SETUP_TIMEOUT_MS,
+        env,
+      );
+      expect(install.code, install.stderr).toBe(0);
+
+      const refused = await lockOnly(zk.connectString, 'native');
+      expect(refused).toEqual({
+        error: {
+          name: 'NativeBindingUnsafeError',
+          code: 'NATIVE_BINDING_UNSAFE',
+          message: expect.stringContaining('-DSOCK_CLOEXEC_ENABLED'),
+          rebuildCommand: expect.stringContaining('npm rebuild zookeeper'),
+        },
+      });
+
+      const { rebuildCommand } = refused['error'] as { rebuildCommand: string };
+      const rebuild = await run('sh', ['-c', rebuildCommand], lockProject, SETUP_TIMEOUT_MS, env);
+      expect(rebuild.code, rebuild.stderr).toBe(0);
+
+      expect(await lockOnly(zk.connectString, 'native')).toEqual({
+        holders: 1,
+        childSockets: 0,
+        leaseNodeLeft: false,
+      });
+    },
+    SETUP_TIMEOUT_MS,
+  );
+});

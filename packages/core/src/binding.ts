@@ -7,8 +7,15 @@
  * @internal
  * @module
  */
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { errorFromCode, type ZkError } from './errors.js';
+import { dirname } from 'node:path';
+import {
+  errorFromCode,
+  NativeBindingMissingError,
+  NativeBindingUnsafeError,
+  type ZkError,
+} from './errors.js';
 import type { Stat } from './stat.js';
 import type { Transport, TransportListener, TransportOptions } from './transport.js';
 
@@ -53,22 +60,87 @@ interface NativeHandle {
 }
 
 const require = createRequire(import.meta.url);
-let Native: (new (config: object) => NativeHandle) | undefined;
+type NativeConstructor = new (config: object) => NativeHandle;
+let Native: NativeConstructor | undefined;
+/** Where the binding is installed, for the rebuild command. */
+let bindingDir = 'node_modules/zookeeper';
 
-function loadNative(): new (config: object) => NativeHandle {
+/**
+ * Loads the optional `zookeeper` package once.
+ *
+ * @throws {@link NativeBindingMissingError} when it is not installed or does not load.
+ */
+export function loadNativeBinding(): NativeConstructor {
   if (!Native) {
+    let dir: string | undefined;
     try {
-      Native = require('zookeeper') as new (config: object) => NativeHandle;
-    } catch (cause) {
-      throw new Error(
-        'The native ZooKeeper binding (npm package "zookeeper") could not be loaded. On Linux it ' +
-          'is compiled at install time and needs python3, make and g++; reinstall with ' +
-          '`npm rebuild zookeeper` and check its output.',
-        { cause },
-      );
+      dir = dirname(require.resolve('zookeeper/package.json'));
+    } catch {
+      // not installed: the require below says so
     }
+    try {
+      Native = require('zookeeper') as NativeConstructor;
+    } catch (cause) {
+      throw new NativeBindingMissingError(dir !== undefined, { cause });
+    }
+    bindingDir = dir ?? bindingDir;
+    // Loading opens no socket: whatever lacks close-on-exec now is not the binding's.
+    socketsBefore = inheritableSockets();
   }
   return Native;
+}
+
+/*
+ * Close-on-exec. The bundled C client opens its sockets without SOCK_CLOEXEC unless it was
+ * compiled with -DSOCK_CLOEXEC_ENABLED, and npm compiles it without. A child process spawned
+ * while such a client is connected inherits its socket: the connection then outlives the
+ * client's close, and the C client spins after a reconnect. Node opens every descriptor of its
+ * own with close-on-exec, so a socket without it that appeared after the binding loaded is the
+ * binding's. Linux tells through /proc/self/fdinfo ("flags" in octal, O_CLOEXEC = 0o2000000);
+ * elsewhere nothing is checked.
+ */
+const O_CLOEXEC = 0o2000000;
+/** Sockets without close-on-exec when the binding loaded (say, stdio a parent passed as sockets). */
+let socketsBefore: ReadonlySet<string> = new Set();
+/** What the first connected native transport of the process showed; the build cannot change. */
+let socketVerdict: 'unknown' | 'private' | 'inherited' = 'unknown';
+
+/** The sockets of this process (`socket:[inode]`) that a child process would inherit. */
+function inheritableSockets(): Set<string> {
+  const found = new Set<string>();
+  let fds: string[];
+  try {
+    fds = readdirSync('/proc/self/fd');
+  } catch {
+    return found; // not Linux
+  }
+  for (const fd of fds) {
+    try {
+      const target = readlinkSync(`/proc/self/fd/${fd}`);
+      if (!target.startsWith('socket:')) continue;
+      const info = readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8');
+      const flags = /^flags:\s*([0-7]+)/m.exec(info)?.[1];
+      if (flags !== undefined && (Number.parseInt(flags, 8) & O_CLOEXEC) === 0) found.add(target);
+    } catch {
+      // closed while we looked
+    }
+  }
+  return found;
+}
+
+/**
+ * Refuses a binding whose sockets child processes would inherit. With `connected` true (a native
+ * transport is connected, so its socket is open) the first call of the process looks and
+ * remembers; otherwise it only repeats what an earlier look found.
+ *
+ * @throws {@link NativeBindingUnsafeError}
+ */
+export function checkNativeSockets(connected: boolean): void {
+  if (socketVerdict === 'unknown' && connected) {
+    const leaked = [...inheritableSockets()].some((socket) => !socketsBefore.has(socket));
+    socketVerdict = leaked ? 'inherited' : 'private';
+  }
+  if (socketVerdict === 'inherited') throw new NativeBindingUnsafeError(bindingDir);
 }
 
 function toStat(raw: any): Stat {
@@ -106,7 +178,7 @@ export function openNativeTransport(
   options: TransportOptions,
   listener: TransportListener,
 ): Transport {
-  const NativeZk = loadNative();
+  const NativeZk = loadNativeBinding();
   const config: Record<string, unknown> = {
     connect: options.connectString,
     timeout: options.sessionTimeout,

@@ -4,6 +4,8 @@ import { Emitter, type ListenerError } from './emitter.js';
 import pRetry from 'p-retry';
 import {
   CreateFlags,
+  checkNativeSockets,
+  loadNativeBinding,
   openNativeTransport,
   type Acl,
   type NodeEventKind,
@@ -147,8 +149,11 @@ export interface ZkClientOptions {
   /**
    * How the client talks to ZooKeeper:
    * - `'wire'`: ZooKeeper's protocol spoken by core itself over `node:net`; nothing to compile.
-   * - `'native'`: the C client through the optional `zookeeper` binding (compiled at install on
-   *   Linux).
+   * - `'native'`: the C client through the `zookeeper` binding, an optional peer dependency
+   *   that you install yourself (it compiles at install on Linux, and must be built with
+   *   close-on-exec sockets). Without it the constructor throws
+   *   {@link NativeBindingMissingError}; a build without close-on-exec makes `start()` reject
+   *   with {@link NativeBindingUnsafeError}.
    *
    * Default `'wire'`, or the `ZKIT_TRANSPORT` environment variable when it is set to one of
    * the two (so that a deployment, or a test run, can switch without a code change).
@@ -351,7 +356,9 @@ export class ZkClient extends Emitter<ZkClientEvents> {
   /**
    * @param connectString - `host:port[,host:port…][/chroot]`
    * @param options - see {@link ZkClientOptions}
-   * @throws {@link InvalidArgumentError} or {@link InvalidPathError} for bad options
+   * @throws {@link InvalidArgumentError} or {@link InvalidPathError} for bad options;
+   * {@link NativeBindingMissingError} when the transport is `'native'` and the optional
+   * `zookeeper` package is not installed
    */
   constructor(connectString: string, options: ZkClientOptions = {}) {
     super();
@@ -413,6 +420,9 @@ export class ZkClient extends Emitter<ZkClientEvents> {
       session: options.session,
       transport: options.transport ?? defaultTransport(),
     };
+    // Here rather than at start(): the failure points at the line that chose the transport
+    // (or at the client an environment variable switched), and nothing has started yet.
+    if (this.#options.transport === 'native') loadNativeBinding();
     for (const a of this.#auth) this.#checkFrame(authFrameBytes(a.scheme, a.credentials), '');
     this.#trust.abort(new ClientNotStartedError());
   }
@@ -493,8 +503,9 @@ export class ZkClient extends Emitter<ZkClientEvents> {
    * Connects and resolves once the first session is established.
    *
    * @throws `TimeoutError` DOMException after `connectTimeout` (or `options.timeout`), the
-   * signal's reason on abort, {@link SessionExpiredError} when attaching to a dead session. In
-   * every failure case the client is closed.
+   * signal's reason on abort, {@link SessionExpiredError} when attaching to a dead session,
+   * {@link NativeBindingUnsafeError} when the native binding's sockets would leak into child
+   * processes. In every failure case the client is closed.
    */
   start(options: WaitOptions = {}): Promise<void> {
     validateTimeout(options.timeout);
@@ -505,9 +516,13 @@ export class ZkClient extends Emitter<ZkClientEvents> {
       timeout: options.timeout ?? this.#options.connectTimeout,
     });
     this.#startPromise = (async () => {
-      this.#openTransport(this.#options.session);
+      const native = this.#options.transport === 'native';
       try {
+        if (native) checkNativeSockets(false);
+        this.#openTransport(this.#options.session);
         await this.#waitForState(() => this.isConnected, signal, true);
+        // Connected: the binding's socket is open, so whether it is close-on-exec can be seen.
+        if (native) checkNativeSockets(true);
         await this.#prepareSession();
       } catch (error) {
         await this.close();

@@ -303,6 +303,68 @@ export class InvalidArgumentError extends ZkError {
   }
 }
 
+/** The C client's build flag that opens its sockets with close-on-exec. */
+const CLOEXEC_FLAG = '-DSOCK_CLOEXEC_ENABLED';
+/** The binding versions core supports (its peer dependency range). */
+const NATIVE_BINDING_RANGE = '7.3';
+
+/**
+ * `transport: 'native'` was chosen (in the options, or with `ZKIT_TRANSPORT=native`) but the
+ * native binding, the optional npm package `zookeeper`, is not installed or does not load. Code
+ * `'NATIVE_BINDING_MISSING'`; `cause` is the loader's error. Thrown by the `ZkClient` constructor,
+ * before anything connects. The message names the command that installs the binding.
+ *
+ * The default transport, `'wire'`, needs no binding: choosing it is the other way out.
+ */
+export class NativeBindingMissingError extends ZkError {
+  /** The shell command that installs the binding with the build flag zkit requires. */
+  readonly installCommand: string;
+  constructor(installed: boolean, options?: ZkErrorOptions) {
+    const installCommand = `CPPFLAGS=${CLOEXEC_FLAG} npm install zookeeper@${NATIVE_BINDING_RANGE}`;
+    super(
+      'NATIVE_BINDING_MISSING',
+      0,
+      (installed
+        ? `transport 'native' needs the zookeeper package, which is installed but does not load ` +
+          `(was its build interrupted or skipped?); reinstall it with \`${installCommand}\``
+        : `transport 'native' needs the optional zookeeper package, which is not installed; ` +
+          `install it with \`${installCommand}\``) +
+        ` (on Linux it compiles a C client: python3, make and g++ are needed, and npm must be ` +
+        `allowed to run its install script; ${CLOEXEC_FLAG} keeps its sockets out of child ` +
+        `processes), or use the default transport 'wire', which needs nothing installed`,
+      options,
+    );
+    this.installCommand = installCommand;
+  }
+}
+
+/**
+ * The native binding was built without close-on-exec sockets: every child process spawned while
+ * a native client is connected would inherit the client's socket, so the connection would
+ * outlive `close()` and the C client would spin after a reconnect. Code
+ * `'NATIVE_BINDING_UNSAFE'`. `start()` rejects with it (and closes the client) when the first
+ * native connection of the process shows a socket without close-on-exec (checked on Linux, where
+ * `/proc/self/fdinfo` tells); later native clients fail at `start()` at once. The message and
+ * {@link NativeBindingUnsafeError.rebuildCommand} give the command that rebuilds the binding with
+ * the flag.
+ */
+export class NativeBindingUnsafeError extends ZkError {
+  /** The shell command that rebuilds the binding with close-on-exec sockets. */
+  readonly rebuildCommand: string;
+  constructor(bindingDir: string, options?: ZkErrorOptions) {
+    const build = `'${bindingDir.replaceAll("'", "'\\''")}/build'`;
+    const rebuildCommand = `rm -rf ${build} && CPPFLAGS=${CLOEXEC_FLAG} npm rebuild zookeeper`;
+    super(
+      'NATIVE_BINDING_UNSAFE',
+      0,
+      `the zookeeper binding was built without ${CLOEXEC_FLAG}: child processes would inherit ` +
+        `its sockets; rebuild it with \`${rebuildCommand}\`, or use the default transport 'wire'`,
+      options,
+    );
+    this.rebuildCommand = rebuildCommand;
+  }
+}
+
 type ErrorFactory = (options: ZkErrorOptions) => ZkError;
 
 const byRc = new Map<number, ErrorFactory>([

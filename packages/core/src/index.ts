@@ -44,6 +44,8 @@ export {
   InvalidAclError,
   InvalidArgumentError,
   InvalidPathError,
+  NativeBindingMissingError,
+  NativeBindingUnsafeError,
   NoAuthError,
   NoChildrenForEphemeralsError,
   NodeExistsError,

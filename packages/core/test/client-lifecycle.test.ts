@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { readdirSync, readlinkSync } from 'node:fs';
 import diagnostics from 'node:diagnostics_channel';
 import { describe, expect } from 'vitest';
 import { test } from '@zkit/testing/vitest';
@@ -75,5 +76,30 @@ describe('client lifecycle', () => {
     expect(out.trim()).toBe('closed');
     // Nothing keeps the event loop alive: the exit follows the close promptly.
     expect(Date.now() - started).toBeLessThan(15_000);
+  });
+  // Under the core-native project this also checks the binding's build: start() refuses one
+  // whose sockets lack close-on-exec, and this one must pass that check.
+  test('client - a child process spawned while the client is connected inherits none of its sockets', async ({
+    zk,
+  }) => {
+    const client = await zk.client();
+    await client.create('/inherit-check', '', { mode: 'ephemeral' });
+    // spawn() returns once the child has exec'd: what it holds open now is what it inherited.
+    const child = spawn('sleep', ['5'], { stdio: 'ignore' });
+    try {
+      const fds = readdirSync(`/proc/${child.pid}/fd`);
+      const sockets = fds.filter((fd) => {
+        try {
+          return readlinkSync(`/proc/${child.pid}/fd/${fd}`).startsWith('socket:');
+        } catch {
+          return false;
+        }
+      });
+      expect(fds.length).toBeGreaterThanOrEqual(3);
+      expect(sockets).toEqual([]);
+    } finally {
+      child.kill();
+    }
+    expect(client.isConnected).toBe(true);
   });
 });
