@@ -8,10 +8,12 @@ import {
   type ZkError,
 } from './errors.js';
 import { callListener } from './emitter.js';
-import { join, validatePath } from './paths.js';
+import { join, parent, validatePath } from './paths.js';
 import { anySignal, combineSignals, raceSignal, type WaitOptions } from './signals.js';
 import type { Acl } from './binding.js';
-import { clientAuth } from './internal.js';
+import { clientAuth, clientWire, type ClientWire } from './internal.js';
+import type { MultiReadResult, ProtocolTransport } from './transport.js';
+import { publicEventType } from './watches.js';
 import type { Stat } from './stat.js';
 import { WatchConnection, type ReadResult, type WatchEvent } from './watch-connection.js';
 
@@ -231,6 +233,8 @@ export function watchRecursive(
   }
   if (typeof listener !== 'function') throw new InvalidArgumentError('listener must be a function');
   const refused = unsupported.get(client);
+  const wire = clientWire.get(client);
+  if (wire && !refused && client.state !== 'closed') return watchOnWire(client, wire, path, listener);
   const release = async (handle: Handle) => {
     const companion = companions.get(client);
     if (!companion || !companion.handles.delete(handle)) return;
@@ -259,6 +263,157 @@ export function watchRecursive(
   const { connection } = companion;
   const handle = new Handle(path, listener, added, release, () => connection.live);
   companion.handles.add(handle);
+  return handle;
+}
+
+/** A path watched on a wire client's own session, with the handles watching it. */
+interface WireEntry {
+  readonly handles: Set<Handle>;
+  /** The transport (so the session) on which the server last confirmed the watch. */
+  armedOn: ProtocolTransport | undefined;
+  /** `interrupted` was delivered and `resumed` not yet. */
+  interrupted: boolean;
+  /** The latest `addWatch` for this path. */
+  arming: Promise<void> | undefined;
+}
+
+/** The recursive watches of one wire client, by path (as given, without the namespace). */
+interface WireWatches {
+  readonly entries: Map<string, WireEntry>;
+}
+
+const wireWatches = new WeakMap<ZkClient, WireWatches>();
+
+/** The recursive watches of `client`, set up on first use: event routing and state handling. */
+function wireWatchesOf(client: ZkClient, wire: ClientWire): WireWatches {
+  const existing = wireWatches.get(client);
+  if (existing) return existing;
+  const entries = new Map<string, WireEntry>();
+  const watches: WireWatches = { entries };
+  const namespace = client.namespace;
+  const onState = (now: ConnectionState) => {
+    if (now === 'closed') {
+      wireWatches.delete(client);
+      client.off('state', onState);
+      wire.tap = undefined;
+      for (const entry of entries.values()) for (const h of [...entry.handles]) void h.close();
+      return;
+    }
+    if (now === 'suspended' || now === 'lost') {
+      for (const entry of entries.values()) {
+        if (entry.armedOn === undefined || entry.interrupted) continue;
+        entry.interrupted = true;
+        for (const h of [...entry.handles]) h.deliver({ type: 'interrupted' });
+      }
+      return;
+    }
+    // connected or reconnected. On the same session the transport has set every watch again
+    // (`SetWatches2`) before any later request; a new session starts without them.
+    const transport = wire.transport();
+    for (const [path, entry] of entries) {
+      if (entry.armedOn === undefined) continue;
+      if (entry.armedOn === transport) resume(entry);
+      else arm(client, wire, watches, path, entry).catch(() => undefined);
+    }
+  };
+  client.on('state', onState);
+  wire.tap = (kind, full) => {
+    // A recursive watch reports creations, deletions and data changes, never child events.
+    if (kind === 'child') return;
+    const path = withoutNamespace(namespace, full);
+    if (path === undefined) return;
+    const transport = wire.transport();
+    const event = { type: publicEventType(kind), path } as RecursiveWatchEvent;
+    for (let at = path; ; at = parent(at)) {
+      const entry = entries.get(at);
+      if (entry && entry.armedOn === transport) {
+        for (const h of [...entry.handles]) h.deliver(event);
+      }
+      if (at === '/') break;
+    }
+  };
+  wireWatches.set(client, watches);
+  return watches;
+}
+
+function resume(entry: WireEntry): void {
+  if (!entry.interrupted) return;
+  entry.interrupted = false;
+  for (const h of [...entry.handles]) h.deliver({ type: 'resumed' });
+}
+
+/** `path` as the client names it, or `undefined` outside the namespace. */
+function withoutNamespace(namespace: string, full: string): string | undefined {
+  if (namespace === '') return full;
+  if (full === namespace) return '/';
+  return full.startsWith(namespace + '/') ? full.slice(namespace.length) : undefined;
+}
+
+/**
+ * Sets the watch on the client's session (with the client's retry policy); once the server
+ * confirms, the entry counts as set on that session and its handles resume.
+ */
+function arm(
+  client: ZkClient,
+  wire: ClientWire,
+  watches: WireWatches,
+  path: string,
+  entry: WireEntry,
+): Promise<void> {
+  const arming = (async () => {
+    // A watch may be asked for before the client is started: it is set once it is.
+    if (client.state === 'latent') await client.whenConnected();
+    const transport = await wire.run('addWatch', path, undefined, async (t, full) => {
+      await t.addWatch(full, 'persistentRecursive');
+      return t;
+    });
+    if (watches.entries.get(path) !== entry) return; // closed meanwhile: its release removes it
+    entry.armedOn = transport;
+    if (transport === wire.transport() && client.isConnected) resume(entry);
+  })();
+  entry.arming = arming;
+  arming.catch((error: unknown) => {
+    if (error instanceof ClientClosedError || isRetryable(error)) return;
+    if ((error as ZkError).code === 'UNIMPLEMENTED') unsupported.set(client, error as ZkError);
+    // The server refused to set it again: the watch is over.
+    if (entry.armedOn !== undefined) for (const h of [...entry.handles]) void h.close();
+  });
+  return arming;
+}
+
+/** {@link watchRecursive} on a wire client: the watch lives on the client's own session. */
+function watchOnWire(
+  client: ZkClient,
+  wire: ClientWire,
+  path: string,
+  listener: (event: RecursiveWatchEvent) => void,
+): RecursiveWatch {
+  const watches = wireWatchesOf(client, wire);
+  let entry = watches.entries.get(path);
+  if (!entry) {
+    entry = { handles: new Set(), armedOn: undefined, interrupted: false, arming: undefined };
+    watches.entries.set(path, entry);
+  }
+  const current = entry;
+  const release = async (handle: Handle) => {
+    if (!current.handles.delete(handle) || current.handles.size > 0) return;
+    if (watches.entries.get(path) === current) watches.entries.delete(path);
+    if (client.state === 'closed') return;
+    await current.arming?.catch(() => undefined);
+    // A watch asked for again on this path in the meantime keeps the server's.
+    if (watches.entries.has(path)) return;
+    // `any` is the only type the server removes a persistent watch with before 3.9.
+    await wire
+      .run('removeWatches', path, undefined, (t, full) => t.removeWatches(full, 'any'))
+      .catch(() => undefined);
+  };
+  const live = () =>
+    current.armedOn !== undefined &&
+    current.armedOn === wire.transport() &&
+    !current.interrupted &&
+    client.isConnected;
+  const handle = new Handle(path, listener, arm(client, wire, watches, path, current), release, live);
+  current.handles.add(handle);
   return handle;
 }
 
@@ -309,11 +464,81 @@ export async function getChildrenData(
   validatePath(path);
   const signal = combineSignals(options);
   let found: ChildData[] | undefined;
+  const wire = clientWire.get(client);
   if (!noMultiRead.has(client) && client.state !== 'closed') {
-    found = await viaCompanion(client, path, options, signal);
+    found = wire
+      ? await viaWire(client, wire, path, signal)
+      : await viaCompanion(client, path, options, signal);
   }
   found ??= await viaClient(client, path, signal);
   return found.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+/** How many nodes one multi-read asks for. */
+const READS_PER_REQUEST = 128;
+
+/**
+ * The answer read on a wire client's own session, or `undefined` from a server without
+ * multi-read (then the client reads node by node).
+ */
+async function viaWire(
+  client: ZkClient,
+  wire: ClientWire,
+  path: string,
+  signal: AbortSignal | undefined,
+): Promise<ChildData[] | undefined> {
+  // Sent together: the session's requests are answered in order, so the listing follows the sync.
+  const synced = wire.run('sync', path, signal, (t, full) => t.sync(full));
+  const listed = wire.run('getChildren', path, signal, (t, full) => t.getChildren(full, false));
+  synced.catch(() => undefined);
+  listed.catch(() => undefined);
+  await synced;
+  const names = (await listed).children;
+  const batches: Promise<MultiReadResult[]>[] = [];
+  for (let at = 0; at < names.length; at += READS_PER_REQUEST) {
+    const batch = names.slice(at, at + READS_PER_REQUEST);
+    batches.push(
+      wire.run('multiRead', path, signal, (t, full) =>
+        t.multiRead(batch.map((name) => join(full, name))),
+      ),
+    );
+  }
+  for (const b of batches) b.catch(() => undefined);
+  let results: MultiReadResult[];
+  try {
+    results = (await Promise.all(batches)).flat();
+  } catch (error) {
+    if ((error as ZkError).code !== 'UNIMPLEMENTED') throw error;
+    noMultiRead.add(client);
+    return undefined;
+  }
+  return collect(client, path, names, results, signal);
+}
+
+/** The children read, those the read could not serve read again through the client. */
+async function collect(
+  client: ZkClient,
+  path: string,
+  names: readonly string[],
+  results: readonly MultiReadResult[],
+  signal: AbortSignal | undefined,
+): Promise<ChildData[]> {
+  const found: ChildData[] = [];
+  const retry: Promise<void>[] = [];
+  for (const [i, result] of results.entries()) {
+    const name = names[i] as string;
+    if (result.error === undefined) {
+      found.push({ name, data: result.data, stat: result.stat });
+    } else if (!(result.error instanceof NoNodeError)) {
+      retry.push(
+        readOne(client, path, name, signal).then((child) => {
+          if (child) found.push(child);
+        }),
+      );
+    }
+  }
+  await Promise.all(retry);
+  return found;
 }
 
 /** The companion's answer, or `undefined` when it cannot give one (then the client reads). */
@@ -345,22 +570,7 @@ async function viaCompanion(
     if ((error as ZkError).code === 'UNIMPLEMENTED') noMultiRead.add(client);
     return undefined;
   }
-  const found: ChildData[] = [];
-  const retry: Promise<void>[] = [];
-  for (const [i, result] of results.entries()) {
-    const name = names[i] as string;
-    if (result.error === undefined) {
-      found.push({ name, data: result.data, stat: result.stat });
-    } else if (!(result.error instanceof NoNodeError)) {
-      retry.push(
-        readOne(client, path, name, signal).then((child) => {
-          if (child) found.push(child);
-        }),
-      );
-    }
-  }
-  await Promise.all(retry);
-  return found;
+  return collect(client, path, names, results, signal);
 }
 
 async function viaClient(
@@ -458,5 +668,7 @@ export function updateExtraServers(client: ZkClient, connectString: string): voi
  */
 export function openExtraConnection(client: ZkClient, options: WaitOptions = {}): Promise<void> {
   if (client.state === 'closed') return Promise.reject(new ClientClosedError());
+  // On the wire transport the client's own session serves all of it: nothing to open.
+  if (clientWire.has(client)) return Promise.resolve();
   return pinnedCompanion(client).connection.connect(options);
 }
