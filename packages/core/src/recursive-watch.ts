@@ -20,7 +20,8 @@ import { WatchConnection, type ReadResult, type WatchEvent } from './watch-conne
 /**
  * What a {@link watchRecursive} listener receives:
  * - a node event (`created`, `deleted`, `dataChanged`) for the watched node or any node below it;
- * - `interrupted`: the watch connection dropped; events until `resumed` are not delivered;
+ * - `interrupted`: the connection that holds the watch dropped (on the wire transport: the
+ *   client is `suspended` or its session `lost`); events until `resumed` are not delivered;
  * - `resumed`: the watch is set again. Changes made while interrupted were not reported: re-read
  *   whatever you keep of the subtree.
  */
@@ -30,9 +31,10 @@ export type RecursiveWatchEvent =
 /** Options of {@link watchRecursive}. */
 export interface RecursiveWatchOptions {
   /**
-   * Credentials for the watch connection. It is a session of its own, so it does not share the
-   * client's: pass the client's `auth` here when the watched nodes are not world-readable. Only
-   * the call that opens a client's watch connection sets them.
+   * Extra credentials for the native transport's watch connection, a session of its own, which
+   * presents the client's credentials and these. Only the call that opens a client's watch
+   * connection sets them. Not used on the wire transport, where the client's own session (and
+   * its credentials) serves the call.
    */
   readonly auth?: readonly AuthInfo[];
 }
@@ -41,7 +43,7 @@ export interface RecursiveWatchOptions {
 export interface RecursiveWatch {
   /** The watched path, as given. */
   readonly path: string;
-  /** `true` while the server holds the watch and the connection is up. */
+  /** `true` while the server holds the watch and the connection that holds it is up. */
   readonly active: boolean;
   /**
    * Resolves once the server holds the watch. Rejects with `UnimplementedError` (ZooKeeper
@@ -50,7 +52,10 @@ export interface RecursiveWatch {
    * rejected with a server error is closed.
    */
   ready(options?: WaitOptions): Promise<void>;
-  /** Removes the watch; the last one closes the watch connection's session. Idempotent. */
+  /**
+   * Removes the watch: the last handle on its path removes it from the server (on the native
+   * transport the last watch closes the watch connection's session). Idempotent.
+   */
   close(): Promise<void>;
   /** Same as {@link RecursiveWatch.close}; enables `await using watch = …`. */
   [Symbol.asyncDispose](): Promise<void>;
@@ -182,20 +187,26 @@ function close(client: ZkClient): void {
  * node's path. Unlike a child watch, the event names the new node, and the watch stays set
  * after firing.
  *
- * The native binding cannot set such a watch, so the watches of one client share one extra
- * connection with a session of its own ({@link WatchConnection}), opened on the first call and
- * closed with the last watch or with the client. It uses the client's connect string (servers
- * and chroot), namespace and session timeout.
+ * On the wire transport the watch lives on the client's own session: its events come in order
+ * with the client's replies, and it follows the client's connection. The listener gets
+ * `interrupted` when the client is `suspended` (or its session `lost`), then `resumed` once the
+ * watch is set again: on the same session the transport sets it again as it reconnects; on a new
+ * session it is added again. A watch asked for before the client starts is set once it is
+ * connected. Closing the last handle on a path removes the watch from the server; the client's
+ * one-shot watches on that path stay set.
  *
- * **Guarantees.** Events are hints, as with every watch: the main client may read a node before
- * its own server has applied the change the event reports (then it sees the older state, e.g.
- * `NoNodeError` for a fresh `created`). The two connections are not ordered with respect to each
- * other. Keep a normal watch as the source of truth and use this one to react sooner.
+ * The native binding cannot set such a watch, so there the watches of one client share one
+ * extra connection with a session of its own ({@link WatchConnection}), opened on the first call
+ * and closed with the last watch or with the client. It uses the client's connect string
+ * (servers and chroot), namespace and session timeout. That connection reconnects by itself (to
+ * the next server) and sets the watch again, with `interrupted` and `resumed` around it; its
+ * state is independent of the client's.
  *
- * **Connection loss.** The watch connection reconnects by itself (to the next server) and sets
- * the watch again; the listener gets `interrupted`, then `resumed`, and must re-read, since
- * changes in between are not reported. Its state is independent of the client's: it can be up
- * while the client is `suspended` and the other way round.
+ * **Guarantees.** Events are hints, as with every watch: re-read on `resumed`, since changes in
+ * between are not reported. On the native transport the main client may read a node before its
+ * own server has applied the change the event reports (the two connections are not ordered with
+ * respect to each other). Keep a normal watch as the source of truth and use this one to react
+ * sooner.
  *
  * **Errors.** `ready()` rejects with `UnimplementedError` on a server without `addWatch` (older
  * than 3.6); callers should then go on without it. The refusal is remembered per client.
@@ -234,7 +245,8 @@ export function watchRecursive(
   if (typeof listener !== 'function') throw new InvalidArgumentError('listener must be a function');
   const refused = unsupported.get(client);
   const wire = clientWire.get(client);
-  if (wire && !refused && client.state !== 'closed') return watchOnWire(client, wire, path, listener);
+  if (wire && !refused && client.state !== 'closed')
+    return watchOnWire(client, wire, path, listener);
   const release = async (handle: Handle) => {
     const companion = companions.get(client);
     if (!companion || !companion.handles.delete(handle)) return;
@@ -412,7 +424,13 @@ function watchOnWire(
     current.armedOn === wire.transport() &&
     !current.interrupted &&
     client.isConnected;
-  const handle = new Handle(path, listener, arm(client, wire, watches, path, current), release, live);
+  const handle = new Handle(
+    path,
+    listener,
+    arm(client, wire, watches, path, current),
+    release,
+    live,
+  );
   current.handles.add(handle);
   return handle;
 }
@@ -433,20 +451,21 @@ const COMPANION_BUDGET_MS = 2000;
 /**
  * The children of `path` with their data and stats, sorted by name, in as few round trips as
  * ZooKeeper allows: a `sync`, the listing and then one multi-read per 128 children (ZooKeeper
- * 3.6+), sent over the client's extra connection (the one {@link watchRecursive} uses; the
- * native binding has no multi-read). A cold listing of hundreds of small nodes then costs a few
- * milliseconds instead of one round trip per node. Children deleted between the listing and the
- * read are left out.
+ * 3.6+). On the wire transport these are requests of the client's own session, with its retry
+ * policy; on the native one (which has no multi-read) they go over the client's extra connection
+ * (the one {@link watchRecursive} uses there). A cold listing of hundreds of small nodes then
+ * costs a few milliseconds instead of one round trip per node. Children deleted between the
+ * listing and the read are left out.
  *
- * **Consistency.** The `sync` first makes the extra connection's server catch up with the
- * leader, so the result includes every change committed before the call, the client's own
- * writes among them. Each multi-read answers from one point of the server's state.
+ * **Consistency.** The `sync` first makes the server that answers catch up with the leader, so
+ * the result includes every change committed before the call, the client's own writes among
+ * them. Each multi-read answers from one point of the server's state.
  *
- * **Fallbacks.** Where the extra connection cannot serve the read (a server older than 3.6, the
- * connection not up within 2 s, lost mid-read), the client itself lists and reads the children
- * in parallel instead. A child the extra connection may not read (it carries no credentials
- * unless given `auth`) is read through the client. Once used, the extra connection stays open
- * until the client closes.
+ * **Fallbacks.** On a server older than 3.6 the client lists and reads the children in parallel
+ * instead (remembered per client). On the native transport the same happens where the extra
+ * connection cannot serve the read (not up within 2 s, lost mid-read), and a child the extra
+ * connection may not read is read through the client; once used, the extra connection stays
+ * open until the client closes.
  *
  * @example
  * ```ts
@@ -660,9 +679,11 @@ export function updateExtraServers(client: ZkClient, connectString: string): voi
 }
 
 /**
- * Opens the client's extra connection now (the one {@link getChildrenData}, {@link watchRecursive}
- * and `getAcl` use) and resolves once it is connected, so that the first bulk read does not
- * pay for a new session. It then stays open until the client closes.
+ * On the native transport, opens the client's extra connection now (the one
+ * {@link getChildrenData}, {@link watchRecursive} and `getAcl` use there) and resolves once it is
+ * connected, so that the first bulk read does not pay for a new session. It then stays open until
+ * the client closes. On the wire transport the client's own session serves all of them: it
+ * resolves at once.
  *
  * @throws {@link ClientClosedError}; the signal's reason or `TimeoutError`
  */

@@ -68,9 +68,7 @@ describe('one session on the wire transport', () => {
     seen.length = 0;
     const before = client.sessionId;
     await expireSession(client);
-    await waitFor(
-      () => client.sessionId !== before && watch.active && seen.at(-1) === 'resumed',
-    );
+    await waitFor(() => client.sessionId !== before && watch.active && seen.at(-1) === 'resumed');
     // The client may win its old session back once before it expires: each interruption is
     // followed by its resumption.
     expect(seen.length % 2).toBe(0);
@@ -118,8 +116,14 @@ describe('one session on the wire transport', () => {
     const children = await client.getChildrenWatched('/p');
     await watch.close();
     const fired: string[] = [];
-    void data.changed.then((e) => fired.push(`${e.type} ${e.path}`), () => undefined);
-    void children.changed.then((e) => fired.push(`${e.type} ${e.path}`), () => undefined);
+    void data.changed.then(
+      (e) => fired.push(`${e.type} ${e.path}`),
+      () => undefined,
+    );
+    void children.changed.then(
+      (e) => fired.push(`${e.type} ${e.path}`),
+      () => undefined,
+    );
     await writer.set('/p', '1');
     await writer.create('/p/c');
     await waitFor(() => fired.length === 2);
