@@ -111,8 +111,8 @@ export function openWireTransport(
    * A one-shot watch set on a path that also has a persistent watch of this session: servers
    * before 3.9 keep one mode per session and path, so the one-shot read turns the persistent
    * watch into a one-shot one (its next event would be its last). Setting the persistent watch
-   * again right after restores it; the one-shot watch's events still come, as the persistent
-   * watch's. `kind` is the table the read's watch went to.
+   * again in the request right behind the read restores it; the one-shot watch's events still
+   * come, as the persistent watch's. `kind` is the table the read's watch goes to.
    */
   function keepPersistent(serverPath: string, kind: 'data' | 'child'): void {
     const mode: PersistentWatchMode | undefined =
@@ -216,62 +216,56 @@ export function openWireTransport(
     get(path, watch) {
       const read: ReplyReader<{ data: Buffer; stat: Stat }> = (err, r) => {
         if (err !== Code.ok) throw errorFromCode(err, '', { path });
-        if (watch) {
-          watches.data.add(toServer(path));
-          keepPersistent(toServer(path), 'data');
-        }
+        if (watch) watches.data.add(toServer(path));
         return decode(r, Records.DataResponse);
       };
-      return wire.request(
+      const reply = wire.request(
         OpCode.getData,
         Records.PathWatchRequest,
         { path: toServer(path), watch },
         read,
         path,
       );
+      if (watch) keepPersistent(toServer(path), 'data');
+      return reply;
     },
     exists(path, watch) {
       const read: ReplyReader<Stat | null> = (err, r) => {
         // A missing node is an answer, and the watch is set all the same (on its creation).
         if (err === Code.noNode) {
-          if (watch) {
-            watches.exist.add(toServer(path));
-            keepPersistent(toServer(path), 'data');
-          }
+          if (watch) watches.exist.add(toServer(path));
           return null;
         }
         if (err !== Code.ok) throw errorFromCode(err, '', { path });
-        if (watch) {
-          watches.data.add(toServer(path));
-          keepPersistent(toServer(path), 'data');
-        }
+        if (watch) watches.data.add(toServer(path));
         return decode(r, Records.StatResponse).stat;
       };
-      return wire.request(
+      const reply = wire.request(
         OpCode.exists,
         Records.PathWatchRequest,
         { path: toServer(path), watch },
         read,
         path,
       );
+      if (watch) keepPersistent(toServer(path), 'data');
+      return reply;
     },
     getChildren(path, watch) {
       const read: ReplyReader<{ children: string[]; stat: Stat }> = (err, r) => {
         if (err !== Code.ok) throw errorFromCode(err, '', { path });
-        if (watch) {
-          watches.child.add(toServer(path));
-          keepPersistent(toServer(path), 'child');
-        }
+        if (watch) watches.child.add(toServer(path));
         const reply = decode(r, Records.ChildrenResponse);
         return { children: reply.children as string[], stat: reply.stat };
       };
-      return wire.request(
+      const reply = wire.request(
         OpCode.getChildren2,
         Records.PathWatchRequest,
         { path: toServer(path), watch },
         read,
         path,
       );
+      if (watch) keepPersistent(toServer(path), 'child');
+      return reply;
     },
     set(path, data, version) {
       return call(
