@@ -55,8 +55,9 @@ import {
   validateTimeout,
   type WaitOptions,
 } from './signals.js';
-import { clientAuth } from './internal.js';
+import { clientAuth, clientWire, type ClientWire } from './internal.js';
 import { QueuedIterator } from './queued-iterator.js';
+import type { ProtocolTransport } from './transport.js';
 import { readAcl, updateExtraServers } from './recursive-watch.js';
 import type { Stat } from './stat.js';
 import { WatchRegistry, publicEventType, type NodeEvent, type WatchType } from './watches.js';
@@ -425,7 +426,21 @@ export class ZkClient extends Emitter<ZkClientEvents> {
     if (this.#options.transport === 'native') loadNativeBinding();
     for (const a of this.#auth) this.#checkFrame(authFrameBytes(a.scheme, a.credentials), '');
     this.#trust.abort(new ClientNotStartedError());
+    if (this.#options.transport === 'wire') {
+      this.#wire = {
+        run: (op, path, signal, fn) => {
+          const full = this.#abs(path);
+          return this.#exec(op, path, signal, true, (t) => fn(t as ProtocolTransport, full));
+        },
+        transport: () => this.#transport as ProtocolTransport | undefined,
+        tap: undefined,
+      };
+      clientWire.set(this, this.#wire);
+    }
   }
+
+  /** Set on the wire transport: what recursive watches and bulk reads use of this client. */
+  readonly #wire: ClientWire | undefined;
 
   /** The current connection state. */
   get state(): ConnectionState {
@@ -1000,17 +1015,21 @@ export class ZkClient extends Emitter<ZkClientEvents> {
   /**
    * A node's ACL and stat, reflecting every change committed before the call.
    *
-   * Read over the client's extra connection (the one {@link watchRecursive} uses, opened on
+   * On the wire transport, an ordinary request of the client's session. On the native one, read
+   * over the client's extra connection (the one {@link watchRecursive} uses there, opened on
    * first use and closed with the client), with the client's credentials: the native binding
    * crashes the process when an ACL read fails, so it is not asked. The wait for that connection
    * is bounded by `connectTimeout`; its connection problems never suspend this client.
    *
-   * @throws {@link NoNodeError}, {@link NoAuthError}; {@link ConnectionLossError} when the extra
-   * connection has no server within `connectTimeout` or drops before the reply
+   * @throws {@link NoNodeError}, {@link NoAuthError}; {@link ConnectionLossError} (native: when
+   * the extra connection has no server within `connectTimeout` or drops before the reply)
    */
   async getAcl(path: string, options: ReadOptions = {}): Promise<{ acl: Acl[]; stat: Stat }> {
     validatePath(path);
-    this.#abs(path);
+    const full = this.#abs(path);
+    if (this.#wire) {
+      return this.#exec('getAcl', path, options.signal, true, (t) => t.getAcl(full));
+    }
     // Not retried here: the extra connection already waits for a server, bounded by
     // connectTimeout, so the whole call is bounded by it.
     return this.#exec('getAcl', path, options.signal, false, () =>
@@ -1349,7 +1368,9 @@ export class ZkClient extends Emitter<ZkClientEvents> {
         if (isCurrent()) this.#onClosed(code);
       },
       node: (kind, path) => {
-        if (isCurrent()) this.#watches.dispatch(kind, path);
+        if (!isCurrent()) return;
+        this.#watches.dispatch(kind, path);
+        this.#wire?.tap?.(kind, path);
       },
     });
     this.#transport = transport;

@@ -8,17 +8,20 @@ import {
   type ZkError,
 } from './errors.js';
 import { callListener } from './emitter.js';
-import { join, validatePath } from './paths.js';
+import { join, parent, validatePath } from './paths.js';
 import { anySignal, combineSignals, raceSignal, type WaitOptions } from './signals.js';
 import type { Acl } from './binding.js';
-import { clientAuth } from './internal.js';
+import { clientAuth, clientWire, type ClientWire } from './internal.js';
+import type { MultiReadResult, ProtocolTransport } from './transport.js';
+import { publicEventType } from './watches.js';
 import type { Stat } from './stat.js';
 import { WatchConnection, type ReadResult, type WatchEvent } from './watch-connection.js';
 
 /**
  * What a {@link watchRecursive} listener receives:
  * - a node event (`created`, `deleted`, `dataChanged`) for the watched node or any node below it;
- * - `interrupted`: the watch connection dropped; events until `resumed` are not delivered;
+ * - `interrupted`: the connection that holds the watch dropped (on the wire transport: the
+ *   client is `suspended` or its session `lost`); events until `resumed` are not delivered;
  * - `resumed`: the watch is set again. Changes made while interrupted were not reported: re-read
  *   whatever you keep of the subtree.
  */
@@ -28,9 +31,10 @@ export type RecursiveWatchEvent =
 /** Options of {@link watchRecursive}. */
 export interface RecursiveWatchOptions {
   /**
-   * Credentials for the watch connection. It is a session of its own, so it does not share the
-   * client's: pass the client's `auth` here when the watched nodes are not world-readable. Only
-   * the call that opens a client's watch connection sets them.
+   * Extra credentials for the native transport's watch connection, a session of its own, which
+   * presents the client's credentials and these. Only the call that opens a client's watch
+   * connection sets them. Not used on the wire transport, where the client's own session (and
+   * its credentials) serves the call.
    */
   readonly auth?: readonly AuthInfo[];
 }
@@ -39,7 +43,7 @@ export interface RecursiveWatchOptions {
 export interface RecursiveWatch {
   /** The watched path, as given. */
   readonly path: string;
-  /** `true` while the server holds the watch and the connection is up. */
+  /** `true` while the server holds the watch and the connection that holds it is up. */
   readonly active: boolean;
   /**
    * Resolves once the server holds the watch. Rejects with `UnimplementedError` (ZooKeeper
@@ -48,7 +52,10 @@ export interface RecursiveWatch {
    * rejected with a server error is closed.
    */
   ready(options?: WaitOptions): Promise<void>;
-  /** Removes the watch; the last one closes the watch connection's session. Idempotent. */
+  /**
+   * Removes the watch: the last handle on its path removes it from the server (on the native
+   * transport the last watch closes the watch connection's session). Idempotent.
+   */
   close(): Promise<void>;
   /** Same as {@link RecursiveWatch.close}; enables `await using watch = …`. */
   [Symbol.asyncDispose](): Promise<void>;
@@ -180,20 +187,26 @@ function close(client: ZkClient): void {
  * node's path. Unlike a child watch, the event names the new node, and the watch stays set
  * after firing.
  *
- * The native binding cannot set such a watch, so the watches of one client share one extra
- * connection with a session of its own ({@link WatchConnection}), opened on the first call and
- * closed with the last watch or with the client. It uses the client's connect string (servers
- * and chroot), namespace and session timeout.
+ * On the wire transport the watch lives on the client's own session: its events come in order
+ * with the client's replies, and it follows the client's connection. The listener gets
+ * `interrupted` when the client is `suspended` (or its session `lost`), then `resumed` once the
+ * watch is set again: on the same session the transport sets it again as it reconnects; on a new
+ * session it is added again. A watch asked for before the client starts is set once it is
+ * connected. Closing the last handle on a path removes the watch from the server; the client's
+ * one-shot watches on that path stay set.
  *
- * **Guarantees.** Events are hints, as with every watch: the main client may read a node before
- * its own server has applied the change the event reports (then it sees the older state, e.g.
- * `NoNodeError` for a fresh `created`). The two connections are not ordered with respect to each
- * other. Keep a normal watch as the source of truth and use this one to react sooner.
+ * The native binding cannot set such a watch, so there the watches of one client share one
+ * extra connection with a session of its own ({@link WatchConnection}), opened on the first call
+ * and closed with the last watch or with the client. It uses the client's connect string
+ * (servers and chroot), namespace and session timeout. That connection reconnects by itself (to
+ * the next server) and sets the watch again, with `interrupted` and `resumed` around it; its
+ * state is independent of the client's.
  *
- * **Connection loss.** The watch connection reconnects by itself (to the next server) and sets
- * the watch again; the listener gets `interrupted`, then `resumed`, and must re-read, since
- * changes in between are not reported. Its state is independent of the client's: it can be up
- * while the client is `suspended` and the other way round.
+ * **Guarantees.** Events are hints, as with every watch: re-read on `resumed`, since changes in
+ * between are not reported. On the native transport the main client may read a node before its
+ * own server has applied the change the event reports (the two connections are not ordered with
+ * respect to each other). Keep a normal watch as the source of truth and use this one to react
+ * sooner.
  *
  * **Errors.** `ready()` rejects with `UnimplementedError` on a server without `addWatch` (older
  * than 3.6); callers should then go on without it. The refusal is remembered per client.
@@ -231,6 +244,9 @@ export function watchRecursive(
   }
   if (typeof listener !== 'function') throw new InvalidArgumentError('listener must be a function');
   const refused = unsupported.get(client);
+  const wire = clientWire.get(client);
+  if (wire && !refused && client.state !== 'closed')
+    return watchOnWire(client, wire, path, listener);
   const release = async (handle: Handle) => {
     const companion = companions.get(client);
     if (!companion || !companion.handles.delete(handle)) return;
@@ -262,6 +278,163 @@ export function watchRecursive(
   return handle;
 }
 
+/** A path watched on a wire client's own session, with the handles watching it. */
+interface WireEntry {
+  readonly handles: Set<Handle>;
+  /** The transport (so the session) on which the server last confirmed the watch. */
+  armedOn: ProtocolTransport | undefined;
+  /** `interrupted` was delivered and `resumed` not yet. */
+  interrupted: boolean;
+  /** The latest `addWatch` for this path. */
+  arming: Promise<void> | undefined;
+}
+
+/** The recursive watches of one wire client, by path (as given, without the namespace). */
+interface WireWatches {
+  readonly entries: Map<string, WireEntry>;
+}
+
+const wireWatches = new WeakMap<ZkClient, WireWatches>();
+
+/** The recursive watches of `client`, set up on first use: event routing and state handling. */
+function wireWatchesOf(client: ZkClient, wire: ClientWire): WireWatches {
+  const existing = wireWatches.get(client);
+  if (existing) return existing;
+  const entries = new Map<string, WireEntry>();
+  const watches: WireWatches = { entries };
+  const namespace = client.namespace;
+  const onState = (now: ConnectionState) => {
+    if (now === 'closed') {
+      wireWatches.delete(client);
+      client.off('state', onState);
+      wire.tap = undefined;
+      for (const entry of entries.values()) for (const h of [...entry.handles]) void h.close();
+      return;
+    }
+    if (now === 'suspended' || now === 'lost') {
+      for (const entry of entries.values()) {
+        if (entry.armedOn === undefined || entry.interrupted) continue;
+        entry.interrupted = true;
+        for (const h of [...entry.handles]) h.deliver({ type: 'interrupted' });
+      }
+      return;
+    }
+    // connected or reconnected. On the same session the transport has set every watch again
+    // (`SetWatches2`) before any later request; a new session starts without them.
+    const transport = wire.transport();
+    for (const [path, entry] of entries) {
+      if (entry.armedOn === undefined) continue;
+      if (entry.armedOn === transport) resume(entry);
+      else arm(client, wire, watches, path, entry).catch(() => undefined);
+    }
+  };
+  client.on('state', onState);
+  wire.tap = (kind, full) => {
+    // A recursive watch reports creations, deletions and data changes, never child events.
+    if (kind === 'child') return;
+    const path = withoutNamespace(namespace, full);
+    if (path === undefined) return;
+    const transport = wire.transport();
+    const event = { type: publicEventType(kind), path } as RecursiveWatchEvent;
+    for (let at = path; ; at = parent(at)) {
+      const entry = entries.get(at);
+      if (entry && entry.armedOn === transport) {
+        for (const h of [...entry.handles]) h.deliver(event);
+      }
+      if (at === '/') break;
+    }
+  };
+  wireWatches.set(client, watches);
+  return watches;
+}
+
+function resume(entry: WireEntry): void {
+  if (!entry.interrupted) return;
+  entry.interrupted = false;
+  for (const h of [...entry.handles]) h.deliver({ type: 'resumed' });
+}
+
+/** `path` as the client names it, or `undefined` outside the namespace. */
+function withoutNamespace(namespace: string, full: string): string | undefined {
+  if (namespace === '') return full;
+  if (full === namespace) return '/';
+  return full.startsWith(namespace + '/') ? full.slice(namespace.length) : undefined;
+}
+
+/**
+ * Sets the watch on the client's session (with the client's retry policy); once the server
+ * confirms, the entry counts as set on that session and its handles resume.
+ */
+function arm(
+  client: ZkClient,
+  wire: ClientWire,
+  watches: WireWatches,
+  path: string,
+  entry: WireEntry,
+): Promise<void> {
+  const arming = (async () => {
+    // A watch may be asked for before the client is started: it is set once it is.
+    if (client.state === 'latent') await client.whenConnected();
+    const transport = await wire.run('addWatch', path, undefined, async (t, full) => {
+      await t.addWatch(full, 'persistentRecursive');
+      return t;
+    });
+    if (watches.entries.get(path) !== entry) return; // closed meanwhile: its release removes it
+    entry.armedOn = transport;
+    if (transport === wire.transport() && client.isConnected) resume(entry);
+  })();
+  entry.arming = arming;
+  arming.catch((error: unknown) => {
+    if (error instanceof ClientClosedError || isRetryable(error)) return;
+    if ((error as ZkError).code === 'UNIMPLEMENTED') unsupported.set(client, error as ZkError);
+    // The server refused to set it again: the watch is over.
+    if (entry.armedOn !== undefined) for (const h of [...entry.handles]) void h.close();
+  });
+  return arming;
+}
+
+/** {@link watchRecursive} on a wire client: the watch lives on the client's own session. */
+function watchOnWire(
+  client: ZkClient,
+  wire: ClientWire,
+  path: string,
+  listener: (event: RecursiveWatchEvent) => void,
+): RecursiveWatch {
+  const watches = wireWatchesOf(client, wire);
+  let entry = watches.entries.get(path);
+  if (!entry) {
+    entry = { handles: new Set(), armedOn: undefined, interrupted: false, arming: undefined };
+    watches.entries.set(path, entry);
+  }
+  const current = entry;
+  const release = async (handle: Handle) => {
+    if (!current.handles.delete(handle) || current.handles.size > 0) return;
+    if (watches.entries.get(path) === current) watches.entries.delete(path);
+    if (client.state === 'closed') return;
+    await current.arming?.catch(() => undefined);
+    // A watch asked for again on this path in the meantime keeps the server's.
+    if (watches.entries.has(path)) return;
+    // `any` is the only type the server removes a persistent watch with before 3.9.
+    await wire
+      .run('removeWatches', path, undefined, (t, full) => t.removeWatches(full, 'any'))
+      .catch(() => undefined);
+  };
+  const live = () =>
+    current.armedOn !== undefined &&
+    current.armedOn === wire.transport() &&
+    !current.interrupted &&
+    client.isConnected;
+  const handle = new Handle(
+    path,
+    listener,
+    arm(client, wire, watches, path, current),
+    release,
+    live,
+  );
+  current.handles.add(handle);
+  return handle;
+}
+
 /** One child read by {@link getChildrenData}. */
 export interface ChildData {
   /** The child's name (not its path). */
@@ -278,20 +451,21 @@ const COMPANION_BUDGET_MS = 2000;
 /**
  * The children of `path` with their data and stats, sorted by name, in as few round trips as
  * ZooKeeper allows: a `sync`, the listing and then one multi-read per 128 children (ZooKeeper
- * 3.6+), sent over the client's extra connection (the one {@link watchRecursive} uses; the
- * native binding has no multi-read). A cold listing of hundreds of small nodes then costs a few
- * milliseconds instead of one round trip per node. Children deleted between the listing and the
- * read are left out.
+ * 3.6+). On the wire transport these are requests of the client's own session, with its retry
+ * policy; on the native one (which has no multi-read) they go over the client's extra connection
+ * (the one {@link watchRecursive} uses there). A cold listing of hundreds of small nodes then
+ * costs a few milliseconds instead of one round trip per node. Children deleted between the
+ * listing and the read are left out.
  *
- * **Consistency.** The `sync` first makes the extra connection's server catch up with the
- * leader, so the result includes every change committed before the call, the client's own
- * writes among them. Each multi-read answers from one point of the server's state.
+ * **Consistency.** The `sync` first makes the server that answers catch up with the leader, so
+ * the result includes every change committed before the call, the client's own writes among
+ * them. Each multi-read answers from one point of the server's state.
  *
- * **Fallbacks.** Where the extra connection cannot serve the read (a server older than 3.6, the
- * connection not up within 2 s, lost mid-read), the client itself lists and reads the children
- * in parallel instead. A child the extra connection may not read (it carries no credentials
- * unless given `auth`) is read through the client. Once used, the extra connection stays open
- * until the client closes.
+ * **Fallbacks.** On a server older than 3.6 the client lists and reads the children in parallel
+ * instead (remembered per client). On the native transport the same happens where the extra
+ * connection cannot serve the read (not up within 2 s, lost mid-read), and a child the extra
+ * connection may not read is read through the client; once used, the extra connection stays
+ * open until the client closes.
  *
  * @example
  * ```ts
@@ -309,11 +483,81 @@ export async function getChildrenData(
   validatePath(path);
   const signal = combineSignals(options);
   let found: ChildData[] | undefined;
+  const wire = clientWire.get(client);
   if (!noMultiRead.has(client) && client.state !== 'closed') {
-    found = await viaCompanion(client, path, options, signal);
+    found = wire
+      ? await viaWire(client, wire, path, signal)
+      : await viaCompanion(client, path, options, signal);
   }
   found ??= await viaClient(client, path, signal);
   return found.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+/** How many nodes one multi-read asks for. */
+const READS_PER_REQUEST = 128;
+
+/**
+ * The answer read on a wire client's own session, or `undefined` from a server without
+ * multi-read (then the client reads node by node).
+ */
+async function viaWire(
+  client: ZkClient,
+  wire: ClientWire,
+  path: string,
+  signal: AbortSignal | undefined,
+): Promise<ChildData[] | undefined> {
+  // Sent together: the session's requests are answered in order, so the listing follows the sync.
+  const synced = wire.run('sync', path, signal, (t, full) => t.sync(full));
+  const listed = wire.run('getChildren', path, signal, (t, full) => t.getChildren(full, false));
+  synced.catch(() => undefined);
+  listed.catch(() => undefined);
+  await synced;
+  const names = (await listed).children;
+  const batches: Promise<MultiReadResult[]>[] = [];
+  for (let at = 0; at < names.length; at += READS_PER_REQUEST) {
+    const batch = names.slice(at, at + READS_PER_REQUEST);
+    batches.push(
+      wire.run('multiRead', path, signal, (t, full) =>
+        t.multiRead(batch.map((name) => join(full, name))),
+      ),
+    );
+  }
+  for (const b of batches) b.catch(() => undefined);
+  let results: MultiReadResult[];
+  try {
+    results = (await Promise.all(batches)).flat();
+  } catch (error) {
+    if ((error as ZkError).code !== 'UNIMPLEMENTED') throw error;
+    noMultiRead.add(client);
+    return undefined;
+  }
+  return collect(client, path, names, results, signal);
+}
+
+/** The children read, those the read could not serve read again through the client. */
+async function collect(
+  client: ZkClient,
+  path: string,
+  names: readonly string[],
+  results: readonly MultiReadResult[],
+  signal: AbortSignal | undefined,
+): Promise<ChildData[]> {
+  const found: ChildData[] = [];
+  const retry: Promise<void>[] = [];
+  for (const [i, result] of results.entries()) {
+    const name = names[i] as string;
+    if (result.error === undefined) {
+      found.push({ name, data: result.data, stat: result.stat });
+    } else if (!(result.error instanceof NoNodeError)) {
+      retry.push(
+        readOne(client, path, name, signal).then((child) => {
+          if (child) found.push(child);
+        }),
+      );
+    }
+  }
+  await Promise.all(retry);
+  return found;
 }
 
 /** The companion's answer, or `undefined` when it cannot give one (then the client reads). */
@@ -345,22 +589,7 @@ async function viaCompanion(
     if ((error as ZkError).code === 'UNIMPLEMENTED') noMultiRead.add(client);
     return undefined;
   }
-  const found: ChildData[] = [];
-  const retry: Promise<void>[] = [];
-  for (const [i, result] of results.entries()) {
-    const name = names[i] as string;
-    if (result.error === undefined) {
-      found.push({ name, data: result.data, stat: result.stat });
-    } else if (!(result.error instanceof NoNodeError)) {
-      retry.push(
-        readOne(client, path, name, signal).then((child) => {
-          if (child) found.push(child);
-        }),
-      );
-    }
-  }
-  await Promise.all(retry);
-  return found;
+  return collect(client, path, names, results, signal);
 }
 
 async function viaClient(
@@ -450,13 +679,17 @@ export function updateExtraServers(client: ZkClient, connectString: string): voi
 }
 
 /**
- * Opens the client's extra connection now (the one {@link getChildrenData}, {@link watchRecursive}
- * and `getAcl` use) and resolves once it is connected, so that the first bulk read does not
- * pay for a new session. It then stays open until the client closes.
+ * On the native transport, opens the client's extra connection now (the one
+ * {@link getChildrenData}, {@link watchRecursive} and `getAcl` use there) and resolves once it is
+ * connected, so that the first bulk read does not pay for a new session. It then stays open until
+ * the client closes. On the wire transport the client's own session serves all of them: it
+ * resolves at once.
  *
  * @throws {@link ClientClosedError}; the signal's reason or `TimeoutError`
  */
 export function openExtraConnection(client: ZkClient, options: WaitOptions = {}): Promise<void> {
   if (client.state === 'closed') return Promise.reject(new ClientClosedError());
+  // On the wire transport the client's own session serves all of it: nothing to open.
+  if (clientWire.has(client)) return Promise.resolve();
   return pinnedCompanion(client).connection.connect(options);
 }

@@ -111,12 +111,23 @@ export type MultiResult =
   | { readonly op: 'check' }
   | { readonly op: 'error'; readonly error: ZkError | null };
 
+/**
+ * One node of a {@link ProtocolTransport.multiRead}: its data and stat, or why it could not be
+ * read (deleted, not readable with the session's credentials).
+ */
+export type MultiReadResult =
+  | { readonly data: Buffer; readonly stat: Stat; readonly error?: undefined }
+  | { readonly error: ZkError };
+
 /** Which persistent watch {@link ProtocolTransport.addWatch} sets. */
 export type PersistentWatchMode = 'persistent' | 'persistentRecursive';
 
 /**
- * Which watches {@link ProtocolTransport.removeWatches} removes: `any` also removes persistent
- * watches (the server refuses the persistent types in this request).
+ * Which watches {@link ProtocolTransport.removeWatches} removes. `any` is the way to remove the
+ * persistent watches of a path (servers before 3.9 refuse the persistent types in this
+ * request); the server then drops the path's one-shot watches too, and the transport sets those
+ * it still awaits again at once, relative to the last zxid it saw (a change in between fires
+ * them), so in effect `any` removes the persistent watches only.
  */
 export type WatcherType = 'children' | 'data' | 'any';
 
@@ -142,6 +153,11 @@ export interface ProtocolTransport extends Transport {
   ): Promise<{ path: string; stat: Stat }>;
   /** An atomic transaction. Resolves with one result per operation, also when it failed. */
   multi(ops: readonly MultiOp[]): Promise<MultiResult[]>;
+  /**
+   * Reads the data and stat of every path in one request (ZooKeeper 3.6+'s multi-read), from one
+   * point of the server's state. No watch is set. Results are in the order of `paths`.
+   */
+  multiRead(paths: readonly string[]): Promise<MultiReadResult[]>;
   /** Sets a persistent watch (ZooKeeper 3.6+); it is set again after every reconnect. */
   addWatch(path: string, mode: PersistentWatchMode): Promise<void>;
   /** Removes watches of a kind from a path (ZooKeeper 3.5+). */

@@ -61,15 +61,17 @@ describe('background work', () => {
     }
   });
 
-  test('background work - getAcl waits for the extra connection at most connectTimeout, and its failure does not suspend the client', async ({
+  test('background work - getAcl waits for the extra connection at most connectTimeout, and its failure does not suspend the client (native)', async ({
     zk,
   }) => {
     const proxy = await zk.proxy();
-    // A long session: the client itself would notice the partition only after 20 s.
+    // A long session: the client itself would notice the partition only after 20 s. The native
+    // transport: on the wire one getAcl is a request of the client's own session.
     const client = await zk.client({
       connectString: proxy.connectString,
       sessionTimeout: 30_000,
       connectTimeout: 1500,
+      transport: 'native',
     });
     await client.create('/acl', 'x');
     const states: string[] = [];
@@ -89,9 +91,16 @@ describe('background work', () => {
     expect(acl).toEqual([{ perms: Perms.all, scheme: 'world', id: 'anyone' }]);
   });
 
-  test('background work - updateServers also moves the extra connection', async ({ zk }) => {
+  test('background work - updateServers also moves the extra connection (native)', async ({
+    zk,
+  }) => {
     const proxy = await zk.proxy();
-    const client = await zk.client({ connectString: proxy.connectString, sessionTimeout: 10_000 });
+    // Only the native transport has an extra connection.
+    const client = await zk.client({
+      connectString: proxy.connectString,
+      sessionTimeout: 10_000,
+      transport: 'native',
+    });
     await openExtraConnection(client, { timeout: 10_000 });
     expect(proxy.connections).toBe(2);
     client.updateServers(zk.serverConnectString);

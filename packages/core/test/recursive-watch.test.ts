@@ -121,11 +121,29 @@ describe('recursive watch', () => {
     await expect(later.ready()).rejects.toBeInstanceOf(ClientClosedError);
   });
 
-  test('recursive watch - a server without addWatch fails it with UnimplementedError, once per client', async () => {
+  test('recursive watch - a server without addWatch fails it with UnimplementedError, once per client (native: extra connection)', async () => {
     const old = await oldServer();
     try {
-      const client = new ZkClient(`127.0.0.1:${old.port}`);
+      // A client never started: its extra connection sets the watch all the same.
+      const client = new ZkClient(`127.0.0.1:${old.port}`, { transport: 'native' });
       const first = watchRecursive(client, '/svc', () => undefined);
+      await expect(first.ready()).rejects.toBeInstanceOf(UnimplementedError);
+      const second = watchRecursive(client, '/other', () => undefined);
+      await expect(second.ready()).rejects.toBeInstanceOf(UnimplementedError);
+      expect(old.connections()).toBe(1);
+      await client.close();
+    } finally {
+      old.server.close();
+    }
+  });
+
+  test('recursive watch - a server without addWatch fails it with UnimplementedError, once per client (wire: own session)', async () => {
+    const old = await oldServer();
+    try {
+      const client = new ZkClient(`127.0.0.1:${old.port}`, { transport: 'wire' });
+      // Asked for before the start: the watch is set once the client is connected.
+      const first = watchRecursive(client, '/svc', () => undefined);
+      await client.start();
       await expect(first.ready()).rejects.toBeInstanceOf(UnimplementedError);
       const second = watchRecursive(client, '/other', () => undefined);
       await expect(second.ready()).rejects.toBeInstanceOf(UnimplementedError);

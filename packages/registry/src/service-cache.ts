@@ -132,10 +132,11 @@ const CONFIRM_DELAY_MS = 50;
  * **Speed.** A child watch only says that the children changed, so a new instance costs a
  * listing and then a read. Unless turned off ({@link ServiceCacheOptions.recursiveWatch}), the
  * cache also sets a persistent recursive watch (ZooKeeper 3.6+, through `watchRecursive` of
- * `@zkit/core`, on one extra watch-only connection per client) whose event names the new
- * instance, and reads it at once: visible one round trip after the server commits it. The child
- * and data watches stay the source of truth; the recursive watch only makes them early, so a
- * refused, cut or lagging watch connection makes the cache slower, never wrong.
+ * `@zkit/core`: on the client's own session, or with `transport: 'native'` on one extra
+ * watch-only connection per client) whose event names the new instance, and reads it at once:
+ * visible one round trip after the server commits it. The child and data watches stay the
+ * source of truth; the recursive watch only makes them early, so a refused, cut or lagging
+ * recursive watch makes the cache slower, never wrong.
  *
  * **Sessions.** While the connection is `suspended` (or the session `lost`), the cache keeps
  * serving its last view and sets {@link ServiceCache.stale} (`stale` event). On a reconnect to

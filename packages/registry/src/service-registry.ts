@@ -376,10 +376,12 @@ export class ServiceRegistry extends Emitter<ServiceRegistryEvents> {
   }
 
   /**
-   * Optional warm-up, like Curator's `ServiceDiscovery.start()`: opens the client's extra
-   * connection that cold queries ({@link ServiceRegistry.instances}) and caches use, so that the
-   * first of them does not pay for opening a session. Without it, the connection opens on first
-   * use. Its failure is not fatal: queries then read through the client.
+   * Optional warm-up, like Curator's `ServiceDiscovery.start()`. On the wire transport cold
+   * queries ({@link ServiceRegistry.instances}) and caches use the client's own session, so it
+   * resolves at once. With `transport: 'native'` it opens the client's extra connection they
+   * use, so that the first of them does not pay for opening a session; without it, the
+   * connection opens on first use. Its failure is not fatal: queries then read through the
+   * client.
    *
    * @throws {@link RegistryClosedError}; the signal's reason or `TimeoutError`
    */

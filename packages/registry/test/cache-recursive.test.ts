@@ -123,22 +123,26 @@ test('registry - a node deleted and re-created before the cache lists again is r
 });
 
 /**
- * A client whose watch connection goes through `proxy` while its own connection goes straight
- * to the server: the watch connection uses the connect string the client was made with, the
- * client's later sessions the servers given to `updateServers`.
+ * A native-transport client whose watch connection goes through `proxy` while its own
+ * connection goes straight to the server: the watch connection uses the connect string the
+ * client was made with, the client's later sessions the servers given to `updateServers`.
  */
 async function splitClient(
   zk: { client: (o: object) => Promise<ZkClient>; connectString: string },
   proxyConnectString: string,
 ): Promise<ZkClient> {
-  const client = await zk.client({ connectString: proxyConnectString, sessionTimeout: 4000 });
+  const client = await zk.client({
+    connectString: proxyConnectString,
+    sessionTimeout: 4000,
+    transport: 'native',
+  });
   client.updateServers(zk.connectString);
   await expireSession(client);
   await waitFor(() => client.state === 'reconnected', { timeout: 15_000 });
   return client;
 }
 
-test('registry - cutting the recursive watch connection costs speed, never correctness', async ({
+test('registry - cutting the recursive watch connection costs speed, never correctness (native: extra connection)', async ({
   zk,
 }) => {
   const proxy = await zk.proxy();
@@ -174,6 +178,46 @@ test('registry - cutting the recursive watch connection costs speed, never corre
   ]);
   // The client's own connection was never cut.
   expect(stale).toEqual([]);
+  await watcher.close();
+  await registry.close();
+});
+
+test('registry - a drop and a new session interrupt the recursive watch on the client’s own session: speed, never correctness (wire)', async ({
+  zk,
+}) => {
+  const proxy = await zk.proxy();
+  const client = await zk.client({
+    connectString: proxy.connectString,
+    sessionTimeout: 4000,
+    transport: 'wire',
+  });
+  const registry = new ServiceRegistry(await zk.client(), { basePath: BASE });
+  const watcher = new ServiceRegistry(client, { basePath: BASE });
+  const cache = watcher.cache('api');
+  const log = ledger(cache);
+  await cache.ready();
+  await waitFor(() => cache.accelerated, { message: 'the recursive watch to be set' });
+
+  // Dropped: the watch is interrupted with the client's connection and set again on its return.
+  proxy.drop();
+  await exercise(registry, cache, IDS.slice(0, 6));
+  await waitFor(() => cache.accelerated, { timeout: 15_000, message: 'the watch to be back' });
+  // A new session starts without the watch: it is set again there.
+  await expireSession(client);
+  await exercise(registry, cache, IDS.slice(6));
+  await waitFor(() => cache.accelerated, { timeout: 15_000, message: 'the watch to be back' });
+  await settle(registry, cache);
+
+  expect(log).toEqual([
+    ...expected(IDS.slice(0, 6)).slice(0, -2),
+    ...IDS.slice(6).map((id) => `added ${id}`),
+    ...IDS.slice(6, 8).map((id) => `updated ${id}`),
+    ...IDS.slice(8, 10).map((id) => `removed ${id}`),
+    'added zz-marker',
+    'removed zz-marker',
+  ]);
+  // Everything went over the client's one connection.
+  expect(proxy.connections).toBe(1);
   await watcher.close();
   await registry.close();
 });

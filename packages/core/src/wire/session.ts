@@ -41,7 +41,7 @@ import {
   type Schema,
 } from './records.js';
 import { RequestQueue } from './request-queue.js';
-import { WatchTable } from './watch-table.js';
+import { WatchTable, type WatchLists } from './watch-table.js';
 
 /** What a {@link WireSession} reports. */
 export interface SessionHandlers {
@@ -445,7 +445,20 @@ export class WireSession {
    */
   #setWatches(socket: FrameSocket): void {
     if (this.watches.size === 0) return;
-    const lists = this.watches.lists();
+    this.#writeWatches(socket, this.watches.lists());
+  }
+
+  /**
+   * Sets these watches again on the current connection, relative to the last zxid seen: the
+   * server fires at once those whose node changed since. Without a connection nothing is sent
+   * (the next connection sets every watch of the table).
+   */
+  setWatches(lists: WatchLists): void {
+    const socket = this.#socket;
+    if (socket && this.connected) this.#writeWatches(socket, lists);
+  }
+
+  #writeWatches(socket: FrameSocket, lists: WatchLists): void {
     const kinds = ['data', 'exist', 'child', 'persistent', 'persistentRecursive'] as const;
     let chunk = emptyChunk();
     let bytes = 0;

@@ -13,6 +13,7 @@ import type { Stat } from '../stat.js';
 import type {
   Acl,
   MultiOp,
+  MultiReadResult,
   MultiResult,
   NodeEventKind,
   PersistentWatchMode,
@@ -106,6 +107,33 @@ export function openWireTransport(
   );
   const watches = wire.watches;
 
+  /**
+   * A one-shot watch set on a path that also has a persistent watch of this session: servers
+   * before 3.9 keep one mode per session and path, so the one-shot read turns the persistent
+   * watch into a one-shot one (its next event would be its last). Setting the persistent watch
+   * again in the request right behind the read restores it; the one-shot watch's events still
+   * come, as the persistent watch's. `kind` is the table the read's watch goes to.
+   */
+  function keepPersistent(serverPath: string, kind: 'data' | 'child'): void {
+    const mode: PersistentWatchMode | undefined =
+      kind === 'data' && watches.persistentRecursive.has(serverPath)
+        ? 'persistentRecursive'
+        : watches.persistent.has(serverPath)
+          ? 'persistent'
+          : undefined;
+    if (mode === undefined) return;
+    const read: ReplyReader<void> = () => undefined;
+    wire
+      .request(
+        OpCode.addWatch,
+        Records.AddWatchRequest,
+        { path: serverPath, mode: AddWatchMode[mode] },
+        read,
+        serverPath,
+      )
+      .catch(() => undefined);
+  }
+
   /** One request whose reply is `schema` on success and a `ZkError` otherwise. */
   function call<Q extends Schema, S extends Schema, T>(
     type: number,
@@ -191,13 +219,15 @@ export function openWireTransport(
         if (watch) watches.data.add(toServer(path));
         return decode(r, Records.DataResponse);
       };
-      return wire.request(
+      const reply = wire.request(
         OpCode.getData,
         Records.PathWatchRequest,
         { path: toServer(path), watch },
         read,
         path,
       );
+      if (watch) keepPersistent(toServer(path), 'data');
+      return reply;
     },
     exists(path, watch) {
       const read: ReplyReader<Stat | null> = (err, r) => {
@@ -210,13 +240,15 @@ export function openWireTransport(
         if (watch) watches.data.add(toServer(path));
         return decode(r, Records.StatResponse).stat;
       };
-      return wire.request(
+      const reply = wire.request(
         OpCode.exists,
         Records.PathWatchRequest,
         { path: toServer(path), watch },
         read,
         path,
       );
+      if (watch) keepPersistent(toServer(path), 'data');
+      return reply;
     },
     getChildren(path, watch) {
       const read: ReplyReader<{ children: string[]; stat: Stat }> = (err, r) => {
@@ -225,13 +257,15 @@ export function openWireTransport(
         const reply = decode(r, Records.ChildrenResponse);
         return { children: reply.children as string[], stat: reply.stat };
       };
-      return wire.request(
+      const reply = wire.request(
         OpCode.getChildren2,
         Records.PathWatchRequest,
         { path: toServer(path), watch },
         read,
         path,
       );
+      if (watch) keepPersistent(toServer(path), 'child');
+      return reply;
     },
     set(path, data, version) {
       return call(
@@ -326,6 +360,20 @@ export function openWireTransport(
       };
       return wire.request(OpCode.multi, Records.Raw, { write }, read);
     },
+    multiRead(paths: readonly string[]) {
+      const write = (w: JuteWriter) => {
+        for (const path of paths) {
+          encode(w, Records.MultiHeader, { type: OpCode.getData, done: false, err: -1 });
+          encode(w, Records.PathWatchRequest, { path: toServer(path), watch: false });
+        }
+        encode(w, Records.MultiHeader, { type: -1, done: true, err: -1 });
+      };
+      const read: ReplyReader<MultiReadResult[]> = (err, r) => {
+        if (err !== Code.ok) throw errorFromCode(err);
+        return readMultiReadResults(r, paths);
+      };
+      return wire.request(OpCode.multiRead, Records.Raw, { write }, read);
+    },
     addWatch(path: string, mode: PersistentWatchMode) {
       return call(
         OpCode.addWatch,
@@ -349,15 +397,29 @@ export function openWireTransport(
         undefined,
         () => {
           const p = toServer(path);
-          if (type === 'data' || type === 'any') {
-            watches.data.delete(p);
-            watches.exist.delete(p);
-          }
-          if (type === 'children' || type === 'any') watches.child.delete(p);
           if (type === 'any') {
             watches.persistent.delete(p);
             watches.persistentRecursive.delete(p);
+            // The server removed the one-shot watches of the path too: set those still awaited
+            // again, relative to the last zxid seen, so that a change since still fires them.
+            const again = (set: Set<string>) => (set.has(p) ? [p] : []);
+            const lists = {
+              data: again(watches.data),
+              exist: again(watches.exist),
+              child: again(watches.child),
+              persistent: [],
+              persistentRecursive: [],
+            };
+            if (lists.data.length + lists.exist.length + lists.child.length > 0) {
+              wire.setWatches(lists);
+            }
+            return;
           }
+          if (type === 'data') {
+            watches.data.delete(p);
+            watches.exist.delete(p);
+          }
+          if (type === 'children') watches.child.delete(p);
         },
       );
     },
@@ -463,6 +525,27 @@ function readMultiResults(
       default:
         throw new RangeError(`an unknown operation ${header.type} in a transaction's reply`);
     }
+  }
+  return results;
+}
+
+function readMultiReadResults(r: JuteReader, paths: readonly string[]): MultiReadResult[] {
+  const results: MultiReadResult[] = [];
+  for (;;) {
+    const header = decode(r, Records.MultiHeader);
+    if (header.done) break;
+    const path = paths[results.length];
+    if (header.type === OpCode.getData) {
+      results.push(decode(r, Records.DataResponse));
+    } else if (header.type === OpCode.error) {
+      const code = decode(r, Records.ErrorResponse).err;
+      results.push({ error: errorFromCode(code, '', path === undefined ? {} : { path }) });
+    } else {
+      throw new RangeError(`an unknown operation ${header.type} in a multi-read's reply`);
+    }
+  }
+  if (results.length !== paths.length) {
+    throw new RangeError(`a multi-read reply with ${results.length} results for ${paths.length}`);
   }
   return results;
 }
