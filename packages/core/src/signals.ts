@@ -1,12 +1,13 @@
-import { InvalidArgumentError } from './errors.js';
+import { InvalidArgumentError, ZkTimeoutError } from './errors.js';
 
 /** Options of every zkit call that can wait. */
 export interface WaitOptions {
   /** Aborts the wait; the call rejects with the signal's reason. */
   readonly signal?: AbortSignal | undefined;
   /**
-   * Upper bound in milliseconds; the call rejects with a `TimeoutError` DOMException when it is
-   * reached. Never resolves with `false` instead.
+   * Upper bound in milliseconds; the call rejects with a {@link ZkTimeoutError} (`name`
+   * `'TimeoutError'`) naming what it waited for when it is reached. Never resolves with `false`
+   * instead. `0` tries once without waiting.
    */
   readonly timeout?: number | undefined;
 }
@@ -49,9 +50,30 @@ export function validateSignal(signal: unknown, name = 'signal'): void {
 
 /**
  * One signal that aborts when any of the given ones does, or when `timeout` ms have passed (with
- * a `TimeoutError`). `undefined` entries are skipped.
+ * a {@link ZkTimeoutError} saying "not done within … ms"). `undefined` entries are skipped. A
+ * wait that can name what it waits for uses {@link waitSignal} instead.
  */
 export function combineSignals(
+  options: WaitOptions,
+  ...more: (AbortSignal | undefined)[]
+): AbortSignal | undefined {
+  return waitSignal('not done', options, ...more);
+}
+
+/**
+ * The signal of one wait: aborts when `options.signal` or any of `more` does, or when
+ * `options.timeout` ms have passed — then with a {@link ZkTimeoutError} whose message is `what`
+ * followed by the bound, e.g. `waitSignal('Mutex /locks/a: not acquired', { timeout: 5000 })`
+ * times out with "Mutex /locks/a: not acquired within 5000 ms". Every zkit wait that takes
+ * `{ signal, timeout }` builds its signal here, so every timeout reads alike.
+ *
+ * With `timeout: 0` the signal is already aborted: a wait that checks it after one attempt
+ * fails at once instead of waiting.
+ *
+ * @throws {@link InvalidArgumentError} for a bad `timeout` or `signal`, before any I/O
+ */
+export function waitSignal(
+  what: string,
   options: WaitOptions,
   ...more: (AbortSignal | undefined)[]
 ): AbortSignal | undefined {
@@ -59,11 +81,26 @@ export function combineSignals(
   validateSignal(options.signal);
   const all: AbortSignal[] = [];
   if (options.signal) all.push(options.signal);
-  if (options.timeout !== undefined) all.push(AbortSignal.timeout(options.timeout));
+  if (options.timeout !== undefined) all.push(timeoutSignal(what, options.timeout));
   for (const s of more) if (s) all.push(s);
   if (all.length === 0) return undefined;
   if (all.length === 1) return all[0];
   return anySignal(all);
+}
+
+/**
+ * `AbortSignal.timeout` with a {@link ZkTimeoutError} as its reason. Its timer does not keep
+ * the process alive, as `AbortSignal.timeout`'s does not: a wait that nobody else keeps alive
+ * is not what should hold a process open.
+ */
+function timeoutSignal(what: string, timeout: number): AbortSignal {
+  const controller = new AbortController();
+  if (timeout === 0) {
+    controller.abort(new ZkTimeoutError(what, 0));
+    return controller.signal;
+  }
+  setTimeout(() => controller.abort(new ZkTimeoutError(what, timeout)), timeout).unref();
+  return controller.signal;
 }
 
 /** Each source's dependants: weak references to the signals combined from it. */

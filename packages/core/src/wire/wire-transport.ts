@@ -178,6 +178,9 @@ export function openWireTransport(
     get readOnly() {
       return wire.readOnly;
     },
+    connectFailures() {
+      return wire.failures;
+    },
     get watchCount() {
       return watches.size;
     },
