@@ -81,10 +81,13 @@ export {
 export { Emitter, ListenerError, callListener } from './emitter.js';
 export type { EmitterOptions, ListenerErrorMessage } from './emitter.js';
 export {
+  aboutToBlock,
   anySignal,
+  attemptSignal,
   combineSignals,
   delay,
   raceSignal,
+  tryOnce,
   validateTimeout,
   waitSignal,
 } from './signals.js';

@@ -67,8 +67,9 @@ export function combineSignals(
  * times out with "Mutex /locks/a: not acquired within 5000 ms". Every zkit wait that takes
  * `{ signal, timeout }` builds its signal here, so every timeout reads alike.
  *
- * With `timeout: 0` the signal is already aborted: a wait that checks it after one attempt
- * fails at once instead of waiting.
+ * With `timeout: 0` the signal is already aborted: a wait that looks before it waits (and
+ * races only its waiting with the signal) resolves when the thing is there and fails at once
+ * otherwise. A wait whose first attempt needs requests uses {@link attemptSignal}.
  *
  * @throws {@link InvalidArgumentError} for a bad `timeout` or `signal`, before any I/O
  */
@@ -77,15 +78,80 @@ export function waitSignal(
   options: WaitOptions,
   ...more: (AbortSignal | undefined)[]
 ): AbortSignal | undefined {
+  return buildSignal(what, options, more, false);
+}
+
+/**
+ * {@link waitSignal} for a wait that calls {@link aboutToBlock} at every point where it blocks:
+ * with `timeout: 0` the signal aborts there, not before, so the wait makes its first attempt
+ * (and succeeds when the thing is free) but never waits. With any other timeout it is
+ * {@link waitSignal}.
+ */
+export function attemptSignal(
+  what: string,
+  options: WaitOptions,
+  ...more: (AbortSignal | undefined)[]
+): AbortSignal | undefined {
+  return buildSignal(what, options, more, true);
+}
+
+function buildSignal(
+  what: string,
+  options: WaitOptions,
+  more: (AbortSignal | undefined)[],
+  attempt: boolean,
+): AbortSignal | undefined {
   validateTimeout(options.timeout);
   validateSignal(options.signal);
   const all: AbortSignal[] = [];
   if (options.signal) all.push(options.signal);
-  if (options.timeout !== undefined) all.push(timeoutSignal(what, options.timeout));
+  let once: AbortController | undefined;
+  if (attempt && options.timeout === 0) {
+    once = new AbortController();
+    all.push(once.signal);
+  } else if (options.timeout !== undefined) {
+    all.push(timeoutSignal(what, options.timeout));
+  }
   for (const s of more) if (s) all.push(s);
   if (all.length === 0) return undefined;
-  if (all.length === 1) return all[0];
-  return anySignal(all);
+  const signal = all.length === 1 ? (all[0] as AbortSignal) : anySignal(all);
+  if (once) {
+    const controller = once;
+    tryOnceSignals.set(signal, () => controller.abort(new ZkTimeoutError(what, 0)));
+  }
+  return signal;
+}
+
+/** Signals of `timeout: 0` waits: each aborts when its wait is about to block. */
+const tryOnceSignals = new WeakMap<AbortSignal, () => void>();
+
+/**
+ * Call where a wait is about to block (for a watch, a change, a turn). A signal built by
+ * {@link attemptSignal} with `timeout: 0` aborts here with its {@link ZkTimeoutError}, so such a
+ * wait does its first look — and succeeds when the thing is free — but never waits; any other
+ * signal is only checked. Throws the signal's reason when it is aborted.
+ */
+export function aboutToBlock(signal: AbortSignal | undefined): void {
+  if (!signal) return;
+  tryOnceSignals.get(signal)?.();
+  signal.throwIfAborted();
+}
+
+/**
+ * What `timeout: 0` means for a wait that has a one-shot form: the result of that one attempt,
+ * or a {@link ZkTimeoutError} (`what` within 0 ms) when it found nothing free. Recipes use it so
+ * that `acquire({ timeout: 0 })` is `tryAcquire()` with a typed failure, never a wait.
+ *
+ * @example
+ * ```ts
+ * // inside a recipe: acquire({ timeout: 0 }) tries once
+ * if (options.timeout === 0) return tryOnce(`Mutex ${path}: not acquired`, this.tryAcquire(options));
+ * ```
+ */
+export async function tryOnce<T>(what: string, attempt: Promise<T | null>): Promise<T> {
+  const value = await attempt;
+  if (value === null) throw new ZkTimeoutError(what, 0);
+  return value;
 }
 
 /**
