@@ -160,3 +160,23 @@ describe('chroot', () => {
     expect(nested).not.toBeInstanceOf(ChrootMissingError);
   });
 });
+
+describe('whenConnected timeouts', () => {
+  test('client - whenConnected({ timeout: 0 }) resolves when connected and fails at once otherwise', async ({
+    zk,
+  }) => {
+    const client = await zk.client();
+    await client.whenConnected({ timeout: 0 });
+    const idle = new ZkClient(zk.connectString);
+    const error = await idle.whenConnected({ timeout: 0 }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ZkTimeoutError);
+    expect((error as Error).name).toBe('TimeoutError');
+    expect((error as Error).message).toBe(
+      `ZkClient ${zk.connectString}: not connected within 0 ms`,
+    );
+    const later = await idle.whenConnected({ timeout: 50 }).catch((e: unknown) => e);
+    expect((later as Error).message).toBe(
+      `ZkClient ${zk.connectString}: not connected within 50 ms`,
+    );
+  });
+});
