@@ -10,7 +10,6 @@ import {
   ZkClient,
   callListener,
   anySignal,
-  combineSignals,
   waitSignal,
   ZkTimeoutError,
   isRetryable,
