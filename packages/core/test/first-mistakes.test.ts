@@ -64,7 +64,10 @@ describe('connect string', () => {
 describe('unreachable servers', () => {
   it('client - start() names each server and why it failed after connectTimeout', async () => {
     const port = await deadPort();
-    const client = new ZkClient(`127.0.0.1:${port},zk.invalid:2181`, { connectTimeout: 1500 });
+    const client = new ZkClient(`127.0.0.1:${port},zk.invalid:2181`, {
+      connectTimeout: 1500,
+      transport: 'wire',
+    });
     const started = Date.now();
     const error = await client.start().then(
       () => undefined,
