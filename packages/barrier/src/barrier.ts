@@ -3,7 +3,8 @@ import {
   NodeExistsError,
   NoNodeError,
   SessionExpiredError,
-  combineSignals,
+  waitSignal,
+  ZkTimeoutError,
   isRetryable,
   validateTimeout,
   type ReadOptions,
@@ -103,7 +104,8 @@ export class Barrier {
    * Resolves once the barrier node does not exist: at once when it is not up.
    *
    * @throws `InvalidArgumentError` synchronously for a bad timeout or a `failOnSessionLoss` that
-   * is not a boolean; rejects with a `TimeoutError` DOMException on timeout, the signal's reason
+   * is not a boolean; rejects with a `ZkTimeoutError` (`name` `'TimeoutError'`; "Barrier /b: still
+   * up within 5000 ms") on timeout — with `timeout: 0` after one look, at once — the signal's reason
    * on abort, `SessionExpiredError` on session loss when `failOnSessionLoss` is set, and
    * `ClientClosedError` when the client closes
    */
@@ -114,8 +116,16 @@ export class Barrier {
     if (typeof failOnSessionLoss !== 'boolean') {
       throw new InvalidArgumentError('failOnSessionLoss must be a boolean');
     }
-    const signal = combineSignals(options);
+    const what = `Barrier ${this.path}: still up`;
+    const signal = waitSignal(what, options);
+    if (options.timeout === 0) return this.#check(what, options.signal);
     return this.#wait(signal, failOnSessionLoss);
+  }
+
+  /** `timeout: 0`: one look, no wait. */
+  async #check(what: string, signal: AbortSignal | undefined): Promise<void> {
+    const stat = await this.#client.exists(this.path, signal ? { signal } : {});
+    if (stat !== null) throw new ZkTimeoutError(what, 0);
   }
 
   async #wait(signal: AbortSignal | undefined, failOnSessionLoss: boolean): Promise<void> {

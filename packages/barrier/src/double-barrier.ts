@@ -4,7 +4,8 @@ import {
   NodeExistsError,
   NoNodeError,
   SessionExpiredError,
-  combineSignals,
+  aboutToBlock,
+  attemptSignal,
   delay,
   isRetryable,
   join,
@@ -121,8 +122,10 @@ export class DoubleBarrier {
    *
    * @throws `InvalidArgumentError` synchronously for a bad timeout. Rejects with
    * {@link BarrierFullError} when the barrier already has its members, {@link BarrierStateError}
-   * unless the barrier is `'idle'`, a `TimeoutError` DOMException on timeout and the signal's
-   * reason on abort (in both cases after removing our node), `ClientClosedError` when the client
+   * unless the barrier is `'idle'`, a `ZkTimeoutError` (`name` `'TimeoutError'`; "DoubleBarrier
+   * /b: not entered within 5000 ms") on timeout — with `timeout: 0` after one look, without
+   * waiting for the others — and the signal's reason on abort (in both cases after removing our
+   * node), `ClientClosedError` when the client
    * closes, and the client's non-retryable errors such as `NoAuthError`.
    */
   enter(options: WaitOptions = {}): Promise<void> {
@@ -131,7 +134,7 @@ export class DoubleBarrier {
       return Promise.reject(new BarrierStateError(this.path, `cannot enter while ${this.#state}`));
     }
     this.#state = 'entering';
-    return this.#enter(combineSignals(options)).then(
+    return this.#enter(attemptSignal(`DoubleBarrier ${this.path}: not entered`, options)).then(
       () => {
         this.#state = 'entered';
       },
@@ -147,8 +150,8 @@ export class DoubleBarrier {
    * Leaves the barrier and resolves once every member of this round has left.
    *
    * @throws `InvalidArgumentError` synchronously for a bad timeout. Rejects with
-   * {@link BarrierStateError} unless the barrier is `'entered'`, a `TimeoutError` DOMException on
-   * timeout and the signal's reason on abort (in both cases after removing our node, if it was
+   * {@link BarrierStateError} unless the barrier is `'entered'`, a `ZkTimeoutError` ("… not left
+   * within … ms"; with `timeout: 0` after one look) on timeout and the signal's reason on abort (in both cases after removing our node, if it was
    * still there), `ClientClosedError` when the client closes.
    */
   leave(options: WaitOptions = {}): Promise<void> {
@@ -157,7 +160,7 @@ export class DoubleBarrier {
       return Promise.reject(new BarrierStateError(this.path, `cannot leave while ${this.#state}`));
     }
     this.#state = 'leaving';
-    return this.#leave(combineSignals(options)).then(
+    return this.#leave(attemptSignal(`DoubleBarrier ${this.path}: not left`, options)).then(
       () => {
         this.#state = 'idle';
       },
@@ -213,6 +216,7 @@ export class DoubleBarrier {
         }
       } catch (error) {
         if (!(error instanceof SessionExpiredError) && !isRetryable(error)) throw error;
+        aboutToBlock(signal);
         await client.whenConnected({ signal });
       }
     }
@@ -353,6 +357,7 @@ export class DoubleBarrier {
         }
       } catch (error) {
         if (!(error instanceof SessionExpiredError) && !isRetryable(error)) throw error;
+        aboutToBlock(signal);
         await client.whenConnected({ signal });
       }
     }

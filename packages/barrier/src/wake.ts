@@ -1,5 +1,6 @@
 import {
   InvalidArgumentError,
+  aboutToBlock,
   InvalidPathError,
   validatePath,
   type ConnectionState,
@@ -54,8 +55,11 @@ export function wake(
       done();
       reject(signal?.reason);
     };
-    if (signal?.aborted) {
-      reject(signal.reason);
+    try {
+      // A `timeout: 0` wait ends here, having looked once.
+      aboutToBlock(signal);
+    } catch (error) {
+      reject(error);
       return;
     }
     client.on('state', onState);

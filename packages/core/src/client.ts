@@ -35,8 +35,11 @@ import {
   ZkError,
   errorFromCode,
   isRetryable,
-  timeoutError,
+  ChrootMissingError,
+  ConnectTimeoutError,
+  ZkTimeoutError,
 } from './errors.js';
+import { formatHostPort, parseConnectString } from './wire/host-list.js';
 import {
   DEFAULT_MAX_FRAME_BYTES,
   authFrameBytes,
@@ -53,6 +56,7 @@ import {
   raceSignal,
   validateSignal,
   validateTimeout,
+  waitSignal,
   type WaitOptions,
 } from './signals.js';
 import { clientAuth, clientWire, type ClientWire } from './internal.js';
@@ -363,11 +367,8 @@ export class ZkClient extends Emitter<ZkClientEvents> {
    */
   constructor(connectString: string, options: ZkClientOptions = {}) {
     super();
-    if (typeof connectString !== 'string' || connectString.trim() === '') {
-      throw new InvalidArgumentError('connectString must be a non-empty string');
-    }
-    const slash = connectString.indexOf('/');
-    if (slash !== -1) validatePath(connectString.slice(slash));
+    // The one parser the transports use too: a typo fails here, not as a silent connect loop.
+    const { hosts, chroot } = parseConnectString(connectString);
     // Timers and the binding hold these as signed 32-bit integers, and so does a node's data
     // length on the wire.
     for (const name of [
@@ -405,7 +406,8 @@ export class ZkClient extends Emitter<ZkClientEvents> {
       throw new InvalidArgumentError(`transport must be 'wire' or 'native'`);
     }
     this.connectString = connectString;
-    this.#servers = connectString;
+    // Normalised (ports filled in): the native client has no default port.
+    this.#servers = hosts.map(formatHostPort).join(',') + chroot;
     this.#auth = [...(options.auth ?? [])];
     clientAuth.set(this, this.#auth);
     this.#options = {
@@ -414,7 +416,7 @@ export class ZkClient extends Emitter<ZkClientEvents> {
       errorPolicy: options.errorPolicy ?? DEFAULTS.errorPolicy,
       maxDataBytes: options.maxDataBytes ?? DEFAULTS.maxDataBytes,
       maxFrameBytes: options.maxFrameBytes ?? DEFAULT_MAX_FRAME_BYTES,
-      chroot: slash === -1 || slash === connectString.length - 1 ? '' : connectString.slice(slash),
+      chroot,
       retry,
       namespace: namespace === '/' ? '' : namespace,
       defaultAcl: options.defaultAcl,
@@ -509,7 +511,7 @@ export class ZkClient extends Emitter<ZkClientEvents> {
    * `TimeoutError` on timeout. Without a timeout it waits as long as it takes.
    */
   whenConnected(options: WaitOptions = {}): Promise<void> {
-    const signal = combineSignals(options);
+    const signal = waitSignal(`ZkClient ${this.connectString}: not connected`, options);
     if (this.isConnected) return Promise.resolve();
     return this.#waitForState(() => this.isConnected, signal, false, false);
   }
@@ -526,10 +528,11 @@ export class ZkClient extends Emitter<ZkClientEvents> {
     validateTimeout(options.timeout);
     if (this.#state === 'closed') return Promise.reject(new ClientClosedError());
     if (this.#startPromise) return this.#startPromise;
-    const signal = combineSignals({
-      signal: options.signal,
-      timeout: options.timeout ?? this.#options.connectTimeout,
-    });
+    const timeout = options.timeout ?? this.#options.connectTimeout;
+    const signal = combineSignals({ signal: options.signal, timeout });
+    // Keeps the process alive while it waits: a program whose only work is this start() must
+    // see it settle (the native client's threads do not hold the event loop open).
+    const alive = setInterval(() => undefined, 60_000);
     this.#startPromise = (async () => {
       const native = this.#options.transport === 'native';
       try {
@@ -540,8 +543,19 @@ export class ZkClient extends Emitter<ZkClientEvents> {
         if (native) checkNativeSockets(true);
         await this.#prepareSession();
       } catch (error) {
+        const failures = this.#transport?.connectFailures?.();
         await this.close();
-        throw isTimeout(error) ? timeoutError('could not connect to ZooKeeper in time') : error;
+        if (!isTimeout(error)) throw error;
+        throw new ConnectTimeoutError(
+          timeout,
+          failures ??
+            parseConnectString(this.#servers).hosts.map((h) => ({
+              server: formatHostPort(h),
+              error: undefined,
+            })),
+        );
+      } finally {
+        clearInterval(alive);
       }
     })();
     return this.#startPromise;
@@ -580,15 +594,11 @@ export class ZkClient extends Emitter<ZkClientEvents> {
    */
   updateServers(connectString: string): void {
     this.#assertOpen();
-    if (typeof connectString !== 'string' || connectString.trim() === '') {
-      throw new InvalidArgumentError('connectString must be a non-empty string');
-    }
     // The chroot cannot change within a session: keep ours, whatever the new string says.
-    const hosts = connectString.split('/')[0] as string;
-    const slash = this.connectString.indexOf('/');
-    const chroot = slash === -1 ? '' : this.connectString.slice(slash);
-    updateExtraServers(this, hosts + chroot);
-    this.#servers = hosts + chroot;
+    const { hosts } = parseConnectString(connectString);
+    const servers = hosts.map(formatHostPort).join(',') + this.#options.chroot;
+    updateExtraServers(this, servers);
+    this.#servers = servers;
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -661,6 +671,16 @@ export class ZkClient extends Emitter<ZkClientEvents> {
         if (acl) await this.setAcl(relative, acl, { signal: options.signal });
         return relative;
       } catch (error) {
+        // The root always exists, so "no node" for a node right under it means the chroot is
+        // missing: say so, rather than blame the node's parent.
+        if (
+          error instanceof NoNodeError &&
+          !(error instanceof ChrootMissingError) &&
+          this.#options.chroot !== '' &&
+          parent(full) === '/'
+        ) {
+          throw new ChrootMissingError(this.#options.chroot, { path, cause: error });
+        }
         if (!(error instanceof NoNodeError) || !options.parents || round >= 5 || path === '/') {
           throw error;
         }
@@ -1785,7 +1805,7 @@ function created(path: string): NodeEvent {
 }
 
 function isTimeout(error: unknown): boolean {
-  return error instanceof DOMException && error.name === 'TimeoutError';
+  return error instanceof ZkTimeoutError;
 }
 
 function validVersion(version: number | undefined): number {

@@ -413,9 +413,102 @@ export function isRetryable(error: unknown): boolean {
   );
 }
 
-/** Builds the `TimeoutError` DOMException that timed-out waits reject with. */
-export function timeoutError(message = 'The operation timed out'): DOMException {
-  return new DOMException(message, 'TimeoutError');
+/**
+ * A wait reached its `timeout`: a lock not acquired, a barrier not passed, a queue item not
+ * taken, leadership not gained, a client not connected. Code `'TIMEOUT'`; the message names what
+ * was waited for and the bound, e.g. `Mutex /locks/invoice-42: not acquired within 5000 ms`.
+ *
+ * Its `name` is `'TimeoutError'`, as for the DOMException an `AbortSignal.timeout()` signal
+ * aborts with, so code that tells timeouts apart by name treats both alike; `instanceof
+ * ZkError` and `instanceof ZkTimeoutError` hold as well. A `timeout` of 0 tries once and fails
+ * with this error at once when the thing is not free.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await using lease = await mutex.acquire({ timeout: 5_000 });
+ *   await work(lease);
+ * } catch (err) {
+ *   if (err instanceof ZkTimeoutError) {
+ *     // someone else holds the lock: try later
+ *   } else throw err;
+ * }
+ * ```
+ */
+export class ZkTimeoutError extends ZkError {
+  /** The bound that was reached, ms. */
+  readonly timeout: number;
+  /** What was waited for, e.g. `Mutex /locks/invoice-42: not acquired`. */
+  readonly what: string;
+  constructor(what: string, timeout: number, options?: ZkErrorOptions & { code?: string }) {
+    super(options?.code ?? 'TIMEOUT', 0, `${what} within ${timeout} ms`, options);
+    this.name = 'TimeoutError';
+    this.timeout = timeout;
+    this.what = what;
+  }
+}
+
+/**
+ * {@link ZkClient.start} found no server within `connectTimeout`. Code `'CONNECT_TIMEOUT'`; a
+ * {@link ZkTimeoutError} (so its `name` is `'TimeoutError'`). The message names each server of
+ * the connect string and why the last attempt to reach it failed, e.g.
+ * `no ZooKeeper session within 15000 ms; zk1:2181: connect ECONNREFUSED 10.0.0.5:2181;
+ * zk2:2181: getaddrinfo ENOTFOUND zk2`. The native transport cannot tell why (the C client does
+ * not say): its message names the servers only.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await client.start();
+ * } catch (err) {
+ *   if (err instanceof ConnectTimeoutError) console.error(err.servers);
+ *   throw err;
+ * }
+ * ```
+ */
+export class ConnectTimeoutError extends ZkTimeoutError {
+  /** Each server tried, with why its last attempt failed (`error` is `undefined` when unknown). */
+  readonly servers: readonly { readonly server: string; readonly error: string | undefined }[];
+  constructor(
+    timeout: number,
+    servers: readonly { readonly server: string; readonly error: string | undefined }[],
+  ) {
+    const known = servers.some((s) => s.error !== undefined);
+    const detail = known
+      ? servers.map((s) => `${s.server}: ${s.error ?? 'unknown'}`).join('; ')
+      : `tried ${servers.map((s) => s.server).join(', ')} (the native transport does not ` +
+        `report why a connection failed)`;
+    super('no ZooKeeper session', timeout, { code: 'CONNECT_TIMEOUT' });
+    this.message = `no ZooKeeper session within ${timeout} ms; ${detail}`;
+    this.servers = servers;
+  }
+}
+
+/**
+ * The client's chroot (the `/path` at the end of the connect string) does not exist on the
+ * server, so a node directly under it cannot be created. Code `'NO_CHROOT'`; a
+ * {@link NoNodeError}, as the server answered. Create the chroot node first (it is never created
+ * for you: a chroot names a subtree another party owns), or fix the connect string.
+ */
+export class ChrootMissingError extends NoNodeError {
+  /** Always `'NO_CHROOT'`. */
+  override readonly code = 'NO_CHROOT';
+  /** The chroot that does not exist. */
+  readonly chroot: string;
+  constructor(chroot: string, options?: ZkErrorOptions) {
+    super(options);
+    const what = `the chroot ${chroot} does not exist (create it, or fix the connect string)`;
+    this.message = options?.path === undefined ? what : `${what}: ${options.path}`;
+    this.chroot = chroot;
+  }
+}
+
+/**
+ * Builds the error timed-out waits reject with: a {@link ZkTimeoutError}, whose `name` is
+ * `'TimeoutError'`.
+ */
+export function timeoutError(what = 'not done', timeout = 0): ZkTimeoutError {
+  return new ZkTimeoutError(what, timeout);
 }
 
 /**

@@ -43,6 +43,9 @@ export {
   DataTooLargeError,
   InvalidAclError,
   InvalidArgumentError,
+  ChrootMissingError,
+  ConnectTimeoutError,
+  ZkTimeoutError,
   InvalidPathError,
   NativeBindingMissingError,
   NativeBindingUnsafeError,
@@ -79,7 +82,17 @@ export {
 } from './paths.js';
 export { Emitter, ListenerError, callListener } from './emitter.js';
 export type { EmitterOptions, ListenerErrorMessage } from './emitter.js';
-export { anySignal, combineSignals, delay, raceSignal, validateTimeout } from './signals.js';
+export {
+  aboutToBlock,
+  anySignal,
+  attemptSignal,
+  combineSignals,
+  delay,
+  raceSignal,
+  tryOnce,
+  validateTimeout,
+  waitSignal,
+} from './signals.js';
 export type { WaitOptions } from './signals.js';
 export { QueuedIterator } from './queued-iterator.js';
 export type { Producer, QueuedIteratorOptions } from './queued-iterator.js';

@@ -1,12 +1,13 @@
-import { InvalidArgumentError } from './errors.js';
+import { InvalidArgumentError, ZkTimeoutError } from './errors.js';
 
 /** Options of every zkit call that can wait. */
 export interface WaitOptions {
   /** Aborts the wait; the call rejects with the signal's reason. */
   readonly signal?: AbortSignal | undefined;
   /**
-   * Upper bound in milliseconds; the call rejects with a `TimeoutError` DOMException when it is
-   * reached. Never resolves with `false` instead.
+   * Upper bound in milliseconds; the call rejects with a {@link ZkTimeoutError} (`name`
+   * `'TimeoutError'`) naming what it waited for when it is reached. Never resolves with `false`
+   * instead. `0` tries once without waiting.
    */
   readonly timeout?: number | undefined;
 }
@@ -49,21 +50,123 @@ export function validateSignal(signal: unknown, name = 'signal'): void {
 
 /**
  * One signal that aborts when any of the given ones does, or when `timeout` ms have passed (with
- * a `TimeoutError`). `undefined` entries are skipped.
+ * a {@link ZkTimeoutError} saying "not done within … ms"). `undefined` entries are skipped. A
+ * wait that can name what it waits for uses {@link waitSignal} instead.
  */
 export function combineSignals(
   options: WaitOptions,
   ...more: (AbortSignal | undefined)[]
 ): AbortSignal | undefined {
+  return waitSignal('not done', options, ...more);
+}
+
+/**
+ * The signal of one wait: aborts when `options.signal` or any of `more` does, or when
+ * `options.timeout` ms have passed — then with a {@link ZkTimeoutError} whose message is `what`
+ * followed by the bound, e.g. `waitSignal('Mutex /locks/a: not acquired', { timeout: 5000 })`
+ * times out with "Mutex /locks/a: not acquired within 5000 ms". Every zkit wait that takes
+ * `{ signal, timeout }` builds its signal here, so every timeout reads alike.
+ *
+ * With `timeout: 0` the signal is already aborted: a wait that looks before it waits (and
+ * races only its waiting with the signal) resolves when the thing is there and fails at once
+ * otherwise. A wait whose first attempt needs requests uses {@link attemptSignal}.
+ *
+ * @throws {@link InvalidArgumentError} for a bad `timeout` or `signal`, before any I/O
+ */
+export function waitSignal(
+  what: string,
+  options: WaitOptions,
+  ...more: (AbortSignal | undefined)[]
+): AbortSignal | undefined {
+  return buildSignal(what, options, more, false);
+}
+
+/**
+ * {@link waitSignal} for a wait that calls {@link aboutToBlock} at every point where it blocks:
+ * with `timeout: 0` the signal aborts there, not before, so the wait makes its first attempt
+ * (and succeeds when the thing is free) but never waits. With any other timeout it is
+ * {@link waitSignal}.
+ */
+export function attemptSignal(
+  what: string,
+  options: WaitOptions,
+  ...more: (AbortSignal | undefined)[]
+): AbortSignal | undefined {
+  return buildSignal(what, options, more, true);
+}
+
+function buildSignal(
+  what: string,
+  options: WaitOptions,
+  more: (AbortSignal | undefined)[],
+  attempt: boolean,
+): AbortSignal | undefined {
   validateTimeout(options.timeout);
   validateSignal(options.signal);
   const all: AbortSignal[] = [];
   if (options.signal) all.push(options.signal);
-  if (options.timeout !== undefined) all.push(AbortSignal.timeout(options.timeout));
+  let once: AbortController | undefined;
+  if (attempt && options.timeout === 0) {
+    once = new AbortController();
+    all.push(once.signal);
+  } else if (options.timeout !== undefined) {
+    all.push(timeoutSignal(what, options.timeout));
+  }
   for (const s of more) if (s) all.push(s);
   if (all.length === 0) return undefined;
-  if (all.length === 1) return all[0];
-  return anySignal(all);
+  const signal = all.length === 1 ? (all[0] as AbortSignal) : anySignal(all);
+  if (once) {
+    const controller = once;
+    tryOnceSignals.set(signal, () => controller.abort(new ZkTimeoutError(what, 0)));
+  }
+  return signal;
+}
+
+/** Signals of `timeout: 0` waits: each aborts when its wait is about to block. */
+const tryOnceSignals = new WeakMap<AbortSignal, () => void>();
+
+/**
+ * Call where a wait is about to block (for a watch, a change, a turn). A signal built by
+ * {@link attemptSignal} with `timeout: 0` aborts here with its {@link ZkTimeoutError}, so such a
+ * wait does its first look — and succeeds when the thing is free — but never waits; any other
+ * signal is only checked. Throws the signal's reason when it is aborted.
+ */
+export function aboutToBlock(signal: AbortSignal | undefined): void {
+  if (!signal) return;
+  tryOnceSignals.get(signal)?.();
+  signal.throwIfAborted();
+}
+
+/**
+ * What `timeout: 0` means for a wait that has a one-shot form: the result of that one attempt,
+ * or a {@link ZkTimeoutError} (`what` within 0 ms) when it found nothing free. Recipes use it so
+ * that `acquire({ timeout: 0 })` is `tryAcquire()` with a typed failure, never a wait.
+ *
+ * @example
+ * ```ts
+ * // inside a recipe: acquire({ timeout: 0 }) tries once
+ * if (options.timeout === 0) return tryOnce(`Mutex ${path}: not acquired`, this.tryAcquire(options));
+ * ```
+ */
+export async function tryOnce<T>(what: string, attempt: Promise<T | null>): Promise<T> {
+  const value = await attempt;
+  if (value === null) throw new ZkTimeoutError(what, 0);
+  return value;
+}
+
+/**
+ * `AbortSignal.timeout` with a {@link ZkTimeoutError} as its reason. Its timer does not keep
+ * the process alive, as `AbortSignal.timeout`'s does not: a wait that nobody else keeps alive
+ * is not what should hold a process open.
+ */
+function timeoutSignal(what: string, timeout: number): AbortSignal {
+  const controller = new AbortController();
+  if (timeout === 0) {
+    controller.abort(new ZkTimeoutError(what, 0));
+    return controller.signal;
+  }
+  setTimeout(() => controller.abort(new ZkTimeoutError(what, timeout)), timeout).unref();
+  return controller.signal;
 }
 
 /** Each source's dependants (weak references to the signals combined from it) and listener. */

@@ -9,6 +9,7 @@
  */
 import type { ZkError } from './errors.js';
 import type { Stat } from './stat.js';
+import type { ServerFailure } from './wire/host-list.js';
 
 /** Events a transport reports. Node events come only for watches set with `watch = true`. */
 export interface TransportListener {
@@ -67,6 +68,12 @@ export interface Transport {
   readonly negotiatedTimeout: number;
   /** Whether the transport reports itself connected right now. */
   readonly connected: boolean;
+  /**
+   * Each server of the connect string with why the last attempt to reach it failed (refused,
+   * name not found, TLS, no handshake in time, …). Only a transport that opens the sockets
+   * itself knows this; the native one has no such method.
+   */
+  connectFailures?(): readonly ServerFailure[];
   create(path: string, data: Buffer, flags: number, ttl: number | undefined): Promise<string>;
   get(path: string, watch: boolean): Promise<{ data: Buffer; stat: Stat }>;
   exists(path: string, watch: boolean): Promise<Stat | null>;

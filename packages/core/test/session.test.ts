@@ -3,6 +3,7 @@ import { test } from '@zkit/testing/vitest';
 import { ZooKeeperServer, expireSession, waitFor } from '@zkit/testing';
 import {
   ClientClosedError,
+  ConnectTimeoutError,
   ConnectionLossError,
   SessionExpiredError,
   ZkClient,
@@ -195,8 +196,8 @@ describe('session', () => {
   test('session - start rejects with TimeoutError when no server answers, and closes', async () => {
     const client = new ZkClient('127.0.0.1:1', { connectTimeout: 500 });
     const error = await client.start().catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(DOMException);
-    expect((error as DOMException).name).toBe('TimeoutError');
+    expect(error).toBeInstanceOf(ConnectTimeoutError);
+    expect((error as ConnectTimeoutError).name).toBe('TimeoutError');
     expect(client.state).toBe('closed');
   });
 

@@ -3,7 +3,7 @@ import {
   anySignal,
   Emitter,
   InvalidArgumentError,
-  combineSignals,
+  waitSignal,
   raceSignal,
   type WaitOptions,
   type ZkClient,
@@ -172,12 +172,12 @@ export class LeaderLatch extends Emitter<LeaderLatchEvents> {
    * for the client to connect if it is not connected yet.
    *
    * @throws {@link ElectionStateError} when called twice; the signal's reason on abort, a
-   *   `TimeoutError` on timeout, or a server error such as `NoAuthError` on the first attempt —
+   *   `ZkTimeoutError` (`name` `'TimeoutError'`) on timeout, or a server error such as `NoAuthError` on the first attempt —
    *   in every failure case the latch is closed.
    */
   start(options: WaitOptions = {}): Promise<void> {
     // Options are checked before the campaign starts: after it, a bad one would leave our node.
-    const signal = combineSignals(options);
+    const signal = waitSignal(`LeaderLatch ${this.path}: not in line`, options);
     if (this.#state !== 'latent') {
       return Promise.reject(
         new ElectionStateError(this.path, `cannot start a latch that is ${this.#state}`),
@@ -199,7 +199,8 @@ export class LeaderLatch extends Emitter<LeaderLatchEvents> {
    * Resolves with the current term as soon as this participant leads (at once if it does).
    *
    * @throws {@link ElectionClosedError} when the latch is or gets closed; the signal's reason on
-   *   abort; a `TimeoutError` DOMException on timeout
+   *   abort; a `ZkTimeoutError` (`name` `'TimeoutError'`; "LeaderLatch /e: not leader within
+   *   5000 ms") on timeout — with `timeout: 0` at once unless this participant leads
    * @example
    * ```ts
    * const term = await latch.awaitLeadership({ timeout: 30_000 });
@@ -207,7 +208,8 @@ export class LeaderLatch extends Emitter<LeaderLatchEvents> {
    * ```
    */
   awaitLeadership(options: WaitOptions = {}): Promise<LeadershipTerm> {
-    const signal = combineSignals(options);
+    // Looks before it waits: with `timeout: 0` a leader gets its term, anyone else the timeout.
+    const signal = waitSignal(`LeaderLatch ${this.path}: not leader`, options);
     if (this.#state === 'closed') return Promise.reject(new ElectionClosedError(this.path));
     const current = this.term;
     if (current) return Promise.resolve(current);

@@ -4,7 +4,7 @@ import {
   ClientClosedError,
   Emitter,
   InvalidArgumentError,
-  combineSignals,
+  waitSignal,
   type WaitOptions,
   type ZkClient,
 } from '@zkit/core';
@@ -163,7 +163,8 @@ export class LeaderSelector extends Emitter<LeaderSelectorEvents> {
    * `error` and retried with backoff.
    *
    * @param options - `signal`/`timeout` end this run: the term is revoked, the node deleted, and
-   *   the run rejects with the signal's reason (a `TimeoutError` on timeout)
+   *   the run rejects with the signal's reason (a `ZkTimeoutError`, `name` `'TimeoutError'`, on
+   *   timeout)
    * @throws {@link ElectionStateError} while another run is in progress,
    *   {@link ElectionClosedError} after `close()`, `ClientClosedError` when the client closes, a
    *   server error such as `NoAuthError` before the first place in line;
@@ -174,7 +175,7 @@ export class LeaderSelector extends Emitter<LeaderSelectorEvents> {
       throw new InvalidArgumentError('leadership must be a function');
     }
     // Checked before anything changes: a bad signal must not leave the selector started.
-    const own = combineSignals(options);
+    const own = waitSignal(`LeaderSelector ${this.path}: run not finished`, options);
     if (this.#state === 'closed') return Promise.reject(new ElectionClosedError(this.path));
     if (this.#running) {
       return Promise.reject(new ElectionStateError(this.path, 'a run is already in progress'));

@@ -1,4 +1,4 @@
-import { combineSignals, type Data, type ZkClient } from '@zkit/core';
+import { combineSignals, tryOnce, waitSignal, type Data, type ZkClient } from '@zkit/core';
 import { LockDriver, afterLast, checkLockArgs, type LockRules } from './driver.js';
 import type { AcquireOptions, Lease, Lock, Participant, TryAcquireOptions } from './lease.js';
 
@@ -86,17 +86,21 @@ export class Mutex implements Lock {
    * wait queues again with a new node once the client has a new session. A grant is only made on
    * a connected, trusted session, after checking that our node is listed and was created by it.
    *
-   * Rejects with a `TimeoutError` DOMException after `timeout` ms, with the signal's reason on
-   * abort — in both cases after removing our node (when the connection is down, the removal
-   * finishes in the background as soon as possible; the node can never be granted meanwhile).
-   * Rejects with `ClientClosedError` when the client closes, and with the client's request
-   * errors (`ConnectionLossError` once its retry policy gives up, `NoAuthError`, …). A timeout of
-   * 0 gives up at once; use {@link Mutex.tryAcquire} to take a free lock without waiting.
+   * Rejects with a `ZkTimeoutError` (`name` `'TimeoutError'`; "Mutex /locks/a: not acquired
+   * within 5000 ms") after `timeout` ms, with the signal's reason on abort — in both cases after
+   * removing our node (when the connection is down, the removal finishes in the background as
+   * soon as possible; the node can never be granted meanwhile). Rejects with `ClientClosedError`
+   * when the client closes, and with the client's request errors (`ConnectionLossError` once its
+   * retry policy gives up, `NoAuthError`, …). A timeout of 0 tries once, as
+   * {@link Mutex.tryAcquire} does, and rejects with the `ZkTimeoutError` at once when the lock is
+   * held.
    *
    * @throws `InvalidArgumentError` synchronously for a negative or non-finite timeout
    */
   acquire(options: AcquireOptions = {}): Promise<Lease> {
-    const signal = combineSignals(options);
+    const what = `Mutex ${this.path}: not acquired`;
+    const signal = waitSignal(what, options);
+    if (options.timeout === 0) return tryOnce(what, this.tryAcquire({ signal: options.signal }));
     return this.#driver.wait(signal);
   }
 

@@ -1,4 +1,4 @@
-import { combineSignals, join, type Data, type ZkClient } from '@zkit/core';
+import { combineSignals, join, tryOnce, waitSignal, type Data, type ZkClient } from '@zkit/core';
 import { LockDriver, afterLast, checkLockArgs, type LockRules } from './driver.js';
 import type { AcquireOptions, Lease, Lock, Participant, TryAcquireOptions } from './lease.js';
 
@@ -47,14 +47,19 @@ const readRules: LockRules = Object.freeze({
 class Side implements Lock {
   readonly path: string;
   readonly #driver: LockDriver;
+  /** How timeouts name this side: `ReadWriteLock /p (read)`. */
+  readonly #name: string;
 
-  constructor(driver: LockDriver) {
+  constructor(driver: LockDriver, side: 'read' | 'write') {
     this.#driver = driver;
     this.path = driver.base;
+    this.#name = `ReadWriteLock (${side})`;
   }
 
   acquire(options: AcquireOptions = {}): Promise<Lease> {
-    const signal = combineSignals(options);
+    const what = `${this.#name} ${this.path}: not acquired`;
+    const signal = waitSignal(what, options);
+    if (options.timeout === 0) return tryOnce(what, this.tryAcquire({ signal: options.signal }));
     return this.#driver.wait(signal);
   }
 
@@ -114,8 +119,8 @@ export class ReadWriteLock {
     this.path = checkLockArgs(client, path, options.data);
     this.client = client;
     this.#reads = new LockDriver(client, this.path, readRules, options.data);
-    this.readLock = new Side(this.#reads);
-    this.writeLock = new Side(new LockDriver(client, this.path, writeRules, options.data));
+    this.readLock = new Side(this.#reads, 'read');
+    this.writeLock = new Side(new LockDriver(client, this.path, writeRules, options.data), 'write');
   }
 
   /**

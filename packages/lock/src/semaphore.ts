@@ -1,4 +1,12 @@
-import { InvalidArgumentError, combineSignals, join, type Data, type ZkClient } from '@zkit/core';
+import {
+  InvalidArgumentError,
+  combineSignals,
+  join,
+  tryOnce,
+  waitSignal,
+  type Data,
+  type ZkClient,
+} from '@zkit/core';
 import {
   ANY_CHILD,
   LockDriver,
@@ -85,14 +93,18 @@ export class Semaphore implements Lock {
    * Waits for one of the `permits` leases. The wait survives a suspended connection; after a
    * lost session it starts over (mutex first) on the client's new session.
    *
-   * Rejects with a `TimeoutError` DOMException after `timeout` ms and with the signal's reason on
-   * abort, after removing the nodes the attempt created; with `ClientClosedError` when the client
-   * closes.
+   * Rejects with a `ZkTimeoutError` (`name` `'TimeoutError'`; "Semaphore /s: no lease within
+   * 5000 ms") after `timeout` ms and with the signal's reason on abort, after removing the nodes
+   * the attempt created; with `ClientClosedError` when the client closes. A timeout of 0 tries
+   * once, as {@link Semaphore.tryAcquire} does, and rejects with the `ZkTimeoutError` at once
+   * when no lease is free.
    *
    * @throws `InvalidArgumentError` synchronously for a negative or non-finite timeout
    */
   acquire(options: AcquireOptions = {}): Promise<Lease> {
-    const signal = combineSignals(options);
+    const what = `Semaphore ${this.path}: no lease`;
+    const signal = waitSignal(what, options);
+    if (options.timeout === 0) return tryOnce(what, this.tryAcquire({ signal: options.signal }));
     return this.#acquire(signal, 'wait') as Promise<Lease>;
   }
 

@@ -1,5 +1,5 @@
 import type { ZkClient } from '@zkit/core';
-import { InvalidArgumentError, InvalidPathError } from '@zkit/core';
+import { InvalidArgumentError, InvalidPathError, ZkTimeoutError } from '@zkit/core';
 import { waitFor } from '@zkit/testing';
 import { test } from '@zkit/testing/vitest';
 import { describe, expect } from 'vitest';
@@ -78,8 +78,9 @@ describe('Mutex', () => {
     const [a, b] = await Promise.all([zk.client(), zk.client()]);
     const held = await new Mutex(a, PATH).acquire();
     const error = await rejection(new Mutex(b, PATH).acquire({ timeout: 300 }));
-    expect(error).toBeInstanceOf(DOMException);
-    expect((error as DOMException).name).toBe('TimeoutError');
+    expect(error).toBeInstanceOf(ZkTimeoutError);
+    expect((error as ZkTimeoutError).name).toBe('TimeoutError');
+    expect((error as Error).message).toBe(`Mutex ${PATH}: not acquired within 300 ms`);
     expect(await children(a, PATH)).toEqual([held.path.slice(PATH.length + 1)]);
     expect(b.pendingDeletes).toBe(0);
     await held.release();

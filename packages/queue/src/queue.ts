@@ -9,7 +9,9 @@ import {
   UnknownOutcomeError,
   ZkClient,
   callListener,
-  combineSignals,
+  anySignal,
+  waitSignal,
+  ZkTimeoutError,
   isRetryable,
   join,
   raceSignal,
@@ -340,7 +342,9 @@ export class Queue<T = unknown> {
    * is still there, the take goes on as if nothing happened.
    *
    * @throws {@link TakeOutcomeUnknownError} when the item's owner cannot be known; the signal's
-   *   reason on abort, a `TimeoutError` DOMException on timeout, {@link QueueClosedError},
+   *   reason on abort, a `ZkTimeoutError` (`name` `'TimeoutError'`; "Queue /q: nothing taken
+   *   within 5000 ms") on timeout — with `timeout: 0` after one listing, when it found no item
+   *   it could take — {@link QueueClosedError},
    *   `ClientClosedError`
    * @example
    * ```ts
@@ -356,7 +360,30 @@ export class Queue<T = unknown> {
   take(options: WaitOptions = {}): Promise<T> {
     this.#checkOpen();
     validateTimeout(options.timeout);
-    return this.#take(combineSignals(options, this.#closing.signal));
+    const what = `Queue ${this.path}: nothing taken`;
+    const signal = waitSignal(what, options, this.#closing.signal);
+    if (options.timeout === 0) return this.#takeOnce(what, options.signal);
+    return this.#take(signal);
+  }
+
+  /** `timeout: 0`: one listing, then the items in order until one is ours; never waits. */
+  async #takeOnce(what: string, own: AbortSignal | undefined): Promise<T> {
+    const signal = own ? anySignal([own, this.#closing.signal]) : this.#closing.signal;
+    if (this.#taken.length > 0) return this.#taken.shift() as T;
+    let children: string[];
+    try {
+      children = await this.#client.getChildren(this.path, { signal });
+    } catch (error) {
+      if (!(error instanceof NoNodeError)) throw error;
+      children = [];
+    }
+    for (const name of this.#items(children)) {
+      const values = await this.#takeNode(name, signal);
+      if (values === undefined || values.length === 0) continue;
+      this.#taken.push(...values.slice(1));
+      return values[0] as T;
+    }
+    throw new ZkTimeoutError(what, 0);
   }
 
   async #take(signal: AbortSignal | undefined): Promise<T> {
@@ -483,7 +510,7 @@ export class Queue<T = unknown> {
       throw new InvalidArgumentError('concurrency must be a positive integer');
     }
     return new QueuedIterator<Message<T>>((it) => this.#consume(it, concurrency), {
-      signal: combineSignals(options, this.#closing.signal),
+      signal: waitSignal(`Queue ${this.path}: consumer ended`, options, this.#closing.signal),
     });
   }
 

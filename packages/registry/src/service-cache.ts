@@ -5,7 +5,7 @@ import {
   QueuedIterator,
   SessionExpiredError,
   basename,
-  combineSignals,
+  waitSignal,
   delay,
   isRetryable,
   join,
@@ -207,10 +207,12 @@ export class ServiceCache extends Emitter<ServiceCacheEvents> {
    * attempt to read the first view when it fails for a reason that waiting does not fix, such
    * as `NoAuthError` (the cache keeps trying once a second, so a later `ready()`, e.g. after
    * `addAuth`, resolves once an attempt succeeds); the signal's reason on abort; a
-   * `TimeoutError` on timeout
+   * `ZkTimeoutError` (`name` `'TimeoutError'`; "ServiceCache /services/api: not ready within 5000
+   * ms") on timeout, at once with `timeout: 0` unless the first view is read
    */
   ready(options: WaitOptions = {}): Promise<void> {
-    const signal = combineSignals(options);
+    // Looks before it waits: with `timeout: 0` a ready cache resolves, any other times out.
+    const signal = waitSignal(`ServiceCache ${this.path}: not ready`, options);
     if (this.#stop.signal.aborted) return Promise.reject(new RegistryClosedError(this.path));
     if (this.#isReady) return Promise.resolve();
     let onFailure!: (error: unknown) => void;

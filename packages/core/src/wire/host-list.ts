@@ -20,12 +20,33 @@ export interface HostPort {
 /** One address to connect to. */
 export interface ServerAddress extends HostPort {
   readonly family: number;
+  /** The connect string's entry it came from, as `host:port`. */
+  readonly server: string;
 }
 
+/** The last failure to reach one server of the connect string. */
+export interface ServerFailure {
+  /** The server as `host:port`, as the connect string names it. */
+  readonly server: string;
+  /** Why the last attempt failed (`connect ECONNREFUSED 127.0.0.1:2181`, …), or `not tried`. */
+  readonly error: string;
+}
+
+/** The port a server entry without one gets: ZooKeeper's client port, as in the Java client. */
+export const DEFAULT_PORT = 2181;
+
+/** A host name or IPv4 address: letters, digits, `-`, `_` and dots, no spaces or schemes. */
+const HOST_NAME = /^[A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_])?$/;
+
 /**
- * `host:port[,host:port…][/chroot]` → the servers and the chroot (`''` for none). IPv6 literals
- * go in brackets: `[::1]:2181`.
- * @throws {@link InvalidArgumentError}, `InvalidPathError`
+ * `host[:port][,host[:port]…][/chroot]` → the servers and the chroot (`''` for none).
+ *
+ * The port defaults to 2181 (ZooKeeper's client port, the Java client's default too). IPv6
+ * literals go in brackets: `[::1]:2181`. The chroot is everything from the first `/`; a lone
+ * `/` means none. Anything else — a URL (`http://…`, `zk://…`), an empty entry, a host with
+ * spaces or other characters no host name has, a port outside 1–65535 — is refused with an
+ * error naming the bad part, before any connection.
+ * @throws {@link InvalidArgumentError}, `InvalidPathError` (a malformed chroot)
  */
 export function parseConnectString(connectString: string): {
   hosts: HostPort[];
@@ -34,23 +55,49 @@ export function parseConnectString(connectString: string): {
   if (typeof connectString !== 'string' || connectString.trim() === '') {
     throw new InvalidArgumentError('connectString must be a non-empty string');
   }
-  const slash = connectString.indexOf('/');
-  const list = slash === -1 ? connectString : connectString.slice(0, slash);
-  const chroot = slash === -1 ? '/' : validatePath(connectString.slice(slash));
-  const hosts = list
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s !== '')
-    .map((entry) => {
-      const m = /^\[([^\]]+)\](?::(\d+))?$/.exec(entry) ?? /^([^:]+)(?::(\d+))?$/.exec(entry);
-      const port = m?.[2] === undefined ? 2181 : Number(m[2]);
-      if (!m || !(port > 0 && port < 65536)) {
-        throw new InvalidArgumentError(`bad server address ${JSON.stringify(entry)}`);
-      }
-      return { host: m[1] as string, port };
-    });
-  if (hosts.length === 0) throw new InvalidArgumentError('connectString names no server');
+  const text = connectString.trim();
+  if (/^[A-Za-z][A-Za-z0-9+.-]*:\/\//.test(text)) {
+    throw new InvalidArgumentError(
+      `connectString ${JSON.stringify(connectString)} looks like a URL; give host:port ` +
+        `(e.g. 'zk1:2181,zk2:2181/app')`,
+    );
+  }
+  const slash = text.indexOf('/');
+  const list = slash === -1 ? text : text.slice(0, slash);
+  const chroot = slash === -1 ? '/' : validatePath(text.slice(slash));
+  const hosts = list.split(',').map((raw) => parseEntry(raw.trim(), connectString));
   return { hosts, chroot: chroot === '/' ? '' : chroot };
+}
+
+function parseEntry(entry: string, connectString: string): HostPort {
+  const bad = (why: string) =>
+    new InvalidArgumentError(
+      `bad server ${JSON.stringify(entry)} in connectString ${JSON.stringify(connectString)}: ${why}`,
+    );
+  if (entry === '') throw bad('empty entry; give host:port[,host:port…][/chroot]');
+  const m = /^\[([^\]]+)\](?::([^:]*))?$/.exec(entry) ?? /^([^:[\]]*)(?::([^:]*))?$/.exec(entry);
+  if (!m) {
+    throw bad(
+      /^[0-9A-Fa-f:.]+$/.test(entry) && entry.split(':').length > 2
+        ? 'an IPv6 address goes in brackets, e.g. [::1]:2181'
+        : 'expected host:port',
+    );
+  }
+  const host = m[1] as string;
+  const bracketed = entry.startsWith('[');
+  if (bracketed ? isIP(host) !== 6 : !HOST_NAME.test(host)) {
+    throw bad(
+      bracketed ? `${JSON.stringify(host)} is not an IPv6 address` : 'not a host name or address',
+    );
+  }
+  const port = m[2] === undefined ? DEFAULT_PORT : /^\d{1,5}$/.test(m[2]) ? Number(m[2]) : NaN;
+  if (!(port > 0 && port < 65536)) throw bad('the port must be a number in 1–65535');
+  return { host, port };
+}
+
+/** `host:port` of a server entry, IPv6 in brackets: how errors and connect strings name it. */
+export function formatHostPort({ host, port }: HostPort): string {
+  return isIP(host) === 6 ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
 /** Hands out server addresses one at a time, a shuffled round after another. */
@@ -60,6 +107,8 @@ export class HostList {
   #at = 0;
   /** Addresses of the last round: the divisor of the per-attempt connect timeout. */
   #size: number;
+  /** Why each server of the connect string last failed, by `host:port`. */
+  readonly #failures = new Map<string, string>();
 
   constructor(hosts: readonly HostPort[]) {
     this.#hosts = hosts;
@@ -82,11 +131,24 @@ export class HostList {
    */
   async next(): Promise<ServerAddress | undefined> {
     if (this.roundDone) {
-      this.#round = shuffle(await resolveAll(this.#hosts));
+      this.#round = shuffle(await resolveAll(this.#hosts, this.#failures));
       this.#at = 0;
       this.#size = this.#round.length;
     }
     return this.#round[this.#at++];
+  }
+
+  /** Records why connecting to `address` failed. */
+  failed(address: ServerAddress, error: Error | undefined): void {
+    this.#failures.set(address.server, describe(error));
+  }
+
+  /** Each server of the connect string with why its last attempt failed. */
+  failures(): ServerFailure[] {
+    return this.#hosts.map((h) => {
+      const server = formatHostPort(h);
+      return { server, error: this.#failures.get(server) ?? 'not tried' };
+    });
   }
 
   /** Skips the rest of the round: the next call starts a new one. */
@@ -95,21 +157,40 @@ export class HostList {
   }
 }
 
-async function resolveAll(hosts: readonly HostPort[]): Promise<ServerAddress[]> {
+async function resolveAll(
+  hosts: readonly HostPort[],
+  failures: Map<string, string>,
+): Promise<ServerAddress[]> {
   const lists = await Promise.all(
-    hosts.map(async ({ host, port }) => {
+    hosts.map(async (entry) => {
+      const { host, port } = entry;
+      const server = formatHostPort(entry);
       const family = isIP(host);
-      if (family !== 0) return [{ host, port, family }];
+      if (family !== 0) return [{ host, port, family, server }];
       try {
         const found = await lookup(host, { all: true });
-        return found.map((a) => ({ host: a.address, port, family: a.family }));
-      } catch {
+        return found.map((a) => ({ host: a.address, port, family: a.family, server }));
+      } catch (error) {
         // A name that does not resolve now is skipped this round; the others are still tried.
+        failures.set(server, describe(error));
         return [];
       }
     }),
   );
   return lists.flat();
+}
+
+/** An error as a short line: its message, with the code when the message lacks it. */
+function describe(error: unknown): string {
+  if (error === undefined) return 'the server closed the connection';
+  if (!(error instanceof Error)) return String(error);
+  // A ZkError wrapping a text cause (e.g. a connect timer's) says more through its cause.
+  const cause = (error as { cause?: unknown }).cause;
+  const message = typeof cause === 'string' ? cause : error.message;
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' && !message.includes(code) && /^E[A-Z]+$/.test(code)
+    ? `${code}: ${message}`
+    : message;
 }
 
 function shuffle<T>(list: T[]): T[] {

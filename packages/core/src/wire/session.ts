@@ -26,7 +26,7 @@ import {
 } from '../errors.js';
 import { JuteReader, JuteWriter } from '../jute.js';
 import { FrameSocket, type FrameLimits } from './frame-socket.js';
-import { HostList, type HostPort, type ServerAddress } from './host-list.js';
+import { HostList, type HostPort, type ServerAddress, type ServerFailure } from './host-list.js';
 import {
   Code,
   EventType,
@@ -156,6 +156,11 @@ export class WireSession {
 
   get closed(): boolean {
     return this.#closed;
+  }
+
+  /** Each server of the connect string with why the last attempt to reach it failed. */
+  get failures(): ServerFailure[] {
+    return this.#hosts.failures();
   }
 
   /**
@@ -367,6 +372,7 @@ export class WireSession {
       },
       closed: (reason) => {
         clearTimeout(connectTimer);
+        if (this.#socket === socket && !this.#handshakeDone) this.#hosts.failed(address, reason);
         if (this.#socket === socket) this.#onSocketClosed(reason);
       },
     });

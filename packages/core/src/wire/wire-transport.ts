@@ -206,6 +206,9 @@ export function openWireTransport(
     get readOnly() {
       return wire.readOnly;
     },
+    connectFailures() {
+      return wire.failures;
+    },
     get watchCount() {
       return watches.size;
     },
