@@ -131,12 +131,22 @@ export class HostList {
    */
   async next(): Promise<ServerAddress | undefined> {
     if (this.roundDone) {
-      this.#round = shuffle(await resolveAll(this.#hosts, this.#failures));
+      const round = shuffle(await resolveAll(this.#hosts, this.#failures));
+      // The address handed out last is the one just lost (or just refused): try it last, as the
+      // Java client does, so a silent server does not cost the first attempt of the new round.
+      const last = this.#last;
+      const isLast = (a: ServerAddress) =>
+        last !== undefined && a.host === last.host && a.port === last.port;
+      this.#round = [...round.filter((a) => !isLast(a)), ...round.filter(isLast)];
       this.#at = 0;
       this.#size = this.#round.length;
     }
-    return this.#round[this.#at++];
+    const address = this.#round[this.#at++];
+    this.#last = address;
+    return address;
   }
+
+  #last: ServerAddress | undefined;
 
   /** Records why connecting to `address` failed. */
   failed(address: ServerAddress, error: Error | undefined): void {
