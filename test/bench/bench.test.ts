@@ -327,7 +327,11 @@ describe('bench S0 family smoke run', () => {
             'boolean',
           );
 
-          const idle = results.scenarios['S0-idle'] as Record<'wire' | 'native', IdleFigures>;
+          const idle = results.scenarios['S0-idle'] as Record<'wire' | 'native', IdleFigures> & {
+            passes: Record<'wire' | 'native', IdleFigures[]>;
+          };
+          expect(idle.passes.wire).toHaveLength(2);
+          expect(idle.passes.native).toHaveLength(2);
           for (const transport of ['wire', 'native'] as const) {
             const f = idle[transport];
             expect(f.transport).toBe(transport);
