@@ -46,6 +46,20 @@ function memory(): { rss: number; heap_used: number; external: number; threads: 
   return { rss: m.rss, heap_used: m.heapUsed, external: m.external, threads: threads() };
 }
 
+/**
+ * The host's count of connections dropped because a listening socket's accept queue was full
+ * (Linux; every process counts, so it is a hint, not a figure of this child alone).
+ */
+function listenOverflows(): number | null {
+  try {
+    const [names, values] = readFileSync('/proc/net/netstat', 'utf8').split('\n');
+    const at = (names ?? '').split(' ').indexOf('ListenOverflows');
+    return at === -1 ? null : Number((values ?? '').split(' ')[at]);
+  } catch {
+    return null;
+  }
+}
+
 async function packetsReceived(): Promise<number> {
   return Number(
     parseMntr(await fourLetterWord(connectString as string, 'mntr'))['zk_packets_received'],
@@ -60,10 +74,12 @@ await first.start();
 await first.close();
 
 const before = memory();
+const overflows0 = listenOverflows();
 const clients = Array.from({ length: sessions }, open);
 const t0 = process.hrtime.bigint();
 await Promise.all(clients.map((c) => c.start()));
 const connectMs = Number(process.hrtime.bigint() - t0) / 1e6;
+const overflows1 = listenOverflows();
 const connected = memory();
 
 const packets0 = await packetsReceived();
@@ -86,6 +102,8 @@ process.stdout.write(
     transport,
     sessions,
     connect_all_ms: connectMs,
+    listen_overflows_while_connecting:
+      overflows0 === null || overflows1 === null ? null : overflows1 - overflows0,
     close_all_ms: closeMs,
     before,
     connected,

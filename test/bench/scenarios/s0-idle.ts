@@ -31,6 +31,8 @@ export interface IdleFigures {
   transport: 'wire' | 'native';
   sessions: number;
   connect_all_ms: number;
+  /** Host-wide connections dropped for a full accept queue while connecting (Linux), else null. */
+  listen_overflows_while_connecting: number | null;
   close_all_ms: number;
   before: { rss: number; heap_used: number; external: number; threads: number | null };
   connected: { rss: number; heap_used: number; external: number; threads: number | null };
