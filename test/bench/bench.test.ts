@@ -1,6 +1,8 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { renderFiles } from './chart.js';
 import {
@@ -15,6 +17,8 @@ import { PEER_SCENARIOS, roundOrder, runPeers } from './peers.js';
 import { parseScale, selectNames, selectScenarios } from './select.js';
 import { sectionDelta, ZERO_COUNTERS, type MntrCounters, type MntrSnapshot } from './mntr.js';
 import { payload, type Scenario } from './scenario.js';
+import type { IdleFigures } from './scenarios/s0-idle.js';
+import { sideOrder, SIDES, type SideRatio, type SideReport } from './scenarios/s0-raw.js';
 import { percentile, summarize } from './stats.js';
 
 describe('bench statistics', () => {
@@ -246,6 +250,100 @@ describe('bench peers smoke run', () => {
         const svg = readFileSync(written.svg, 'utf8');
         expect(svg.startsWith('<svg')).toBe(true);
         expect(svg.match(/<rect /g)?.length).toBeGreaterThan(rows.length * 2);
+      } finally {
+        rmSync(outDir, { recursive: true, force: true });
+      }
+    },
+  );
+});
+
+describe('bench S0 family smoke run', () => {
+  it('bench - S0 rounds rotate wire, native and binding, so each side takes every position', () => {
+    expect([0, 1, 2, 3].map((r) => sideOrder(SIDES, r))).toEqual([
+      ['wire', 'native', 'binding'],
+      ['native', 'binding', 'wire'],
+      ['binding', 'wire', 'native'],
+      ['wire', 'native', 'binding'],
+    ]);
+  });
+
+  it(
+    'bench - the S0 family runs wire, native and binding side by side, twice, at a tiny scale',
+    { timeout: 240_000 },
+    () => {
+      const outDir = mkdtempSync(join(tmpdir(), 'zkit-s0-test-'));
+      try {
+        const main = fileURLToPath(new URL('../dist/bench/main.js', import.meta.url));
+        const run = spawnSync(process.execPath, [main, '--rounds', '2'], {
+          env: { ...process.env, BENCH_ONLY: 'S0', BENCH_SCALE: '0.01', BENCH_OUT: outDir },
+          encoding: 'utf8',
+          timeout: 220_000,
+        });
+        expect(run.status, run.stderr).toBe(0);
+        expect(run.stdout).toContain('2 rounds; load average');
+        expect(run.stdout).toContain('latency wire ÷ native, p50 / p99 (round 2)');
+
+        const files = readdirSync(outDir).filter((f) => f.startsWith('zkit-'));
+        expect(files).toHaveLength(2);
+        for (const f of files) {
+          const results = JSON.parse(readFileSync(join(outDir, f), 'utf8')) as {
+            scenarios: Record<string, Record<string, unknown>>;
+            comparisons: { transports: Record<string, SideRatio | boolean | null> };
+            loadavg_start: number[];
+          };
+          expect(Object.keys(results.scenarios)).toEqual([
+            'S0',
+            'S0-native',
+            'S0-binding',
+            'S0-overhead',
+            'S0-idle',
+          ]);
+          for (const [name, s] of Object.entries(results.scenarios)) {
+            expect(s, name).not.toHaveProperty('error');
+          }
+          expect(results.loadavg_start).toHaveLength(3);
+
+          const overhead = results.scenarios['S0-overhead'] as Record<string, SideReport>;
+          for (const side of SIDES) {
+            const r = overhead[side] as SideReport;
+            // Rounds of 20 operations: p99 is the slowest of 60 samples.
+            expect(r.exists_us.n).toBe(60);
+            expect(r.pipelined_ops_s.get).toBeGreaterThan(0);
+            // Each exists is one request and each pair two, plus any ping that fell in a block.
+            expect(r.requests_per_op['exists']).toBeGreaterThanOrEqual(1);
+            expect(r.requests_per_op['create_delete']).toBeGreaterThanOrEqual(2);
+            expect(r.requests_per_op['pipelined_set']).toBeGreaterThanOrEqual(1);
+          }
+          const wire = overhead['wire'] as SideReport;
+          const native = overhead['native'] as SideReport;
+          const ratio = results.comparisons.transports['wire_vs_native'] as SideRatio;
+          expect(ratio.exists_p50).toBeCloseTo(wire.exists_us.p50 / native.exists_us.p50, 10);
+          expect(ratio.pipelined_ops_s.delete).toBeCloseTo(
+            wire.pipelined_ops_s.delete / native.pipelined_ops_s.delete,
+            10,
+          );
+          expect(results.comparisons.transports).toHaveProperty('wire_vs_binding');
+          expect(typeof results.comparisons.transports['requests_per_op_identical']).toBe(
+            'boolean',
+          );
+
+          const idle = results.scenarios['S0-idle'] as Record<'wire' | 'native', IdleFigures> & {
+            passes: Record<'wire' | 'native', IdleFigures[]>;
+          };
+          expect(idle.passes.wire).toHaveLength(2);
+          expect(idle.passes.native).toHaveLength(2);
+          for (const transport of ['wire', 'native'] as const) {
+            const f = idle[transport];
+            expect(f.transport).toBe(transport);
+            expect(f.sessions).toBe(10);
+            expect(f.connect_all_ms).toBeGreaterThan(0);
+            expect(f.connected.rss).toBeGreaterThan(0);
+            expect(Number.isFinite(f.rss_per_session_bytes)).toBe(true);
+            expect(f.idle_s).toBeGreaterThanOrEqual(0.5);
+            expect(f.idle_cpu_ms).toBeGreaterThanOrEqual(0);
+            if (process.platform === 'linux') expect(f.connected.threads).toBeGreaterThan(0);
+          }
+        }
       } finally {
         rmSync(outDir, { recursive: true, force: true });
       }

@@ -1,3 +1,4 @@
+import { loadavg } from 'node:os';
 import { ZkClient } from '@zkit/core';
 import { BindingClient } from './binding.js';
 import { startCpuMeter, type HostCpu } from './host-cpu.js';
@@ -46,6 +47,11 @@ export interface BenchResults {
   comparisons: Record<string, Record<string, unknown>>;
   total_wall_s: number;
   host_cpu: HostCpu;
+  /** `os.loadavg()` (1, 5, 15 min) when the run started and when it ended. */
+  loadavg_start: number[];
+  loadavg_end: number[];
+  /** The printed comparison rows (figure, value), for summaries over several runs. */
+  comparison_rows: Record<string, [figure: string, value: string][]>;
 }
 
 const SESSION_TIMEOUT = 10_000;
@@ -91,13 +97,18 @@ class Context implements ScenarioContext {
   }
 
   async section<T>(name: string, units: number, fn: () => Promise<T>): Promise<Section<T>> {
+    const section = await this.measure(units, fn);
+    this.recorded[`mntr_${name}`] = section.mntr;
+    return section;
+  }
+
+  async measure<T>(units: number, fn: () => Promise<T>): Promise<Section<T>> {
     const before = await this.server.mntr();
     const t0 = now();
     const value = await fn();
     const wall = now() - t0;
     const after = await this.server.mntr();
     const mntr = sectionDelta(before, after, this.overhead, units);
-    this.recorded[`mntr_${name}`] = mntr;
     return { value, wall_ns: wall, wall_s: nsToS(wall), mntr };
   }
 
@@ -195,6 +206,9 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
     comparisons: {},
     total_wall_s: 0,
     host_cpu: stopRunMeter(),
+    loadavg_start: loadavg(),
+    loadavg_end: [],
+    comparison_rows: {},
   };
   const lines: TableLine[] = [];
 
@@ -228,6 +242,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
     const derived = comparison.derive(results.scenarios);
     if (derived === null) continue;
     results.comparisons[comparison.name] = derived.figures;
+    results.comparison_rows[comparison.name] = derived.rows;
     for (const [figure, value] of derived.rows) {
       lines.push({ scenario: comparison.name, row: { figure, value } });
     }
@@ -235,6 +250,7 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
 
   results.total_wall_s = nsToS(now() - t0);
   results.host_cpu = stopRunMeter();
+  results.loadavg_end = loadavg();
   log('');
   log(formatTable(lines));
   log('');
@@ -243,5 +259,9 @@ export async function runBench(options: BenchOptions): Promise<BenchResults> {
   for (const [name, r] of Object.entries(results.scenarios)) {
     log(noiseLine(name, r['host_cpu'] as HostCpu));
   }
+  log(
+    `load average (1, 5, 15 min): ${results.loadavg_start.map((l) => l.toFixed(2)).join(' ')} ` +
+      `at start, ${results.loadavg_end.map((l) => l.toFixed(2)).join(' ')} at end`,
+  );
   return results;
 }

@@ -1,5 +1,6 @@
 import type { Comparison, Scenario } from './scenario.js';
-import { coreVsBinding, s0, s0Binding, s0Overhead } from './scenarios/s0-raw.js';
+import { s0Idle } from './scenarios/s0-idle.js';
+import { s0, s0Binding, s0Native, s0Overhead, transports } from './scenarios/s0-raw.js';
 import { s1, s2c8, s2c32 } from './scenarios/s1-s2-mutex.js';
 import { s3, s3Crash } from './scenarios/s3-election.js';
 import { s4a, s4b, s4c } from './scenarios/s4-queue.js';
@@ -12,8 +13,10 @@ import { s6 } from './scenarios/s6-registry.js';
  */
 export const scenarios: readonly Scenario[] = [
   s0,
+  s0Native,
   s0Binding,
   s0Overhead,
+  s0Idle,
   s1,
   s2c8,
   s2c32,
@@ -27,4 +30,4 @@ export const scenarios: readonly Scenario[] = [
 ];
 
 /** Figures derived from several scenarios once all have run. */
-export const comparisons: readonly Comparison[] = [coreVsBinding];
+export const comparisons: readonly Comparison[] = [transports];

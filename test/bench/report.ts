@@ -77,3 +77,37 @@ export function writeResults(dir: string, startedUtc: string, results: unknown):
   writeFileSync(file, `${json}\n`);
   return file;
 }
+
+/** What {@link roundsSummary} reads from each round's results. */
+export interface RoundResults {
+  started_utc: string;
+  loadavg_start: number[];
+  loadavg_end: number[];
+  comparison_rows: Record<string, [figure: string, value: string][]>;
+}
+
+/** Every comparison row of every round, one line per round under each figure, with the load. */
+export function roundsSummary(rounds: readonly RoundResults[]): string {
+  const load = (l: number[]) => l.map((v) => v.toFixed(2)).join(' ');
+  const lines = [`${rounds.length} rounds; load average (1, 5, 15 min) at start → at end:`];
+  rounds.forEach((r, i) => {
+    lines.push(
+      `  round ${i + 1} (${r.started_utc}): ${load(r.loadavg_start)} → ${load(r.loadavg_end)}`,
+    );
+  });
+  const table: TableLine[] = [];
+  const names = [...new Set(rounds.flatMap((r) => Object.keys(r.comparison_rows)))];
+  for (const name of names) {
+    const figures = [
+      ...new Set(rounds.flatMap((r) => (r.comparison_rows[name] ?? []).map(([f]) => f))),
+    ];
+    for (const figure of figures) {
+      rounds.forEach((r, i) => {
+        const value = r.comparison_rows[name]?.find(([f]) => f === figure)?.[1] ?? '–';
+        table.push({ scenario: name, row: { figure: `${figure} (round ${i + 1})`, value } });
+      });
+    }
+  }
+  if (table.length > 0) lines.push('', formatTable(table));
+  return lines.join('\n');
+}

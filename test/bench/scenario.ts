@@ -60,6 +60,11 @@ export interface ScenarioContext {
    * `units`, as `mntr_<name>` in the scenario's result. Keep untimed work (sessions, setup) out.
    */
   section<T>(name: string, units: number, fn: () => Promise<T>): Promise<Section<T>>;
+  /**
+   * Like `section`, but records nothing: for sections that are measured many times and summed
+   * by the scenario itself (interleaved blocks).
+   */
+  measure<T>(units: number, fn: () => Promise<T>): Promise<Section<T>>;
   /** A connected `ZkClient` (a new session), closed when the scenario ends. */
   client(options?: ClientOptions): Promise<ZkClient>;
   /** A connected bare-binding session, closed when the scenario ends. */

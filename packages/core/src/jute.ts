@@ -7,49 +7,69 @@
  * @module
  */
 
-/** Builds one packet, then frames it with its length. */
+/** Bytes a writer starts with; small enough to come from Node's shared buffer pool. */
+const INITIAL_CAPACITY = 128;
+
+/**
+ * Builds one packet in a single buffer (4 bytes kept in front for the length), then frames it.
+ * Requests are built on every call, so each field is written in place: no buffer per field and
+ * no join at the end.
+ */
 export class JuteWriter {
-  readonly #parts: Buffer[] = [];
-  #size = 0;
+  #buf = Buffer.allocUnsafe(INITIAL_CAPACITY);
+  #at = 4;
 
   int(value: number): this {
-    const b = Buffer.allocUnsafe(4);
-    b.writeInt32BE(value);
-    return this.#push(b);
+    this.#reserve(4);
+    this.#at = this.#buf.writeInt32BE(value, this.#at);
+    return this;
   }
 
   long(value: bigint): this {
-    const b = Buffer.allocUnsafe(8);
-    b.writeBigInt64BE(value);
-    return this.#push(b);
+    this.#reserve(8);
+    this.#at = this.#buf.writeBigInt64BE(value, this.#at);
+    return this;
   }
 
   bool(value: boolean): this {
-    return this.#push(Buffer.from([value ? 1 : 0]));
+    this.#reserve(1);
+    this.#buf[this.#at++] = value ? 1 : 0;
+    return this;
   }
 
   /** A byte buffer: its length, then the bytes. */
   buffer(value: Uint8Array): this {
     this.int(value.length);
-    return this.#push(Buffer.from(value));
+    this.#reserve(value.length);
+    this.#buf.set(value, this.#at);
+    this.#at += value.length;
+    return this;
   }
 
   /** A UTF-8 string: its byte length, then the bytes. */
   string(value: string): this {
-    return this.buffer(Buffer.from(value, 'utf8'));
-  }
-
-  /** The packet with its 4-byte length prefix. */
-  frame(): Buffer {
-    const length = Buffer.allocUnsafe(4);
-    length.writeInt32BE(this.#size);
-    return Buffer.concat([length, ...this.#parts], this.#size + 4);
-  }
-
-  #push(b: Buffer): this {
-    this.#parts.push(b);
-    this.#size += b.length;
+    const length = Buffer.byteLength(value, 'utf8');
+    this.int(length);
+    this.#reserve(length);
+    this.#at += this.#buf.write(value, this.#at, length, 'utf8');
     return this;
+  }
+
+  /** The packet with its 4-byte length prefix (a view of the writer's buffer: write no more). */
+  frame(): Buffer {
+    this.#buf.writeInt32BE(this.#at - 4, 0);
+    return this.#buf.subarray(0, this.#at);
+  }
+
+  /** Makes room for `n` more bytes, doubling the buffer as often as needed. */
+  #reserve(n: number): void {
+    const need = this.#at + n;
+    if (need <= this.#buf.length) return;
+    let capacity = this.#buf.length * 2;
+    while (capacity < need) capacity *= 2;
+    const next = Buffer.allocUnsafe(capacity);
+    this.#buf.copy(next, 0, 0, this.#at);
+    this.#buf = next;
   }
 }
 

@@ -80,6 +80,8 @@ const SET_WATCHES_CHUNK = 128 * 1024;
 /** How long `close()` waits for the server to confirm the session's end. */
 const CLOSE_WAIT_MS = 1000;
 const PASSWORD_BYTES = 16;
+/** Every ping is the same 12 bytes: built once, not at every ping of every session. */
+const PING_FRAME = requestFrame(Xid.ping, OpCode.ping, undefined, undefined);
 /** A connection shorter than this counts as a failed attempt. */
 const SHORT_CONNECTION_MS = 1000;
 
@@ -611,7 +613,7 @@ export class WireSession {
           return;
         }
         if (now - this.#lastSent >= pingAfter) {
-          socket.write(requestFrame(Xid.ping, OpCode.ping, undefined, undefined));
+          socket.write(PING_FRAME);
           this.#lastSent = now;
         }
       },
