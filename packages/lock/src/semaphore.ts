@@ -1,12 +1,12 @@
-import { InvalidArgumentError, combineSignals, join, type Data, type ZkClient } from '@zkit/core';
 import {
-  ANY_CHILD,
-  LockDriver,
-  STALE,
-  afterLast,
-  checkLockArgs,
-  type LockRules,
-} from './driver.js';
+  InvalidArgumentError,
+  combineSignals,
+  lineKey,
+  join,
+  type Data,
+  type ZkClient,
+} from '@zkit/core';
+import { ANY_CHILD, LockDriver, STALE, checkLockArgs, type LockRules } from './driver.js';
 import type { AcquireOptions, Lease, Lock, Participant, TryAcquireOptions } from './lease.js';
 import { mutexRules } from './mutex.js';
 
@@ -74,7 +74,7 @@ export class Semaphore implements Lock {
     this.#mutex = new LockDriver(client, join(this.path, 'locks'), mutexRules, options.data);
     const leaseRules: LockRules = Object.freeze({
       name: LEASE_NAME,
-      sortKey: (child: string) => afterLast(child, LEASE_NAME),
+      sortKey: (child: string) => lineKey(child, LEASE_NAME),
       blocker: (sorted: readonly string[]) => (sorted.length <= permits ? null : ANY_CHILD),
       watchChildren: true,
     });
