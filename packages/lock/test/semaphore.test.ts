@@ -80,8 +80,8 @@ describe('Semaphore', () => {
         deletes.push({ path: m.path, end: performance.now() });
     };
     diagnostics.subscribe('zkit:op', onOp);
-    let acquired = 0;
-    let lease;
+    let acquired: number;
+    let lease: Lease;
     try {
       lease = await semaphore.acquire();
       acquired = performance.now();
