@@ -88,6 +88,12 @@ export class DoubleBarrier {
   #state: DoubleBarrierState = 'idle';
   /** Session that owns our member node; `undefined` while we have none. */
   #nodeSession: string | undefined;
+  /**
+   * The barrier's node existed at our last look. Only then is the listing sent with our create:
+   * under a missing parent that listing fails and must be made again, one request more than
+   * listing after the create.
+   */
+  #parentSeen = false;
 
   /**
    * No request is sent before a method is called.
@@ -251,9 +257,11 @@ export class DoubleBarrier {
 
   /**
    * Creates our member node (ephemeral, container parents) in the current session and lists the
-   * members in the same round trip: ZooKeeper answers a session's requests in order, so a listing
+   * members. When the barrier's node existed at our last look, the listing goes out with the
+   * create, in the same round trip: ZooKeeper answers a session's requests in order, so a listing
    * sent right behind the create sees it. Only a create that had to be retried (the parent was
-   * missing, or the connection dropped) can land after that listing; then it is made again.
+   * missing after all, or the connection dropped) can land after that listing; then it is made
+   * again.
    *
    * @returns the member names, or `null` when the `ready` node is up
    */
@@ -264,8 +272,8 @@ export class DoubleBarrier {
       signal,
     });
     // Sent now, right behind the create.
-    const early = this.#client.getChildren(this.path, { signal });
-    early.catch(() => undefined);
+    const early = this.#parentSeen ? this.#client.getChildren(this.path, { signal }) : undefined;
+    early?.catch(() => undefined);
     try {
       await creating;
     } catch (error) {
@@ -275,6 +283,7 @@ export class DoubleBarrier {
       if (stat?.ephemeralOwner !== this.#client.sessionId) throw error;
     }
     this.#nodeSession = this.#client.sessionId;
+    if (early === undefined) return this.#children(signal);
     let children: string[] | undefined;
     try {
       children = await early;
@@ -293,9 +302,13 @@ export class DoubleBarrier {
     try {
       children = await this.#client.getChildren(this.path, { signal });
     } catch (error) {
-      if (error instanceof NoNodeError) return [];
+      if (error instanceof NoNodeError) {
+        this.#parentSeen = false;
+        return [];
+      }
       throw error;
     }
+    this.#parentSeen = true;
     if (children.includes(READY)) return null;
     return children.filter((c) => c !== READY);
   }
@@ -343,6 +356,7 @@ export class DoubleBarrier {
         let children: string[];
         try {
           children = await client.getChildren(this.path, { signal });
+          this.#parentSeen = true;
         } catch (error) {
           if (!(error instanceof NoNodeError)) throw error;
           children = [];
