@@ -150,7 +150,8 @@ const noop = (): void => undefined;
  * ZooKeeper answers one session's requests in order, so a listing sent right behind a create
  * sees that create, and a join costs one round trip, not two. Only a create that had to be
  * retried (the parent was missing, or the connection dropped) can land after its listing; the
- * listing is then made again, once, after the create.
+ * listing is then made again, once, after the create. A line whose last listing found no parent
+ * lists after its next create instead, so a reaped parent costs no request more.
  *
  * @example
  * ```ts
@@ -169,6 +170,12 @@ export class Line {
   /** The node name after the protection prefix, before the sequence number, e.g. `lock-`. */
   readonly name: string;
   readonly #key: (child: string) => string;
+  /**
+   * The parent existed at this line's last listing (assumed at first). Under a missing parent a
+   * listing sent with the create fails and is made again, one request more than listing after
+   * the create; so after such a listing, the next join lists after its create.
+   */
+  #parentSeen = true;
 
   /**
    * @param key - what children sort by; default: the text after the last `name`
@@ -203,8 +210,8 @@ export class Line {
       parents: 'container',
     });
     // Sent now, right behind the create: no await between the two calls.
-    const early = this.#read(options);
-    early.catch(noop);
+    const early = this.#parentSeen ? this.#read(options) : undefined;
+    early?.catch(noop);
     const created = creating.then((path): LineNode | undefined => {
       const session = client.sessionId;
       if (session === undefined) return undefined;
@@ -215,9 +222,10 @@ export class Line {
     const listed = created.then(
       async (node) => {
         if (node === undefined) {
-          (await early.catch(noop))?.cancel();
+          (await early?.catch(noop))?.cancel();
           return undefined;
         }
+        if (early === undefined) return this.list(options);
         let first: LineListing | undefined;
         try {
           first = await early;
@@ -232,7 +240,7 @@ export class Line {
         return this.list(options);
       },
       async (error: unknown) => {
-        (await early.catch(noop))?.cancel();
+        (await early?.catch(noop))?.cancel();
         throw error;
       },
     );
@@ -287,6 +295,19 @@ export class Line {
   }
 
   #read(options: LineReadOptions): Promise<LineListing> {
+    return this.#readOnce(options).then(
+      (listing) => {
+        this.#parentSeen = true;
+        return listing;
+      },
+      (error: unknown) => {
+        if (error instanceof NoNodeError) this.#parentSeen = false;
+        throw error;
+      },
+    );
+  }
+
+  #readOnce(options: LineReadOptions): Promise<LineListing> {
     const signal = options.signal;
     if (options.watch === true) {
       return this.client
