@@ -89,6 +89,12 @@ export class DoubleBarrier {
   #state: DoubleBarrierState = 'idle';
   /** Session that owns our member node; `undefined` while we have none. */
   #nodeSession: string | undefined;
+  /**
+   * The barrier's node existed at our last look. Only then is the listing sent with our create:
+   * under a missing parent that listing fails and must be made again, one request more than
+   * listing after the create.
+   */
+  #parentSeen = false;
 
   /**
    * No request is sent before a method is called.
@@ -200,8 +206,7 @@ export class DoubleBarrier {
             continue;
           }
           // Not joined yet, or our node went with a lost session (nobody passed on it alone).
-          if (!this.#hasNode) await this.#join(signal);
-          const members = await this.#children(signal);
+          const members = this.#hasNode ? await this.#children(signal) : await this.#join(signal);
           if (members === null) return; // `ready` came up since we joined
           if (members.length > this.members && (await this.#isExtra(members, signal))) {
             throw new BarrierFullError(this.path, this.members);
@@ -254,14 +259,27 @@ export class DoubleBarrier {
     }
   }
 
-  /** Creates our member node (ephemeral, container parents) in the current session. */
-  async #join(signal: AbortSignal | undefined): Promise<void> {
+  /**
+   * Creates our member node (ephemeral, container parents) in the current session and lists the
+   * members. When the barrier's node existed at our last look, the listing goes out with the
+   * create, in the same round trip: ZooKeeper answers a session's requests in order, so a listing
+   * sent right behind the create sees it. Only a create that had to be retried (the parent was
+   * missing after all, or the connection dropped) can land after that listing; then it is made
+   * again.
+   *
+   * @returns the member names, or `null` when the `ready` node is up
+   */
+  async #join(signal: AbortSignal | undefined): Promise<string[] | null> {
+    const creating = this.#client.create(this.nodePath, undefined, {
+      mode: 'ephemeral',
+      parents: 'container',
+      signal,
+    });
+    // Sent now, right behind the create.
+    const early = this.#parentSeen ? this.#client.getChildren(this.path, { signal }) : undefined;
+    early?.catch(() => undefined);
     try {
-      await this.#client.create(this.nodePath, undefined, {
-        mode: 'ephemeral',
-        parents: 'container',
-        signal,
-      });
+      await creating;
     } catch (error) {
       // Ours from a create whose reply was lost (core recognises its own session's node).
       if (!(error instanceof NodeExistsError)) throw error;
@@ -269,6 +287,17 @@ export class DoubleBarrier {
       if (stat?.ephemeralOwner !== this.#client.sessionId) throw error;
     }
     this.#nodeSession = this.#client.sessionId;
+    if (early === undefined) return this.#children(signal);
+    let children: string[] | undefined;
+    try {
+      children = await early;
+    } catch (error) {
+      // NoNode: the parent did not exist yet when the listing was answered.
+      if (!(error instanceof NoNodeError)) throw error;
+    }
+    if (children === undefined || !children.includes(this.#name)) return this.#children(signal);
+    if (children.includes(READY)) return null;
+    return children.filter((c) => c !== READY);
   }
 
   /** The member names, or `null` when the `ready` node is up. */
@@ -277,9 +306,13 @@ export class DoubleBarrier {
     try {
       children = await this.#client.getChildren(this.path, { signal });
     } catch (error) {
-      if (error instanceof NoNodeError) return [];
+      if (error instanceof NoNodeError) {
+        this.#parentSeen = false;
+        return [];
+      }
       throw error;
     }
+    this.#parentSeen = true;
     if (children.includes(READY)) return null;
     return children.filter((c) => c !== READY);
   }
@@ -327,6 +360,7 @@ export class DoubleBarrier {
         let children: string[];
         try {
           children = await client.getChildren(this.path, { signal });
+          this.#parentSeen = true;
         } catch (error) {
           if (!(error instanceof NoNodeError)) throw error;
           children = [];
@@ -337,19 +371,28 @@ export class DoubleBarrier {
         const ours = this.#nodeSession === undefined ? -1 : members.indexOf(this.#name);
         if (members.length === 0) return;
         if (ours === 0 && members.length === 1) {
-          // The last one out.
-          await this.#deleteOwn(signal);
-          await this.#deleteReady(signal);
+          // The last one out: both deletes in one round trip (answered in order).
+          await Promise.all([this.#deleteOwn(signal), this.#deleteReady(signal)]);
           return;
         }
         let watchedName: string;
+        let deleting: Promise<void> | undefined;
         if (ours === 0) {
           watchedName = members[members.length - 1] as string;
         } else {
-          if (ours > 0) await this.#deleteOwn(signal);
+          // Our delete and the watch on the lowest member go out together.
+          if (ours > 0) deleting = this.#deleteOwn(signal);
           watchedName = members[0] as string;
         }
-        const watched = await client.existsWatched(join(this.path, watchedName), { signal });
+        const watching = client.existsWatched(join(this.path, watchedName), { signal });
+        if (deleting) {
+          const [deleted, armed] = await Promise.allSettled([deleting, watching]);
+          if (deleted.status === 'rejected') {
+            if (armed.status === 'fulfilled') armed.value.cancel();
+            throw deleted.reason;
+          }
+        }
+        const watched = await watching;
         try {
           if (watched.value !== null) await wake(client, watched.changed, signal);
         } finally {

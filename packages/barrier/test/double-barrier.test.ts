@@ -1,4 +1,5 @@
-import type { ZkClient } from '@zkit/core';
+import diagnostics from 'node:diagnostics_channel';
+import type { OpMessage, ZkClient } from '@zkit/core';
 import { InvalidArgumentError, InvalidPathError } from '@zkit/core';
 import { waitFor } from '@zkit/testing';
 import { test } from '@zkit/testing/vitest';
@@ -232,5 +233,58 @@ describe('DoubleBarrier', () => {
     await Promise.all([entering, second.enter({ timeout: 10_000 })]);
     await Promise.all([first.leave(), second.leave()]);
     expect(await children(a, PATH)).toEqual([]);
+  });
+
+  test('double barrier - the member node and the listing go out together, and so do a leave and its watch', async ({
+    zk,
+  }) => {
+    const [a, b] = await Promise.all([zk.client(), zk.client()]);
+    await a.create('/pipelined');
+    const spans: { client: ZkClient; op: string; start: number; end: number }[] = [];
+    const onOp = (message: unknown) => {
+      const m = message as OpMessage;
+      const end = performance.now();
+      spans.push({ client: m.client, op: m.op, start: end - m.durationMs, end });
+    };
+    const span = (client: ZkClient, op: string) => {
+      const found = spans.find((s) => s.client === client && s.op === op);
+      expect(found, `${op} of a client`).toBeDefined();
+      return found!;
+    };
+    const first = new DoubleBarrier(a, '/pipelined/round', { members: 2 });
+    const second = new DoubleBarrier(b, '/pipelined/round', { members: 2 });
+    const round = async () => {
+      await Promise.all([first.enter({ timeout: 10_000 }), second.enter({ timeout: 10_000 })]);
+      await Promise.all([first.leave({ timeout: 10_000 }), second.leave({ timeout: 10_000 })]);
+    };
+    // The first round finds no barrier node: a listing sent with the create would fail and be
+    // made again, so it is sent after the create. From then on they go out together.
+    await round();
+    diagnostics.subscribe('zkit:op', onOp);
+    try {
+      await round();
+    } finally {
+      diagnostics.unsubscribe('zkit:op', onOp);
+    }
+    for (const client of [a, b]) {
+      expect(span(client, 'getChildren').start).toBeLessThan(span(client, 'create').end);
+    }
+    // One of the two is not the lowest: it deletes its node and watches the lowest at once.
+    const leavers = [a, b].filter((c) =>
+      spans.some(
+        (s) =>
+          s.client === c &&
+          s.op === 'delete' &&
+          spans.some((t) => t.client === c && t.op === 'exists'),
+      ),
+    );
+    for (const client of leavers) {
+      const del = spans.find((s) => s.client === client && s.op === 'delete')!;
+      const watch = spans.find(
+        (s) => s.client === client && s.op === 'exists' && s.start > span(client, 'create').end,
+      )!;
+      expect(watch.start).toBeLessThan(del.end);
+    }
+    expect(leavers.length).toBeGreaterThan(0);
   });
 });

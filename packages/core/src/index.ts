@@ -80,6 +80,8 @@ export {
   validateName,
   validatePath,
 } from './paths.js';
+export { Line, checkLineArgs, lineKey, sortLine } from './line.js';
+export type { LineJoin, LineListing, LineMember, LineNode, LineReadOptions } from './line.js';
 export { Emitter, ListenerError, callListener } from './emitter.js';
 export type { EmitterOptions, ListenerErrorMessage } from './emitter.js';
 export {

@@ -14,15 +14,16 @@ import {
   ClientClosedError,
   DataTooLargeError,
   InvalidArgumentError,
-  InvalidPathError,
-  NoNodeError,
+  Line,
   SessionExpiredError,
-  basename,
+  checkLineArgs,
   delay,
   isRetryable,
   join,
-  validatePath,
+  raceSignal,
   type ConnectionState,
+  type LineListing,
+  type LineNode,
   type NodeEvent,
   type ZkClient,
 } from '@zkit/core';
@@ -37,39 +38,13 @@ import { backoff, scope, until, type Scope } from './wait.js';
  * @returns the id, defaulted to `''`
  */
 export function checkElectionArgs(client: unknown, path: unknown, id: unknown): string {
-  if (
-    typeof client !== 'object' ||
-    client === null ||
-    typeof (client as Partial<ZkClient>).createProtected !== 'function'
-  ) {
-    throw new InvalidArgumentError('client must be a ZkClient from @zkit/core');
-  }
-  if (validatePath(path) === '/') {
-    throw new InvalidPathError(path, 'an election needs a node of its own, not the root');
-  }
+  checkLineArgs(client, path, 'an election');
   const value = id ?? '';
   if (typeof value !== 'string') throw new InvalidArgumentError('id must be a string');
   const size = Buffer.byteLength(value, 'utf8');
   const limit = (client as ZkClient).maxDataBytes;
   if (size > limit) throw new DataTooLargeError(size, limit, { path: path as string });
   return value;
-}
-
-/** The text Curator sorts a child by: what follows the last occurrence of the node name. */
-export function sortKey(child: string, name: string): string {
-  const i = child.lastIndexOf(name);
-  return i < 0 ? child : child.slice(i + name.length);
-}
-
-/**
- * Children in election order. Like Curator: every child takes part (also ones without the node
- * name, sorted by their whole name), compared as UTF-16 code units, ties in listing order.
- */
-export function sortChildren(children: readonly string[], name: string): string[] {
-  return children
-    .map((child) => ({ child, key: sortKey(child, name) }))
-    .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
-    .map((e) => e.child);
 }
 
 /** Where the last listing put us. */
@@ -93,13 +68,6 @@ export interface CampaignHooks {
   failed(error: unknown): void;
 }
 
-interface OwnNode {
-  readonly path: string;
-  readonly name: string;
-  /** The session that owns the node. */
-  readonly session: string;
-}
-
 const ABSENT: Standing = Object.freeze({ kind: 'absent' });
 
 /** Abort reason of a wait cut short because the connection came back or the session changed. */
@@ -117,7 +85,10 @@ export class Candidate {
   /** `latch-` or `lock-`. */
   readonly nodeName: string;
   readonly id: string;
-  #node: OwnNode | undefined;
+  readonly #line: Line;
+  #node: LineNode | undefined;
+  /** The listing sent together with our node's create, until the next read of the line. */
+  #joined: { node: LineNode; listed: Promise<LineListing | undefined> } | undefined;
   #lastToken = -1n;
   #creating: Promise<boolean> | undefined;
   readonly #wakeable = new Set<AbortController>();
@@ -128,6 +99,7 @@ export class Candidate {
     this.path = path;
     this.nodeName = nodeName;
     this.id = id;
+    this.#line = new Line(client, path, nodeName);
   }
 
   /** Full path of our node, once created; `undefined` while we have none. */
@@ -312,6 +284,7 @@ export class Candidate {
     while (this.#creating) await this.#creating.catch(() => false);
     const node = this.#node;
     this.#node = undefined;
+    this.#joined = undefined;
     if (!node) return;
     try {
       await this.client.deleteGuaranteed(node.path, { ephemeral: true });
@@ -343,43 +316,47 @@ export class Candidate {
     }
   }
 
-  /** Creates our node; `true` once it is recorded as ours, `false` to try again. */
+  /**
+   * Creates our node, and lists the line in the same round trip (the listing is kept for the
+   * next {@link Candidate.#standing}); `true` once the node is recorded as ours, `false` to try
+   * again.
+   */
   async #create(): Promise<boolean> {
     const client = this.client;
-    const before = client.sessionId;
-    const path = await client.createProtected(this.path, this.nodeName, this.id, {
-      mode: 'ephemeralSequential',
-      parents: 'container',
-    });
-    const session = client.sessionId;
-    if (session === undefined) return false;
-    if (before !== session) {
+    const joined = this.#line.join(this.id);
+    const node = await joined.created;
+    if (node === undefined) return false;
+    if (node.sessionChanged) {
       // The session changed while creating; only the server knows which session owns it.
-      const stat = await client.exists(path);
+      dropListing(joined.listed);
+      const stat = await client.exists(node.path);
       if (stat === null) return false;
-      if (stat.ephemeralOwner !== session) {
-        this.#discard(path);
+      if (stat.ephemeralOwner !== node.session) {
+        this.#discard(node.path);
         return false;
       }
+    } else {
+      this.#joined = { node, listed: joined.listed };
     }
-    this.#node = { path, name: basename(path), session };
+    this.#node = node;
     return true;
   }
 
-  /** One listing of the line. */
+  /** One listing of the line: the one sent with our create when there is one, else a new one. */
   async #standing(signal: AbortSignal): Promise<Standing> {
+    const joined = this.#joined;
+    this.#joined = undefined;
     const node = this.#node;
     if (!node) return ABSENT;
-    let listing: { children: string[]; stat: { pzxid: bigint } };
-    try {
-      listing = await this.client.getChildren(this.path, { withStat: true, signal });
-    } catch (error) {
-      if (!(error instanceof NoNodeError)) throw error;
+    const listing = await (joined?.node === node
+      ? raceSignal(joined.listed, signal)
+      : this.#line.list({ signal }));
+    if (listing === undefined) {
       // The election path itself is gone, and our node with it: enter again.
       this.#forget(node);
       return ABSENT;
     }
-    const sorted = sortChildren(listing.children, this.nodeName);
+    const sorted = listing.sorted;
     const index = sorted.indexOf(node.name);
     if (index < 0) {
       this.#forget(node);
@@ -467,7 +444,7 @@ export class Candidate {
     }
   }
 
-  #forget(node: OwnNode): void {
+  #forget(node: LineNode): void {
     if (this.#node === node) this.#node = undefined;
   }
 
@@ -475,4 +452,9 @@ export class Candidate {
   #discard(path: string): void {
     this.client.delete(path).catch(() => undefined);
   }
+}
+
+/** A listing we will not look at (it has no watch to forget): just keep it from going unhandled. */
+function dropListing(listed: Promise<LineListing | undefined>): void {
+  listed.catch(() => undefined);
 }

@@ -12,10 +12,11 @@ import {
   SessionExpiredError,
   isRetryable,
   join,
+  Line,
+  sortLine,
   type ConnectionState,
   type ZkClient,
 } from '@zkit/core';
-import { sortChildren } from './candidate.js';
 import { scope, until } from './wait.js';
 
 /** One participant of an election, as `participants()` and `observe()` report it. */
@@ -30,7 +31,7 @@ export interface Participant {
 
 /**
  * Every participant in election order. Nodes that vanish between the listing and the read are
- * skipped; the first one read is the leader. `1 + n` requests.
+ * skipped; the first one read is the leader. `1 + n` requests, the reads sent together.
  */
 export async function readParticipants(
   client: ZkClient,
@@ -38,27 +39,10 @@ export async function readParticipants(
   nodeName: string,
   signal: AbortSignal | undefined,
 ): Promise<Participant[]> {
-  const opts = signal ? { signal } : {};
-  let children: string[];
-  try {
-    children = await client.getChildren(path, opts);
-  } catch (error) {
-    if (error instanceof NoNodeError) return [];
-    throw error;
-  }
-  const out: Participant[] = [];
-  for (const name of sortChildren(children, nodeName)) {
-    const nodePath = join(path, name);
-    try {
-      const { data } = await client.get(nodePath, opts);
-      out.push(
-        Object.freeze({ id: data.toString('utf8'), path: nodePath, isLeader: out.length === 0 }),
-      );
-    } catch (error) {
-      if (!(error instanceof NoNodeError)) throw error;
-    }
-  }
-  return out;
+  const members = await new Line(client, path, nodeName).members({ signal });
+  return members.map((m, i) =>
+    Object.freeze({ id: m.data.toString('utf8'), path: m.path, isLeader: i === 0 }),
+  );
 }
 
 /** The leader: the first node, in election order, whose data can still be read. */
@@ -101,7 +85,7 @@ async function readLeaderWatched(
       if (!(error instanceof NoNodeError)) throw error;
       children = [];
     }
-    for (const name of sortChildren(children, nodeName)) {
+    for (const name of sortLine(children, nodeName)) {
       const nodePath = join(path, name);
       try {
         if (!watch) {

@@ -1,9 +1,11 @@
+import diagnostics from 'node:diagnostics_channel';
 import {
   InvalidArgumentError,
   InvalidPathError,
   NoAuthError,
   NotEmptyError,
   Perms,
+  type OpMessage,
 } from '@zkit/core';
 import { waitFor } from '@zkit/testing';
 import { test } from '@zkit/testing/vitest';
@@ -272,4 +274,33 @@ test('latch - reports errors after joining and keeps trying until it can enter a
   const second = (await log.nth(2)).term;
   expect(second.fencingToken).toBeGreaterThan(first.fencingToken);
   await latch.close();
+});
+
+test('latch - joining sends the listing with the create, and the listing decides', async ({
+  zk,
+}) => {
+  const [a, b] = await Promise.all([zk.client(), zk.client()]);
+  await a.create(PATH, undefined, { parents: 'persistent' });
+  const spans = new Map<string, { start: number; end: number }>();
+  const onOp = (message: unknown) => {
+    const m = message as OpMessage;
+    if (m.client !== b) return;
+    const end = performance.now();
+    if (!spans.has(m.op)) spans.set(m.op, { start: end - m.durationMs, end });
+  };
+  const first = new LeaderLatch(a, PATH, { id: 'a' });
+  await first.start();
+  const second = new LeaderLatch(b, PATH, { id: 'b' });
+  diagnostics.subscribe('zkit:op', onOp);
+  try {
+    await second.start();
+  } finally {
+    diagnostics.unsubscribe('zkit:op', onOp);
+  }
+  expect(first.hasLeadership).toBe(true);
+  expect(second.hasLeadership).toBe(false);
+  expect(spans.get('getChildren')!.start).toBeLessThan(spans.get('create')!.end);
+  await first.close();
+  await waitFor(() => second.hasLeadership);
+  await second.close();
 });

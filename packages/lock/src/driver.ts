@@ -1,15 +1,14 @@
 import {
-  anySignal,
   InvalidArgumentError,
-  InvalidPathError,
+  Line,
   NoNodeError,
-  SEQUENCE_DIGITS,
   SessionExpiredError,
+  checkLineArgs,
   join,
   raceSignal,
-  validatePath,
   type Data,
-  type Stat,
+  type LineListing,
+  type LineNode,
   type ZkClient,
 } from '@zkit/core';
 import { HeldLease, discardNode, removeNode, settleSoon } from './lease.js';
@@ -42,56 +41,16 @@ export interface LockRules {
 }
 
 /**
- * The text after the last occurrence of `marker`, or the whole name when it has none — the order
- * Curator's lock recipes agree on (the zero-padded sequence number, in practice).
- *
- * @internal
- */
-export function afterLast(name: string, marker: string): string {
-  const i = name.lastIndexOf(marker);
-  return i < 0 ? name : name.slice(i + marker.length);
-}
-
-/** Children sorted by `key`, stable, comparing UTF-16 code units as Java's `String` does. */
-export function sortChildren(
-  children: readonly string[],
-  key: (child: string) => string,
-): string[] {
-  return children
-    .map((name) => ({ name, key: key(name) }))
-    .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0))
-    .map((e) => e.name);
-}
-
-/**
  * Checks a recipe's constructor arguments before anything is sent.
  *
  * @internal
  */
 export function checkLockArgs(client: unknown, path: unknown, data: unknown): string {
-  if (
-    typeof client !== 'object' ||
-    client === null ||
-    typeof (client as Partial<ZkClient>).createProtected !== 'function'
-  ) {
-    throw new InvalidArgumentError('client must be a ZkClient from @zkit/core');
-  }
-  const valid = validatePath(path);
-  if (valid === '/')
-    throw new InvalidPathError(path, 'a lock needs a node of its own, not the root');
+  const valid = checkLineArgs(client, path, 'a lock');
   if (data !== undefined && typeof data !== 'string' && !(data instanceof Uint8Array)) {
     throw new InvalidArgumentError('data must be a string or a Uint8Array');
   }
   return valid;
-}
-
-/** One of our nodes: its path, its name, and the session that owns it. */
-interface OwnNode {
-  readonly path: string;
-  readonly name: string;
-  /** `_c_<uuid>-`: what every node of this one create attempt starts with. */
-  readonly prefix: string;
-  readonly session: string;
 }
 
 const RETRY = Symbol('retry');
@@ -105,35 +64,37 @@ interface Grant {
 }
 
 /**
- * The queue-of-waiters algorithm behind every lock in this package.
+ * The queue-of-waiters algorithm behind every lock in this package, on core's {@link Line}.
  *
- * 1. Create a protected ephemeral-sequential node (`_c_<uuid>-<name><seq>`, container parents).
- * 2. List the children with the parent's stat (one request) and sort them.
- * 3. If the rules say we may go, and our node is in the listing and belongs to the current
+ * 1. Create a protected ephemeral-sequential node (`_c_<uuid>-<name><seq>`, container parents)
+ *    and, in the same round trip, list the children with the parent's stat.
+ * 2. If the rules say we may go, and our node is in the listing and belongs to the current
  *    session, grant; the fencing token is the parent's `pzxid` from that same listing.
- * 4. Else watch only what blocks us (normally our predecessor) and go back to 2 when it changes.
+ * 3. Else watch only what blocks us (normally our predecessor), list again when it changes, and
+ *    go back to 2.
  *
- * The uncontended path is create, list (and later delete): three requests. A waiter adds one
- * watch and one re-list. When the session changes under a waiter, its old node is gone with the
- * old session and a new one is created. When the wait is cancelled, our node is removed.
+ * The uncontended path is create + list (one round trip), and later delete: three requests. A
+ * waiter adds one watch and one re-list. When the session changes under a waiter, its old node
+ * is gone with the old session and a new one is created. When the wait is cancelled, our node is
+ * removed.
  *
  * @internal
  */
 export class LockDriver {
   readonly #client: ZkClient;
-  readonly #base: string;
+  readonly #line: Line;
   readonly #rules: LockRules;
   readonly #data: Data | undefined;
 
   constructor(client: ZkClient, base: string, rules: LockRules, data?: Data) {
     this.#client = client;
-    this.#base = base;
+    this.#line = new Line(client, base, rules.name, rules.sortKey);
     this.#rules = rules;
     this.#data = data;
   }
 
   get base(): string {
-    return this.#base;
+    return this.#line.path;
   }
 
   /**
@@ -149,28 +110,51 @@ export class LockDriver {
     mode: 'wait' | 'try',
     session?: string,
   ): Promise<HeldLease | null | typeof STALE> {
+    const client = this.#client;
     for (;;) {
       signal?.throwIfAborted();
-      if (session !== undefined && this.#client.sessionId !== session) return STALE;
-      const node = await this.#create(signal);
-      if (node === RETRY) continue;
+      if (session !== undefined && client.sessionId !== session) return STALE;
+      const joined = this.#line.join(this.#data, {
+        signal,
+        watch: this.#rules.watchChildren === true,
+      });
+      let node: LineNode | undefined;
+      try {
+        // The create itself is never cancelled half-way: a create whose reply we stopped waiting
+        // for may still land, and would leave a node nobody deletes. So its outcome is awaited in
+        // the background and the node removed if the caller gave up meanwhile.
+        node = await raceSignal(joined.created, signal);
+      } catch (error) {
+        if (signal?.aborted) {
+          await settleSoon(
+            client,
+            joined.created.then(async (created) => {
+              if (created) await discardNode(client, created.path, created.session);
+            }),
+          );
+        }
+        throw error;
+      }
+      if (node === undefined) continue;
       let outcome: Grant | typeof RETRY | typeof NOT_NOW;
       try {
-        outcome =
-          session !== undefined && node.session !== session
-            ? RETRY
-            : await this.#waitForTurn(node, signal, mode);
+        if (session !== undefined && node.session !== session) {
+          dropListing(joined.listed);
+          outcome = RETRY;
+        } else {
+          outcome = await this.#waitForTurn(node, signal, mode, joined.listed);
+        }
       } catch (error) {
-        await discardNode(this.#client, node.path, node.session);
+        await discardNode(client, node.path, node.session);
         throw error;
       }
       if (outcome === RETRY || outcome === NOT_NOW) {
-        await discardNode(this.#client, node.path, node.session);
+        await discardNode(client, node.path, node.session);
         if (outcome === NOT_NOW) return null;
         continue;
       }
       return new HeldLease(
-        this.#client,
+        client,
         node.path,
         outcome.fencingToken,
         node.session,
@@ -189,78 +173,48 @@ export class LockDriver {
     return (await this.acquire(signal, 'try')) as HeldLease | null;
   }
 
-  async #create(signal: AbortSignal | undefined): Promise<OwnNode | typeof RETRY> {
-    // The create itself is never cancelled half-way: a create whose reply we stopped waiting for
-    // may still land, and would leave a node nobody deletes. So we wait for its outcome and
-    // remove the node if the caller gave up meanwhile.
-    const creating = this.#client.createProtected(this.#base, this.#rules.name, this.#data, {
-      mode: 'ephemeralSequential',
-      parents: 'container',
-    });
-    let path: string;
-    try {
-      path = await raceSignal(creating, signal);
-    } catch (error) {
-      if (signal?.aborted) {
-        await settleSoon(
-          this.#client,
-          creating.then(async (created) => {
-            const session = this.#client.sessionId;
-            if (session !== undefined) await discardNode(this.#client, created, session);
-          }),
-        );
-      }
-      throw error;
-    }
-    const session = this.#client.sessionId;
-    if (session === undefined) return RETRY;
-    const name = path.slice(path.lastIndexOf('/') + 1);
-    const prefix = name.slice(0, name.length - this.#rules.name.length - SEQUENCE_DIGITS);
-    return { path, name, prefix, session };
-  }
-
+  /**
+   * @param first - the listing sent together with our node's create; later turns list afresh
+   */
   async #waitForTurn(
-    node: OwnNode,
+    node: LineNode,
     signal: AbortSignal | undefined,
     mode: 'wait' | 'try',
+    first: Promise<LineListing | undefined>,
   ): Promise<Grant | typeof RETRY | typeof NOT_NOW> {
     const client = this.#client;
-    const watchChildren = this.#rules.watchChildren === true;
+    const watch = this.#rules.watchChildren === true;
+    let pending: Promise<LineListing | undefined> | undefined = first;
     for (;;) {
-      if (client.sessionId !== node.session) return RETRY;
-      // Only a child-watching listing needs its own cancellation: its watch must not outlive the
-      // wait when we are granted without waiting for it.
-      const local = watchChildren ? new AbortController() : undefined;
+      if (client.sessionId !== node.session) {
+        if (pending) dropListing(pending);
+        return RETRY;
+      }
+      let listing: LineListing | undefined;
       try {
-        let children: string[];
-        let stat: Stat;
-        let changed: Promise<unknown> | undefined;
-        try {
-          if (local) {
-            const listSignal = signal ? anySignal([signal, local.signal]) : local.signal;
-            const watched = await client.getChildrenWatched(this.#base, { signal: listSignal });
-            ({ children, stat } = watched.value);
-            changed = watched.changed;
-          } else {
-            ({ children, stat } = await client.getChildren(this.#base, { withStat: true, signal }));
-          }
-        } catch (error) {
-          // The parent went away (a reaped container): so did our node.
-          if (error instanceof NoNodeError) return RETRY;
-          if (error instanceof SessionExpiredError) continue;
-          throw error;
-        }
+        listing = await (pending ?? this.#line.list({ signal, watch }));
+      } catch (error) {
+        if (error instanceof SessionExpiredError) continue;
+        throw error;
+      } finally {
+        pending = undefined;
+      }
+      // The parent went away (a reaped container): so did our node.
+      if (listing === undefined) return RETRY;
+      // A child-watching listing leaves a waiter in the client; it must not outlive this turn
+      // when we are granted without waiting for it.
+      try {
         // Ownership: our node is listed, and the session that answered is the one that owns it.
         if (client.sessionId !== node.session) return RETRY;
-        const sorted = sortChildren(children, this.#rules.sortKey);
+        const sorted = listing.sorted;
         const ourIndex = sorted.indexOf(node.name);
         if (ourIndex < 0) return RETRY;
         // A create whose reply was lost may have landed after all, next to the one that was
         // retried: same uuid, so ours, and it must not stand in our own way.
-        const strays = sorted.filter((c) => c !== node.name && c.startsWith(node.prefix));
+        const strays = this.#line.strays(sorted, node);
         if (strays.length > 0) {
           await Promise.all(
-            strays.map((c) => removeNode(client, join(this.#base, c), node.session)),
+            strays.map((c) => removeNode(client, join(this.base, c), node.session)),
           );
           continue;
         }
@@ -271,15 +225,14 @@ export class LockDriver {
           // The connection dropped right after the listing: no moment to grant. The next listing
           // waits for the connection and checks everything again.
           if (sessionSignal.aborted) continue;
-          return { fencingToken: stat.pzxid, sessionSignal };
+          return { fencingToken: listing.stat.pzxid, sessionSignal };
         }
         if (mode === 'try') return NOT_NOW;
-        if (changed !== undefined) await this.#settled(changed);
-        else if (blocker !== ANY_CHILD)
-          await this.#waitForChange(join(this.#base, blocker), signal);
+        if (listing.changed !== undefined) await this.#settled(listing.changed);
+        else if (blocker !== ANY_CHILD) await this.#waitForChange(join(this.base, blocker), signal);
         else throw new Error('rules that wait for any child must set watchChildren');
       } finally {
-        local?.abort();
+        listing.cancel();
       }
     }
   }
@@ -309,27 +262,20 @@ export class LockDriver {
     await this.#settled(changed);
   }
 
-  /** Who is there, sorted: every child with its data and owner, for operators. */
+  /** Who is there, in line order, with data and owner, for operators. */
   async list(): Promise<{ sorted: string[]; nodes: Map<string, { data: Buffer; owner: string }> }> {
-    let children: string[];
-    try {
-      children = await this.#client.getChildren(this.#base);
-    } catch (error) {
-      if (error instanceof NoNodeError) return { sorted: [], nodes: new Map() };
-      throw error;
-    }
-    const sorted = sortChildren(children, this.#rules.sortKey);
-    const nodes = new Map<string, { data: Buffer; owner: string }>();
-    await Promise.all(
-      sorted.map(async (name) => {
-        try {
-          const { data, stat } = await this.#client.get(join(this.#base, name));
-          nodes.set(name, { data, owner: stat.ephemeralOwner });
-        } catch (error) {
-          if (!(error instanceof NoNodeError)) throw error;
-        }
-      }),
-    );
-    return { sorted: sorted.filter((name) => nodes.has(name)), nodes };
+    const members = await this.#line.members();
+    return {
+      sorted: members.map((m) => m.name),
+      nodes: new Map(members.map((m) => [m.name, { data: m.data, owner: m.owner }])),
+    };
   }
+}
+
+/** A listing we will not look at: forget its watch waiter, if any, once it arrives. */
+function dropListing(listed: Promise<LineListing | undefined>): void {
+  listed.then(
+    (listing) => listing?.cancel(),
+    () => undefined,
+  );
 }

@@ -1,5 +1,5 @@
-import { combineSignals, tryOnce, waitSignal, type Data, type ZkClient } from '@zkit/core';
-import { LockDriver, afterLast, checkLockArgs, type LockRules } from './driver.js';
+import { combineSignals, lineKey, tryOnce, waitSignal, type Data, type ZkClient } from '@zkit/core';
+import { LockDriver, checkLockArgs, type LockRules } from './driver.js';
 import type { AcquireOptions, Lease, Lock, Participant, TryAcquireOptions } from './lease.js';
 
 /** Options of {@link Mutex}. */
@@ -13,7 +13,7 @@ const LOCK_NAME = 'lock-';
 /** Curator's `InterProcessMutex` rules: ordered by sequence, the first node holds. */
 export const mutexRules: LockRules = Object.freeze({
   name: LOCK_NAME,
-  sortKey: (child: string) => afterLast(child, LOCK_NAME),
+  sortKey: (child: string) => lineKey(child, LOCK_NAME),
   blocker: (sorted: readonly string[], ourIndex: number) =>
     ourIndex === 0 ? null : (sorted[ourIndex - 1] ?? null),
 });

@@ -1,5 +1,13 @@
-import { combineSignals, join, tryOnce, waitSignal, type Data, type ZkClient } from '@zkit/core';
-import { LockDriver, afterLast, checkLockArgs, type LockRules } from './driver.js';
+import {
+  combineSignals,
+  join,
+  lineKey,
+  tryOnce,
+  waitSignal,
+  type Data,
+  type ZkClient,
+} from '@zkit/core';
+import { LockDriver, checkLockArgs, type LockRules } from './driver.js';
 import type { AcquireOptions, Lease, Lock, Participant, TryAcquireOptions } from './lease.js';
 
 /** Options of {@link ReadWriteLock}. */
@@ -13,7 +21,7 @@ const WRITE = '__WRIT__';
 
 /** Readers and writers share one queue, ordered by sequence whatever their side. */
 function sortKey(child: string): string {
-  return afterLast(afterLast(child, READ), WRITE);
+  return lineKey(lineKey(child, READ), WRITE);
 }
 
 function isWriter(child: string): boolean {

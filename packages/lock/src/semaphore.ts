@@ -2,19 +2,13 @@ import {
   InvalidArgumentError,
   combineSignals,
   join,
+  lineKey,
   tryOnce,
   waitSignal,
   type Data,
   type ZkClient,
 } from '@zkit/core';
-import {
-  ANY_CHILD,
-  LockDriver,
-  STALE,
-  afterLast,
-  checkLockArgs,
-  type LockRules,
-} from './driver.js';
+import { ANY_CHILD, LockDriver, STALE, checkLockArgs, type LockRules } from './driver.js';
 import type { AcquireOptions, Lease, Lock, Participant, TryAcquireOptions } from './lease.js';
 import { mutexRules } from './mutex.js';
 
@@ -35,7 +29,8 @@ const LEASE_NAME = 'lease-';
  * path must use the same value.
  *
  * **Costs.** An uncontended acquire + release is six requests (mutex create/list/delete, lease
- * create/list, and the lease's delete). Waiters queue on the mutex, so only the first of them
+ * create/list, and the lease's delete); `acquire` waits for two round trips of them: each create
+ * goes out with its listing, and the mutex's delete is not waited for once the lease is held. Waiters queue on the mutex, so only the first of them
  * watches the leases: a release wakes one process, never all of them.
  *
  * **Connection trouble** is handled as in {@link Mutex}: leases carry a signal that aborts with
@@ -82,7 +77,7 @@ export class Semaphore implements Lock {
     this.#mutex = new LockDriver(client, join(this.path, 'locks'), mutexRules, options.data);
     const leaseRules: LockRules = Object.freeze({
       name: LEASE_NAME,
-      sortKey: (child: string) => afterLast(child, LEASE_NAME),
+      sortKey: (child: string) => lineKey(child, LEASE_NAME),
       blocker: (sorted: readonly string[]) => (sorted.length <= permits ? null : ANY_CHILD),
       watchChildren: true,
     });
@@ -127,9 +122,19 @@ export class Semaphore implements Lock {
         // Bound to the gate's session: counting leases is only safe while we hold the gate, and
         // a new session has lost it.
         lease = await this.#leases.acquire(signal, mode, gate.session);
-      } finally {
+      } catch (error) {
         await gate.release();
+        throw error;
       }
+      if (lease !== null && lease !== STALE) {
+        // The gate's delete is sent now and lands after our lease node, which is all the next
+        // acquirer needs (one session's requests are applied in order); its reply is not ours
+        // to wait for. A delete that fails for good (say, no permission) leaves the gate to the
+        // session, as an awaited one would have, but without losing the lease just taken.
+        gate.release().catch(() => undefined);
+        return lease;
+      }
+      await gate.release();
       if (lease !== STALE) return lease;
     }
   }

@@ -121,8 +121,34 @@ describe('herd', () => {
     } finally {
       diagnostics.unsubscribe('zkit:op', onOp);
     }
-    expect(ops).toEqual(['create', 'getChildren', 'get', 'getChildren', 'delete']);
+    // The create and the listing go out together, so either may be reported first.
+    expect([...ops.slice(0, 2)].sort()).toEqual(['create', 'getChildren']);
+    expect(ops.slice(2)).toEqual(['get', 'getChildren', 'delete']);
     expect(cost.watches).toBe(1);
+  });
+
+  test('mutex - the listing is sent with the create, not after its reply', async () => {
+    const c = await client();
+    const mutex = new Mutex(c, '/herd/pipelined');
+    await (await mutex.acquire()).release(); // creates the parents
+    const spans = new Map<string, { start: number; end: number }>();
+    const onOp = (message: unknown) => {
+      const m = message as OpMessage;
+      if (m.client !== c) return;
+      const end = performance.now();
+      spans.set(m.op, { start: end - m.durationMs, end });
+    };
+    diagnostics.subscribe('zkit:op', onOp);
+    try {
+      await (await mutex.acquire()).release();
+    } finally {
+      diagnostics.unsubscribe('zkit:op', onOp);
+    }
+    const create = spans.get('create');
+    const list = spans.get('getChildren');
+    expect(create).toBeDefined();
+    expect(list).toBeDefined();
+    expect(list!.start).toBeLessThan(create!.end);
   });
 
   test('read-write lock - readers queued behind a writer all wake when it leaves', async () => {

@@ -1,4 +1,5 @@
-import { InvalidArgumentError } from '@zkit/core';
+import diagnostics from 'node:diagnostics_channel';
+import { InvalidArgumentError, type OpMessage } from '@zkit/core';
 import { waitFor } from '@zkit/testing';
 import { test } from '@zkit/testing/vitest';
 import { describe, expect } from 'vitest';
@@ -64,5 +65,36 @@ describe('Semaphore', () => {
     holder: (client, path) => new Semaphore(client, path, 1),
     waiter: (client, path) => new Semaphore(client, path, 1),
     queuedNodes: 3,
+  });
+
+  test('semaphore - acquire returns once the lease is held, without waiting for the internal mutex to go', async ({
+    zk,
+  }) => {
+    const client = await zk.client();
+    const semaphore = new Semaphore(client, '/pipelined/slots', 2);
+    await (await semaphore.acquire()).release(); // creates the parents
+    const deletes: { path: string; end: number }[] = [];
+    const onOp = (message: unknown) => {
+      const m = message as OpMessage;
+      if (m.client === client && m.op === 'delete')
+        deletes.push({ path: m.path, end: performance.now() });
+    };
+    diagnostics.subscribe('zkit:op', onOp);
+    let acquired: number;
+    let lease: Lease;
+    try {
+      lease = await semaphore.acquire();
+      acquired = performance.now();
+      await waitFor(() => deletes.length === 1);
+    } finally {
+      diagnostics.unsubscribe('zkit:op', onOp);
+    }
+    const gate = deletes[0]!;
+    expect(gate.path.startsWith('/pipelined/slots/locks/')).toBe(true);
+    expect(gate.end).toBeGreaterThan(acquired);
+    // The mutex is free for the next acquirer, and the lease still counts.
+    expect(await children(client, '/pipelined/slots/locks')).toEqual([]);
+    expect(await children(client, '/pipelined/slots/leases')).toHaveLength(1);
+    await lease.release();
   });
 });
