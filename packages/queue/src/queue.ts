@@ -488,9 +488,8 @@ export class Queue<T = unknown> {
    * A claim is held by one consumer at a time, also among consumers sharing a client (the
    * client's session owns all their claims, so they keep track of each other's in-process).
    *
-   * Four requests per item (claim, read, two deletes); the read goes out with the claim, in one
-   * round trip. Claims of consumers on other clients cost one failed create and the read sent
-   * with it, those of consumers sharing this client none. The iteration ends when
+   * Four requests per item (claim, read, two deletes); claims of consumers on other clients cost
+   * one failed create, those of consumers sharing this client none. The iteration ends when
    * `signal` aborts or the queue is closed; unsettled messages of this iteration are then
    * nacked. Waits through `suspended`; across `lost` it goes on with the new session. Malformed
    * items go to `onMalformed` and are skipped.
@@ -707,29 +706,15 @@ export class Queue<T = unknown> {
         this.#lostRace();
         continue;
       }
-      const client = this.#client;
-      const sessionSignal = client.sessionSignal();
-      // The item is read in the claim's round trip: ZooKeeper answers one session's requests in
-      // order, so a read sent right behind the create is answered after the claim landed. Only
-      // when the connection changed meanwhile may a retried read have overtaken a retried create
-      // (and seen an item since consumed); then it is read again below.
-      let moved = false;
-      const onState = (): void => {
-        moved = true;
-      };
-      client.on('state', onState);
-      // No signal on the claim's create and read: an abort while one is in flight would leave
-      // a claim nobody releases until the session ends.
-      const creating = client.create(claimPath, undefined, {
-        mode: 'ephemeral',
-        parents: 'container',
-      });
-      const early = client.get(itemPath);
-      early.catch(() => undefined);
+      const sessionSignal = this.#client.sessionSignal();
       try {
-        await creating;
+        // No signal on the claim's create and read: an abort while one is in flight would leave
+        // a claim nobody releases until the session ends.
+        await this.#client.create(claimPath, undefined, {
+          mode: 'ephemeral',
+          parents: 'container',
+        });
       } catch (error) {
-        client.off('state', onState);
         this.#unhold(claimPath, hold);
         if (error instanceof NodeExistsError) {
           this.#claimedElsewhere.add(name);
@@ -751,21 +736,8 @@ export class Queue<T = unknown> {
       };
       let values: T[] | undefined;
       try {
-        let read: { data: Buffer } | undefined;
-        let failure: unknown;
-        try {
-          read = await early;
-        } catch (error) {
-          failure = error;
-        } finally {
-          client.off('state', onState);
-        }
-        if (moved || (read === undefined && !(failure instanceof NoNodeError))) {
-          read = await client.get(itemPath);
-        } else if (read === undefined) {
-          throw failure;
-        }
-        values = this.#decode(name, itemPath, read.data);
+        const { data } = await this.#client.get(itemPath);
+        values = this.#decode(name, itemPath, data);
       } catch (error) {
         await this.#release(claim);
         if (error instanceof NoNodeError) {

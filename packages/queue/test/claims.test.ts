@@ -135,37 +135,4 @@ describe('Queue.consume claims', () => {
     for (const m of mine) if (m.value !== 'b') await m.ack();
     await held.return?.();
   });
-
-  test('queue - a claim and the read of its item go out together, and the item is delivered once', async ({
-    zk,
-  }) => {
-    const client = await zk.client();
-    const producer = new Queue<string>(client, '/pipelined/queue');
-    await producer.put('only');
-    const spans: { op: string; path: string; start: number; end: number }[] = [];
-    const onOp = (message: unknown) => {
-      const m = message as OpMessage;
-      if (m.client !== client) return;
-      const end = performance.now();
-      spans.push({ op: m.op, path: m.path, start: end - m.durationMs, end });
-    };
-    const stop = new AbortController();
-    const consumer = new Queue<string>(client, '/pipelined/queue');
-    diagnostics.subscribe('zkit:op', onOp);
-    let message: Message<string>;
-    try {
-      message = await next(consumer.consume({ signal: stop.signal })[Symbol.asyncIterator]());
-    } finally {
-      diagnostics.unsubscribe('zkit:op', onOp);
-    }
-    expect(message.value).toBe('only');
-    const claim = spans.find((s) => s.op === 'create');
-    const read = spans.find((s) => s.op === 'get' && s.path === message.path);
-    expect(claim?.path.startsWith(consumer.lockPath)).toBe(true);
-    expect(read).toBeDefined();
-    expect(read!.start).toBeLessThan(claim!.end);
-    expect(spans.filter((s) => s.op === 'get')).toHaveLength(1);
-    await message.ack();
-    stop.abort();
-  });
 });
