@@ -59,7 +59,7 @@ import {
   waitSignal,
   type WaitOptions,
 } from './signals.js';
-import { clientAuth, clientWire, type ClientWire } from './internal.js';
+import { protectedCreateChecks, clientAuth, clientWire, type ClientWire } from './internal.js';
 import { QueuedIterator } from './queued-iterator.js';
 import type { ProtocolTransport } from './transport.js';
 import { readAcl, updateExtraServers } from './recursive-watch.js';
@@ -410,6 +410,9 @@ export class ZkClient extends Emitter<ZkClientEvents> {
     this.#servers = hosts.map(formatHostPort).join(',') + chroot;
     this.#auth = [...(options.auth ?? [])];
     clientAuth.set(this, this.#auth);
+    protectedCreateChecks.set(this, (parentPath, name, data, options) => {
+      this.#checkProtected(parentPath, name, data as Data | undefined, options);
+    });
     this.#options = {
       sessionTimeout: options.sessionTimeout ?? DEFAULTS.sessionTimeout,
       connectTimeout: options.connectTimeout ?? DEFAULTS.connectTimeout,
@@ -777,13 +780,7 @@ export class ZkClient extends Emitter<ZkClientEvents> {
     data?: Data,
     options: CreateOptions = {},
   ): Promise<string> {
-    validatePath(parentPath);
-    validateName(name);
-    const mode = options.mode ?? 'ephemeralSequential';
-    const buffer = this.#toBuffer(data, parentPath);
-    this.#validateCreate(join(parentPath, name), mode, options);
-    const prefix = `${PROTECTED_PREFIX}${randomUUID()}-`;
-    const target = join(parentPath, prefix + name);
+    const { mode, buffer, prefix, target } = this.#checkProtected(parentPath, name, data, options);
     const retries = this.#options.retry.retries;
     for (let attempt = 0; ; attempt++) {
       try {
@@ -800,6 +797,33 @@ export class ZkClient extends Emitter<ZkClientEvents> {
         if (found) return found;
       }
     }
+  }
+
+  /** Everything a protected create checks before its first request; throws what it would. */
+  #checkProtected(
+    parentPath: string,
+    name: string,
+    data: Data | undefined,
+    options: CreateOptions,
+  ) {
+    validatePath(parentPath);
+    validateName(name);
+    const mode = options.mode ?? 'ephemeralSequential';
+    const buffer = this.#toBuffer(data, parentPath);
+    this.#validateCreate(join(parentPath, name), mode, options);
+    const prefix = `${PROTECTED_PREFIX}${randomUUID()}-`;
+    const target = join(parentPath, prefix + name);
+    // The frame as sent: the sequence suffix is added by the server, not carried in the request.
+    this.#checkFrame(
+      createFrameBytes(
+        this.#options.chroot + this.#abs(target),
+        buffer.length,
+        options.acl ?? this.#options.defaultAcl,
+        options.ttl !== undefined,
+      ),
+      target,
+    );
+    return { mode, buffer, prefix, target };
   }
 
   async #findProtected(

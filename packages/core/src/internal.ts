@@ -37,3 +37,13 @@ export interface ClientWire {
 
 /** The wire access of each client on the wire transport. */
 export const clientWire = new WeakMap<object, ClientWire>();
+
+/**
+ * Each client's checks of a protected create, run without sending anything: what
+ * `createProtected` would throw before its first request (path, name, data size, mode, ACL, the
+ * whole frame). Lets code that sends other requests alongside a create refuse bad input first.
+ */
+export const protectedCreateChecks = new WeakMap<
+  object,
+  (parentPath: string, name: string, data: unknown, options: object) => void
+>();

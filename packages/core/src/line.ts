@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { protectedCreateChecks } from './internal.js';
 import type { Data, ZkClient } from './client.js';
 import type { Stat } from './stat.js';
 import type { NodeEvent } from './watches.js';
@@ -205,10 +206,16 @@ export class Line {
   join(data: Data | undefined, options: LineReadOptions = {}): LineJoin {
     const client = this.client;
     const before = client.sessionId;
-    const creating = client.createProtected(this.path, this.name, data, {
-      mode: 'ephemeralSequential',
-      parents: 'container',
-    });
+    const createOptions = { mode: 'ephemeralSequential', parents: 'container' } as const;
+    try {
+      // Bad input is refused before anything is sent: the listing must not go out either.
+      protectedCreateChecks.get(client)?.(this.path, this.name, data, createOptions);
+    } catch (error) {
+      const refused = Promise.reject(error);
+      refused.catch(noop);
+      return { created: refused, listed: refused };
+    }
+    const creating = client.createProtected(this.path, this.name, data, createOptions);
     // Sent now, right behind the create: no await between the two calls.
     const early = this.#parentSeen ? this.#read(options) : undefined;
     early?.catch(noop);
