@@ -16,6 +16,7 @@ import { combineSignals, raceSignal, type WaitOptions } from './signals.js';
 import type { Stat } from './stat.js';
 import type { NodeEventType } from './watches.js';
 import { parseConnectString } from './wire/host-list.js';
+import { readStat } from './wire/records.js';
 
 /**
  * Which kind of persistent watch {@link WatchConnection.addWatch} sets (ZooKeeper 3.6+):
@@ -766,34 +767,6 @@ function readMultiReply(r: JuteReader, paths: readonly string[]): ReadResult[] {
     throw new RangeError(`a multi-read reply with ${results.length} results for ${paths.length}`);
   }
   return results;
-}
-
-/** A node's stat as jute lays it out, in core's {@link Stat} form. */
-function readStat(r: JuteReader): Stat {
-  const czxid = r.long();
-  const mzxid = r.long();
-  const ctime = Number(r.long());
-  const mtime = Number(r.long());
-  const version = r.int();
-  const cversion = r.int();
-  const aversion = r.int();
-  const owner = r.long();
-  const dataLength = r.int();
-  const numChildren = r.int();
-  const pzxid = r.long();
-  return {
-    czxid,
-    mzxid,
-    pzxid,
-    ctime,
-    mtime,
-    version,
-    cversion,
-    aversion,
-    ephemeralOwner: BigInt.asUintN(64, owner).toString(16),
-    dataLength,
-    numChildren,
-  };
 }
 
 /** A server error for `path` carries the caller's path (the reply only has the code). */

@@ -353,7 +353,8 @@ export function hexToId(hex: string): bigint {
   return BigInt.asIntN(64, BigInt(`0x${hex}`));
 }
 
-function readStat(r: JuteReader): Stat {
+/** A node's stat as jute lays it out, in core's {@link Stat} form. */
+export function readStat(r: JuteReader): Stat {
   const czxid = r.long();
   const mzxid = r.long();
   const ctime = Number(r.long());

@@ -114,6 +114,29 @@ export function openWireTransport(
    * again in the request right behind the read restores it; the one-shot watch's events still
    * come, as the persistent watch's. `kind` is the table the read's watch goes to.
    */
+  /**
+   * A read that may set a one-shot watch (getData, exists, getChildren2): sent, then, for a path
+   * that also holds a persistent watch, that watch added again right behind it.
+   */
+  function watchedRead<T>(
+    op: number,
+    path: string,
+    watch: boolean,
+    kind: 'data' | 'child',
+    read: ReplyReader<T>,
+  ): Promise<T> {
+    const serverPath = toServer(path);
+    const reply = wire.request(
+      op,
+      Records.PathWatchRequest,
+      { path: serverPath, watch },
+      read,
+      path,
+    );
+    if (watch) keepPersistent(serverPath, kind);
+    return reply;
+  }
+
   function keepPersistent(serverPath: string, kind: 'data' | 'child'): void {
     const mode: PersistentWatchMode | undefined =
       kind === 'data' && watches.persistentRecursive.has(serverPath)
@@ -222,15 +245,7 @@ export function openWireTransport(
         if (watch) watches.data.add(toServer(path));
         return decode(r, Records.DataResponse);
       };
-      const reply = wire.request(
-        OpCode.getData,
-        Records.PathWatchRequest,
-        { path: toServer(path), watch },
-        read,
-        path,
-      );
-      if (watch) keepPersistent(toServer(path), 'data');
-      return reply;
+      return watchedRead(OpCode.getData, path, watch, 'data', read);
     },
     exists(path, watch) {
       const read: ReplyReader<Stat | null> = (err, r) => {
@@ -243,15 +258,7 @@ export function openWireTransport(
         if (watch) watches.data.add(toServer(path));
         return decode(r, Records.StatResponse).stat;
       };
-      const reply = wire.request(
-        OpCode.exists,
-        Records.PathWatchRequest,
-        { path: toServer(path), watch },
-        read,
-        path,
-      );
-      if (watch) keepPersistent(toServer(path), 'data');
-      return reply;
+      return watchedRead(OpCode.exists, path, watch, 'data', read);
     },
     getChildren(path, watch) {
       const read: ReplyReader<{ children: string[]; stat: Stat }> = (err, r) => {
@@ -260,15 +267,7 @@ export function openWireTransport(
         const reply = decode(r, Records.ChildrenResponse);
         return { children: reply.children as string[], stat: reply.stat };
       };
-      const reply = wire.request(
-        OpCode.getChildren2,
-        Records.PathWatchRequest,
-        { path: toServer(path), watch },
-        read,
-        path,
-      );
-      if (watch) keepPersistent(toServer(path), 'child');
-      return reply;
+      return watchedRead(OpCode.getChildren2, path, watch, 'child', read);
     },
     set(path, data, version) {
       return call(
