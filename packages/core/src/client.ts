@@ -19,6 +19,7 @@ import {
 } from './wire/wire-transport.js';
 import {
   AuthFailedError,
+  BadVersionError,
   ClientClosedError,
   ClientNotStartedError,
   ConnectionLossError,
@@ -32,6 +33,7 @@ import {
   SessionExpiredError,
   ThrottledError,
   UnknownOutcomeError,
+  UnknownWriteOutcomeError,
   ZkError,
   errorFromCode,
   isRetryable,
@@ -917,7 +919,14 @@ export class ZkClient extends Emitter<ZkClientEvents> {
 
   /**
    * Replaces a node's data; with `version`, only if the node is at that version.
-   * @throws {@link NoNodeError}, {@link BadVersionError}, {@link DataTooLargeError}
+   *
+   * Retried after a connection loss, like every request. With a `version`, when an attempt was
+   * sent and its reply lost, and a retry then fails its version check, this call cannot know
+   * whether its first attempt wrote: it rejects with {@link UnknownWriteOutcomeError} (not a
+   * {@link BadVersionError}), so that a read-modify-write loop never applies one change twice.
+   *
+   * @throws {@link NoNodeError}, {@link BadVersionError}, {@link UnknownWriteOutcomeError},
+   * {@link DataTooLargeError}
    */
   async set(path: string, data: Data, options: VersionOptions = {}): Promise<Stat> {
     validatePath(path);
@@ -927,7 +936,23 @@ export class ZkClient extends Emitter<ZkClientEvents> {
     const version = validVersion(options.version);
     const full = this.#abs(path);
     this.#checkFrame(setFrameBytes(this.#options.chroot + full, buffer.length), path);
-    return this.#exec('set', path, options.signal, true, (t) => t.set(full, buffer, version));
+    if (version === -1) {
+      return this.#exec('set', path, options.signal, true, (t) => t.set(full, buffer, version));
+    }
+    // The error of an earlier attempt that may have written before its reply was lost (counted
+    // as for `delete`: only attempts handed to the transport, a throttled one never applied).
+    let unsure: unknown;
+    return this.#exec('set', path, options.signal, true, async (t) => {
+      try {
+        return await t.set(full, buffer, version);
+      } catch (error) {
+        if (unsure !== undefined && error instanceof BadVersionError) {
+          throw new UnknownWriteOutcomeError({ path: full, cause: unsure });
+        }
+        if (isRetryable(error) && !(error instanceof ThrottledError)) unsure ??= error;
+        throw error;
+      }
+    });
   }
 
   /**
