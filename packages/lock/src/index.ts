@@ -15,6 +15,8 @@ export { Mutex } from './mutex.js';
 export type { MutexOptions } from './mutex.js';
 export { ReadWriteLock } from './read-write-lock.js';
 export type { ReadWriteLockOptions } from './read-write-lock.js';
+export { MultiLock } from './multi-lock.js';
+export type { MultiLease } from './multi-lock.js';
 export { Semaphore } from './semaphore.js';
 export type { SemaphoreOptions } from './semaphore.js';
 export type {
