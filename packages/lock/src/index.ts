@@ -12,7 +12,7 @@
 /// <reference types="node" preserve="true" />
 /// <reference lib="esnext.disposable" preserve="true" />
 export { Mutex } from './mutex.js';
-export type { MutexOptions } from './mutex.js';
+export type { MutexAcquireOptions, MutexOptions } from './mutex.js';
 export { ReadWriteLock } from './read-write-lock.js';
 export type { ReadWriteLockOptions } from './read-write-lock.js';
 export { MultiLock } from './multi-lock.js';
@@ -27,5 +27,5 @@ export type {
   Participant,
   TryAcquireOptions,
 } from './lease.js';
-export { LockLostError } from './errors.js';
+export { LockLostError, RevocationRequestedError } from './errors.js';
 export type { LockLostReason } from './errors.js';

@@ -37,7 +37,8 @@ export interface MultiLease extends Lease {
  *
  * **All or none.** When a part fails, times out or is aborted, the parts already taken are
  * released before the call rejects. The lease's {@link Lease.signal} aborts as soon as any part's
- * does (with that part's {@link LockLostError}); its fencing token is the largest of the parts'
+ * does (with that part's {@link LockLostError}), and its {@link Lease.revocationRequested} when
+ * any part's does; its fencing token is the largest of the parts'
  * tokens, so it grows from one holder of any part to the next.
  *
  * @example
@@ -158,6 +159,7 @@ class JointLease implements MultiLease {
   readonly path: string;
   readonly fencingToken: bigint;
   #signal: AbortSignal | undefined;
+  #revocation: AbortSignal | undefined;
   #release: Promise<void> | undefined;
 
   constructor(leases: readonly Lease[]) {
@@ -173,6 +175,11 @@ class JointLease implements MultiLease {
     // Each part's signal costs a watch on its node; made when first asked for, as a part's is.
     this.#signal ??= anySignal(this.leases.map((l) => l.signal));
     return this.#signal;
+  }
+
+  get revocationRequested(): AbortSignal {
+    this.#revocation ??= anySignal(this.leases.map((l) => l.revocationRequested));
+    return this.#revocation;
   }
 
   get held(): boolean {
