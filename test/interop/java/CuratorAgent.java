@@ -17,6 +17,9 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
+import org.apache.curator.framework.recipes.atomic.AtomicValue;
+import org.apache.curator.framework.recipes.atomic.DistributedAtomicLong;
+import org.apache.curator.framework.recipes.atomic.PromotedToLock;
 import org.apache.curator.framework.recipes.barriers.DistributedBarrier;
 import org.apache.curator.framework.recipes.barriers.DistributedDoubleBarrier;
 import org.apache.curator.framework.recipes.leader.LeaderLatch;
@@ -26,13 +29,16 @@ import org.apache.curator.framework.recipes.locks.InterProcessMutex;
 import org.apache.curator.framework.recipes.locks.InterProcessReadWriteLock;
 import org.apache.curator.framework.recipes.locks.InterProcessSemaphoreV2;
 import org.apache.curator.framework.recipes.locks.Lease;
+import org.apache.curator.framework.recipes.locks.Revoker;
 import org.apache.curator.framework.recipes.queue.DistributedPriorityQueue;
 import org.apache.curator.framework.recipes.queue.DistributedQueue;
 import org.apache.curator.framework.recipes.queue.QueueBuilder;
 import org.apache.curator.framework.recipes.queue.QueueConsumer;
 import org.apache.curator.framework.recipes.queue.QueueSerializer;
+import org.apache.curator.framework.recipes.shared.SharedCount;
 import org.apache.curator.framework.state.ConnectionState;
 import org.apache.curator.retry.ExponentialBackoffRetry;
+import org.apache.curator.retry.RetryNTimes;
 import org.apache.curator.x.discovery.ServiceCache;
 import org.apache.curator.x.discovery.ServiceDiscovery;
 import org.apache.curator.x.discovery.ServiceDiscoveryBuilder;
@@ -195,6 +201,34 @@ public final class CuratorAgent {
           String key = key(arg(a, 0), arg(a, 1, DEFAULT_OWNER));
           run(id, cmd, "mutex " + key, ack -> mutex(key, arg(a, 0)).release());
         }
+        case "mutex.revocable" -> {
+          // mutex.revocable <path> [owner]: before mutex.acquire; reports revocationRequested
+          String owner = arg(a, 1, DEFAULT_OWNER);
+          String key = key(arg(a, 0), owner);
+          run(id, cmd, "mutex " + key, ack -> mutex(key, arg(a, 0)).makeRevocable(
+              lock -> emit(event("revocationRequested").put("path", arg(a, 0)).put("owner", owner))));
+        }
+        case "revoke" -> run(id, cmd, null, ack -> Revoker.attemptRevoke(client, arg(a, 0)));
+        case "atomic.increment" ->
+            // atomic.increment <path> <count> [promotedLockPath]
+            run(id, cmd, null, ack -> atomicIncrement(ack, arg(a, 0), Integer.parseInt(arg(a, 1)), arg(a, 2, null)));
+        case "atomic.get" ->
+            run(id, cmd, null, ack -> ack.put("value",
+                String.valueOf(new DistributedAtomicLong(client, arg(a, 0), new RetryNTimes(0, 0)).get().postValue())));
+        case "sharedcount.get" ->
+            run(id, cmd, null, ack -> {
+              try (SharedCount count = new SharedCount(client, arg(a, 0), 0)) {
+                count.start();
+                ack.put("value", count.getCount()).put("version", count.getVersionedValue().getVersion());
+              }
+            });
+        case "sharedcount.set" ->
+            run(id, cmd, null, ack -> {
+              try (SharedCount count = new SharedCount(client, arg(a, 0), 0)) {
+                count.start();
+                count.setCount(Integer.parseInt(arg(a, 1)));
+              }
+            });
         case "participants" ->
             run(id, cmd, null, ack -> putStrings(ack, "participants",
                 new InterProcessMutex(client, arg(a, 0)).getParticipantNodes()));
@@ -388,6 +422,30 @@ public final class CuratorAgent {
     if (lease == null) throw new Refusal("timeout", "no lease within " + timeoutMs + " ms");
     leases.put(key, lease);
     ack.put("node", lease.getNodeName());
+  }
+
+  /** Increments a DistributedAtomicLong `count` times and reports how many succeeded. */
+  private void atomicIncrement(ObjectNode ack, String path, int count, String promotedLockPath)
+      throws Exception {
+    DistributedAtomicLong counter =
+        promotedLockPath == null
+            ? new DistributedAtomicLong(client, path, new RetryNTimes(1000, 1))
+            : new DistributedAtomicLong(
+                client,
+                path,
+                new RetryNTimes(3, 1),
+                PromotedToLock.builder()
+                    .lockPath(promotedLockPath)
+                    .retryPolicy(new RetryNTimes(1000, 1))
+                    .build());
+    int succeeded = 0;
+    int failed = 0;
+    for (int i = 0; i < count; i++) {
+      AtomicValue<Long> value = counter.increment();
+      if (value.succeeded()) succeeded++;
+      else failed++;
+    }
+    ack.put("succeeded", succeeded).put("failed", failed);
   }
 
   /** The calling thread's lock node; Curator keeps it behind a protected accessor. */
