@@ -78,7 +78,12 @@ export class AtomicOutcomeUnknownError extends ZkError {
  * @example
  * ```ts
  * const count = new SharedCount(client, '/counts/jobs');
- * await count.trySet(1, 0).catch((err) => err instanceof CounterStateError); // true: not started
+ * try {
+ *   count.set(1); // throws at once: not started
+ * } catch (err) {
+ *   if (!(err instanceof CounterStateError)) throw err;
+ *   await count.start();
+ * }
  * ```
  */
 export class CounterStateError extends ZkError {
