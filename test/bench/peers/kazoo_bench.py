@@ -840,8 +840,9 @@ def s7(sessions):
             def body():
                 try:
                     gate.wait()
+                    c = counter
                     for _ in range(quota):
-                        counter += 1
+                        c += 1
                 except Exception as e:  # noqa: BLE001 - reported below
                     failures.append(e)
 
