@@ -198,6 +198,13 @@ export interface CreateOptions {
   readonly parents?: 'container' | 'persistent' | false;
   /** Stops waiting for the reply; the request may still be applied by the server. */
   readonly signal?: AbortSignal | undefined;
+  /**
+   * `false`: send the create once. A connection loss or timeout after it was sent rejects with
+   * that (retryable) error instead of sending it again, for callers that find out for themselves
+   * whether the attempt landed (a sequential create retried blindly can leave two nodes).
+   * Default `true`.
+   */
+  readonly retry?: boolean;
 }
 
 /** Options of reads. */
@@ -624,7 +631,7 @@ export class ZkClient extends Emitter<ZkClientEvents> {
     const mode = options.mode ?? 'persistent';
     const buffer = this.#toBuffer(data, path);
     this.#validateCreate(path, mode, options);
-    return this.#create(path, buffer, mode, options, true);
+    return this.#create(path, buffer, mode, options, options.retry !== false);
   }
 
   /**
@@ -1793,6 +1800,9 @@ export class ZkClient extends Emitter<ZkClientEvents> {
       ![false, 'container', 'persistent'].includes(options.parents)
     ) {
       throw new InvalidArgumentError(`parents must be 'container', 'persistent' or false`);
+    }
+    if (options.retry !== undefined && typeof options.retry !== 'boolean') {
+      throw new InvalidArgumentError('retry must be a boolean');
     }
     if (options.acl) validateAcl(options.acl);
     const full = this.#abs(path);

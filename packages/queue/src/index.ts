@@ -17,6 +17,7 @@ export { bytesSerializer, jsonSerializer, stringSerializer } from './serializer.
 export type { Serializer } from './serializer.js';
 export {
   MalformedItemError,
+  PutOutcomeUnknownError,
   QueueClosedError,
   QueueFullError,
   TakeOutcomeUnknownError,
