@@ -28,11 +28,18 @@ import {
   TakeOutcomeUnknownError,
 } from './errors.js';
 import { decodeItems, encodeItems, hasMark } from './framing.js';
+import { fifoLayout, ITEM_PREFIX } from './layout.js';
+import type { Layout } from './layout.js';
 import { jsonSerializer } from './serializer.js';
 import type { Serializer } from './serializer.js';
 
-/** Curator's item-node prefix; children with other names are ignored. */
-const ITEM_PREFIX = 'queue-';
+/** Upper bound of a timer to a due item: Node's timers take at most 2^31 − 1 ms. */
+const MAX_TIMER_MS = 0x7fffffff;
+/**
+ * The key under which a queue class built on {@link Queue} passes its {@link Layout} in the
+ * options; not exported from the package.
+ */
+export const LAYOUT: unique symbol = Symbol('zkit.queue.layout');
 /** Random bytes after each node's item framing, by which a producer knows its own node. */
 const MARK_BYTES = 16;
 /** Creates a put sends at most, each known not to have landed before the next. */
@@ -140,6 +147,15 @@ interface Hold {
   session: string | undefined;
 }
 
+// Set by Queue's static block: the queue classes built on Queue reach its put through these.
+let putNamedImpl: <T>(
+  queue: Queue<T>,
+  name: string,
+  items: readonly T[],
+  signal: AbortSignal | undefined,
+) => Promise<string>;
+let clientImpl: (queue: Queue<unknown>) => ZkClient;
+
 /**
  * The claims made through each client in this process, by claim path. When a retried create
  * finds a node of its own session, core takes it for an earlier attempt of its own that landed
@@ -200,6 +216,7 @@ export class Queue<T = unknown> {
   readonly #serializer: Serializer<T>;
   readonly #maxItems: number | undefined;
   readonly #onMalformed: ((error: MalformedItemError) => void) | undefined;
+  readonly #layout: Layout;
   readonly #closing = new AbortController();
   /** Names of the current listing not yet handed out, sorted. */
   #batch: string[] = [];
@@ -254,6 +271,12 @@ export class Queue<T = unknown> {
     this.#serializer = serializer;
     this.#maxItems = maxItems;
     this.#onMalformed = options.onMalformed;
+    this.#layout = (options as { [LAYOUT]?: Layout })[LAYOUT] ?? fifoLayout;
+  }
+
+  static {
+    putNamedImpl = (queue, name, items, signal) => queue.#putItems(name, items, signal);
+    clientImpl = (queue) => queue.#client;
   }
 
   /** Whether {@link Queue.close} has been called. */
@@ -295,11 +318,15 @@ export class Queue<T = unknown> {
    * ```
    */
   putMany(items: readonly T[], options: PutOptions = {}): Promise<string> {
+    return this.#putItems(ITEM_PREFIX + priorityName(options.priority), items, options.signal);
+  }
+
+  /** Checks and frames `items`, then puts them as one node `<name><seq>`. */
+  #putItems(name: string, items: readonly T[], signal: AbortSignal | undefined): Promise<string> {
     this.#checkOpen();
     if (!Array.isArray(items) || items.length === 0) {
       throw new InvalidArgumentError('items must be a non-empty array');
     }
-    const name = ITEM_PREFIX + priorityName(options.priority);
     const mark = randomBytes(MARK_BYTES);
     const data = encodeItems(
       items.map((item) => this.#serializer.serialize(item)),
@@ -309,7 +336,7 @@ export class Queue<T = unknown> {
     if (data.length > this.#client.maxDataBytes) {
       throw new DataTooLargeError(data.length, this.#client.maxDataBytes, { path: this.path });
     }
-    return this.#put(name, data, mark, options.signal);
+    return this.#put(name, data, mark, signal);
   }
 
   async #put(
@@ -977,7 +1004,7 @@ export class Queue<T = unknown> {
       await this.#ensureQueue(signal);
       return;
     }
-    let names = this.#items(children);
+    let { ready: names } = this.#order(children);
     // Every item listed was claimed by other consumers the last time round: listing again at
     // once would find the same claims, over and over. Wait for an item or a claim to change.
     const stuck = names.length > 0 && names.every((n) => this.#claimedElsewhere.has(n));
@@ -995,13 +1022,17 @@ export class Queue<T = unknown> {
         await this.#ensureQueue(signal);
         return;
       }
-      names = this.#items(watched.value.children);
+      let next: number | undefined;
+      ({ ready: names, next } = this.#order(watched.value.children));
       if (names.length === 0) {
         try {
-          await watched.changed;
+          // Until a child changes, or the earliest item not due yet becomes due.
+          await this.#untilDue(watched.changed, next);
         } catch (error) {
           // A lost session took the watch: list again on the new one.
           if (!(error instanceof SessionExpiredError)) throw error;
+        } finally {
+          watched.cancel();
         }
         return;
       }
@@ -1024,8 +1055,9 @@ export class Queue<T = unknown> {
       const claims = await this.#client.getChildrenWatched(this.lockPath, { signal });
       watches.push(claims);
       const held = new Set(claims.value.children);
-      if (this.#items(queue.value.children).some((n) => !held.has(n))) return;
-      await Promise.race(watches.map((w) => w.changed));
+      const { ready, next } = this.#order(queue.value.children);
+      if (ready.some((n) => !held.has(n))) return;
+      await this.#untilDue(Promise.race(watches.map((w) => w.changed)), next);
     } catch (error) {
       // The lock path reaped with its last claim, or a lost session that took the watches:
       // either way, list again.
@@ -1035,10 +1067,32 @@ export class Queue<T = unknown> {
     }
   }
 
+  /** The item names a consumer may take now, in order, and when the next one becomes due. */
+  #order(children: string[]): { ready: string[]; next: number | undefined } {
+    const names = children.filter((c) => c.startsWith(ITEM_PREFIX) && !this.#malformed.has(c));
+    return this.#layout.order(names, Date.now());
+  }
+
   #items(children: string[]): string[] {
-    return children
-      .filter((c) => c.startsWith(ITEM_PREFIX) && !this.#malformed.has(c))
-      .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    return this.#order(children).ready;
+  }
+
+  /** Settles with `changed`, or resolves at `due` (epoch ms) if that comes first. */
+  async #untilDue(changed: Promise<unknown>, due: number | undefined): Promise<void> {
+    if (due === undefined) {
+      await changed;
+      return;
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const wake = new Promise<void>((resolve) => {
+      // One more millisecond: the item is due once the clock has passed its due time.
+      timer = setTimeout(resolve, Math.min(Math.max(0, due - Date.now() + 1), MAX_TIMER_MS));
+    });
+    try {
+      await Promise.race([changed, wake]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /**
@@ -1159,4 +1213,23 @@ function priorityName(priority: number | undefined): string {
   }
   const hex = (priority >>> 0).toString(16).toUpperCase().padStart(8, '0');
   return (priority >= 0 ? '1' : '0') + hex;
+}
+
+/**
+ * Puts `items` as one node named `<name><seq>`, with every check and the lost-reply handling of
+ * {@link Queue.putMany}; for the queue classes that name their items their own way.
+ * @internal
+ */
+export function putNamed<T>(
+  queue: Queue<T>,
+  name: string,
+  items: readonly T[],
+  signal: AbortSignal | undefined,
+): Promise<string> {
+  return putNamedImpl(queue, name, items, signal);
+}
+
+/** The client a queue works through. @internal */
+export function clientOf(queue: Queue<unknown>): ZkClient {
+  return clientImpl(queue);
 }
