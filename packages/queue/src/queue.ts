@@ -381,7 +381,6 @@ export class Queue<T = unknown> {
         // Only a read answered by now was answered before the create was lost: a read that
         // failed with it is retried on the next connection, after the create, and says nothing.
         const before = ahead ?? earlier;
-        ahead = { stat: null };
         const found = await this.#findPut(name, mark, before?.stat, error, signal);
         if (found !== undefined) return found;
         // Known not to have landed: the error is the whole truth once sends run out.

@@ -1,5 +1,6 @@
 import { ConnectionLossError, NoNodeError } from '@zkit/core';
 import type { ZkClient } from '@zkit/core';
+import { expireSession } from '@zkit/testing';
 import { test } from '@zkit/testing/vitest';
 import { describe, expect } from 'vitest';
 import { PutOutcomeUnknownError, Queue } from '../src/index.js';
@@ -60,6 +61,26 @@ describe('Queue.put after a lost reply', () => {
     // Wait until the create is held back: its connection drops, and the held bytes with it.
     await bClient.exists(PATH);
     proxy.drop();
+    proxy.heal();
+    const path = await putting;
+    const nodes = await children(bClient, PATH);
+    expect(nodes).toHaveLength(2);
+    expect(`${PATH}/${nodes[1]}`).toBe(path);
+    expect(await new Queue<string>(bClient, PATH).drain()).toEqual(['first', 'second']);
+  });
+
+  test('queue - a put whose session expired with the create held back queues the item once', async ({
+    zk,
+  }) => {
+    const proxy = await zk.proxy();
+    const aClient = await zk.client({ connectString: proxy.connectString, ...SHORT_SESSION });
+    const bClient = await zk.client();
+    const a = new Queue<string>(aClient, PATH);
+    await a.put('first');
+    proxy.partition();
+    const putting = a.put('second');
+    // The session ends on the server while the create is held; the link then comes back.
+    await expireSession(aClient, { connectString: zk.connectString });
     proxy.heal();
     const path = await putting;
     const nodes = await children(bClient, PATH);
