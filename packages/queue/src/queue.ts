@@ -356,19 +356,24 @@ export class Queue<T = unknown> {
       }
     }
     let ensured = false;
+    // With maxItems the stat was just read: no need to read it again ahead of the first create.
+    let fresh = this.#maxItems !== undefined;
     for (let sends = 1; ; sends++) {
       // The queue node's stat as it was before this create: read at some earlier time, and
       // again just ahead of the create, on the same connection (not awaited). When the
       // connection drops, that read usually goes with the create, and the earlier one serves.
       const earlier = this.#known;
       let ahead: { stat: Stat | null } | undefined;
-      this.#client.exists(this.path, { signal }).then(
-        (stat) => {
-          ahead ??= { stat };
-          this.#known = { stat };
-        },
-        () => undefined,
-      );
+      if (!fresh) {
+        this.#client.exists(this.path, { signal }).then(
+          (stat) => {
+            ahead ??= { stat };
+            this.#known = { stat };
+          },
+          () => undefined,
+        );
+      }
+      fresh = false;
       try {
         return await this.#client.create(join(this.path, name), data, opts);
       } catch (error) {
