@@ -118,9 +118,9 @@ export class TakeOutcomeUnknownError<T = unknown> extends ZkError {
  * after Curator's item framing, which Curator's reader and zkit's ignore). Found: `put`
  * resolves with its path. Not found, and the queue's children show that nothing was removed
  * since the create was sent: the item was not queued, and the create is sent again. Not found,
- * but items were removed meanwhile: a consumer may already have taken this one, and putting it
- * again could queue it twice; `put` rejects with this error rather than guess. Put it again
- * only if a duplicate is harmless.
+ * but items were removed meanwhile (or the queue could not be read): a consumer may already
+ * have taken this one, and putting it again could queue it twice; `put` rejects with this error
+ * rather than guess. Put it again only if a duplicate is harmless.
  *
  * @example
  * ```ts

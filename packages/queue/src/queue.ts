@@ -288,7 +288,8 @@ export class Queue<T = unknown> {
    * Adds one item. Resolves with the item node's path once the server has it.
    *
    * Two pipelined requests: the create, and a read of the queue node's stat sent just ahead of
-   * it (the queue node is created on first use). Waits through `suspended`. The item is queued
+   * it (the first put of a queue object, and every put with `maxItems`, waits for that read
+   * before sending the create; the queue node is created on first use). Waits through `suspended`. The item is queued
    * once at most: after a lost reply the put looks for its node and resolves with it if it
    * landed; a create that certainly did not land is sent again; when neither can be told (a
    * consumer removed items meanwhile, and may have taken this one), it rejects with
@@ -355,9 +356,14 @@ export class Queue<T = unknown> {
         throw new QueueFullError(this.path, this.#maxItems);
       }
     }
-    let ensured = false;
-    // With maxItems the stat was just read: no need to read it again ahead of the first create.
+    // The first put of this queue object reads the stat before its create, so that even its
+    // lost reply can be decided (see #findPut); with maxItems it was just read.
     let fresh = this.#maxItems !== undefined;
+    if (!fresh && this.#known === undefined) {
+      this.#known = { stat: await this.#client.exists(this.path, { signal }) };
+      fresh = true;
+    }
+    let ensured = false;
     for (let sends = 1; ; sends++) {
       // The queue node's stat as it was before this create: read at some earlier time, and
       // again just ahead of the create, on the same connection (not awaited). When the
