@@ -23,8 +23,8 @@ export interface DelayPutOptions {
  * due time in epoch milliseconds as upper-case hex (at least 8 digits), holding Curator's item
  * framing. Curator producers feed zkit consumers and the other way round.
  *
- * Consumption is {@link Queue}'s (`take`, `consume`, `peek`, `drain`, `size`), restricted to
- * items whose due time has come, earliest due first. A consumer with nothing due does not poll:
+ * Consumption is {@link Queue}'s (`take`, `consume`, `peek`, `drain`), restricted to items
+ * whose due time has come, earliest due first; `size` counts every item, due or not. A consumer with nothing due does not poll:
  * it waits on a child watch and a timer to the earliest due time, whichever fires first.
  *
  * Clocks: the due time is a wall-clock timestamp written by the producer and compared with the
