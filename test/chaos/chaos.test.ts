@@ -187,7 +187,7 @@ describe('chaos', () => {
       scenario: 'queue',
       sessions: '2 producers, 3 consumers',
       ...faultFigures(result.faults),
-      operations: `${result.produced} items put, ${result.acked} acked, ${result.consumedUnanswered} acks cut off`,
+      operations: `${result.produced} items put (${result.unknownPuts} puts of unknown outcome), ${result.acked} acked, ${result.consumedUnanswered} acks cut off`,
       violations: result.unexplained.length,
       'lost items': result.lost.length,
       duplicates: `${result.redeliveries} redelivered, ${result.doublePuts} double puts`,
@@ -195,6 +195,7 @@ describe('chaos', () => {
       'duration s': (result.durationMs / 1000).toFixed(1),
     });
     expect(result.lost).toEqual([]);
+    expect(result.doublePuts).toBe(0);
     expect(result.produced).toBeGreaterThanOrEqual(700);
     expect(result.unexplained).toEqual([]);
     expect(result.orphans).toEqual([]);

@@ -29,3 +29,5 @@ export type {
 } from './lease.js';
 export { LockLostError, RevocationRequestedError } from './errors.js';
 export type { LockLostReason } from './errors.js';
+export { MultiPeriodLease, PeriodLease } from './period-lease.js';
+export type { PeriodGrant, PeriodLeaseOptions } from './period-lease.js';
