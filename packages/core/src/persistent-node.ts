@@ -41,6 +41,11 @@ export interface PersistentNodeOptions {
   readonly mode?: PersistentNodeMode;
   /** Time-to-live in ms; required for `'persistentWithTtl'`, rejected otherwise. */
   readonly ttl?: number;
+  /**
+   * How missing parents are created: `'container'` (default, as Curator does) or
+   * `'persistent'` (for layouts whose other users expect parents that stay).
+   */
+  readonly parents?: 'container' | 'persistent';
 }
 
 /**
@@ -103,7 +108,7 @@ const MAX_PAUSE = 5000;
  * it is up, and `created` is emitted. A non-sequential node that another session (not this
  * client's) owns is left alone: this node waits for it to disappear, then creates its own.
  *
- * Parents are created as containers, as Curator does.
+ * Missing parents are created as containers (as Curator does) unless `parents` says otherwise.
  *
  * @example
  * ```ts
@@ -125,6 +130,7 @@ export class PersistentNode extends Emitter<PersistentNodeEvents> {
   /** The mode given (see {@link PersistentNodeMode}). */
   readonly mode: PersistentNodeMode;
   readonly #ttl: number | undefined;
+  readonly #parents: 'container' | 'persistent';
   #data: Buffer;
   #state: 'latent' | 'started' | 'closed' = 'latent';
   /** The node known to exist and be ours, `undefined` while there is none. */
@@ -181,6 +187,14 @@ export class PersistentNode extends Emitter<PersistentNodeEvents> {
     this.basePath = path;
     this.mode = mode;
     this.#ttl = options.ttl;
+    if (
+      options.parents !== undefined &&
+      options.parents !== 'container' &&
+      options.parents !== 'persistent'
+    ) {
+      throw new InvalidArgumentError("parents must be 'container' or 'persistent'");
+    }
+    this.#parents = options.parents ?? 'container';
     this.#data = this.#toBuffer(data);
   }
 
@@ -376,7 +390,7 @@ export class PersistentNode extends Emitter<PersistentNodeEvents> {
         parent(this.basePath),
         basename(this.basePath),
         data,
-        { mode: 'ephemeralSequential', parents: 'container', signal },
+        { mode: 'ephemeralSequential', parents: this.#parents, signal },
       );
     } else {
       const options =
@@ -386,7 +400,7 @@ export class PersistentNode extends Emitter<PersistentNodeEvents> {
       try {
         path = await this.client.create(this.basePath, data, {
           ...options,
-          parents: 'container',
+          parents: this.#parents,
           signal,
         });
       } catch (error) {
