@@ -269,7 +269,8 @@ export class PersistentNode extends Emitter<PersistentNodeEvents> {
 
   /**
    * Stops keeping the node and deletes it (a guaranteed delete: retried across reconnects while
-   * the client is open). Idempotent.
+   * the client is open). A node at the path that another process's session owns (created there
+   * after ours went) is left alone. Idempotent.
    */
   async close(): Promise<void> {
     if (this.#state === 'closed') return;
@@ -283,9 +284,12 @@ export class PersistentNode extends Emitter<PersistentNodeEvents> {
     const path = this.#current ?? this.#last;
     this.#current = undefined;
     if (!started || path === undefined || this.client.state === 'closed') return;
-    await this.client
-      .deleteGuaranteed(path, { ephemeral: this.mode.startsWith('ephemeral') })
-      .catch(() => undefined);
+    if (this.mode === 'ephemeralSequential') {
+      // The name carries our uuid: whatever is at this path is ours.
+      await this.client.deleteGuaranteed(path, { ephemeral: true }).catch(() => undefined);
+      return;
+    }
+    await this.#deleteIfOurs(path).catch(() => undefined);
   }
 
   /** Same as {@link PersistentNode.close}. */
@@ -380,7 +384,11 @@ export class PersistentNode extends Emitter<PersistentNodeEvents> {
           this.#adopt(this.#last);
           return;
         }
-        await this.#deleteStale(this.#last, stat);
+        // Ours from an earlier session of the client, or (sequential) named with our uuid; a
+        // node another process created at a non-sequential path since is not ours to remove.
+        if (this.mode === 'ephemeralSequential' || this.#sessions.has(stat.ephemeralOwner)) {
+          await this.#deleteStale(this.#last, stat);
+        }
       }
     }
     const data = this.#data;
@@ -437,6 +445,30 @@ export class PersistentNode extends Emitter<PersistentNodeEvents> {
     }
     // Another process's node: never delete it; take over once its session ends.
     await this.client.waitForDeletion(path, { signal });
+  }
+
+  /**
+   * Deletes the node at `path` unless another process's session owns it (someone may have
+   * created their own node there since ours went), retrying across reconnects until done.
+   */
+  async #deleteIfOurs(path: string): Promise<void> {
+    for (;;) {
+      try {
+        const stat = await this.client.exists(path);
+        if (stat === null) return;
+        const owner = stat.ephemeralOwner;
+        if (this.#ephemeral() && owner !== this.client.sessionId && !this.#sessions.has(owner)) {
+          return;
+        }
+        await this.client.delete(path, { version: stat.version });
+        return;
+      } catch (error) {
+        if (error instanceof NoNodeError) return;
+        if (error instanceof BadVersionError) continue;
+        if (!isRetryable(error) && !(error instanceof SessionExpiredError)) throw error;
+        await this.client.whenConnected();
+      }
+    }
   }
 
   async #deleteStale(path: string, stat: Stat): Promise<void> {

@@ -121,6 +121,32 @@ describe('persistent node', () => {
     expect(await client.exists('/slot')).toBeNull();
   });
 
+  test('persistent node - close leaves alone a node another session created at its path', async ({
+    zk,
+  }) => {
+    const client = await zk.client();
+    const other = await zk.client();
+    const node = new PersistentNode(client, '/seat', 'mine');
+    node.start();
+    await node.whenCreated({ timeout: 10_000 });
+    // Delete ours and create theirs in one go; our re-create may win the race: then again.
+    await waitFor(
+      async () => {
+        const [removed, created] = await Promise.allSettled([
+          other.delete('/seat'),
+          other.create('/seat', 'theirs', { mode: 'ephemeral' }),
+        ]);
+        return removed.status === 'fulfilled' && created.status === 'fulfilled';
+      },
+      { message: 'the other session to take the path' },
+    );
+    await waitFor(() => node.path === undefined, { message: 'the node to see it is not ours' });
+    await node.close();
+    const { data, stat } = await other.get('/seat');
+    expect(data.toString()).toBe('theirs');
+    expect(stat.ephemeralOwner).toBe(other.sessionId);
+  });
+
   test('persistent node - a TTL node is touched while it lives and re-created when removed', async ({
     zk,
   }) => {
