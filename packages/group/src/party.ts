@@ -111,22 +111,41 @@ export class Party {
    * Joins: resolves once this member's node exists. Joining again is a no-op.
    *
    * @throws {@link GroupClosedError} after {@link Party.close} (after {@link Party.leave} a party
-   *   can be joined again); the signal's reason on abort, a `TimeoutError` on timeout (the
+   *   can be joined again); an error that waiting does not fix, such as `NoAuthError` (then the
+   *   member stops trying); the signal's reason on abort, a `TimeoutError` on timeout (then the
    *   member keeps trying to join until {@link Party.leave})
    */
   async join(options: WaitOptions = {}): Promise<void> {
     const signal = waitSignal(`Party ${this.path}: not joined`, options);
     if (this.#closed) throw new GroupClosedError(this.path);
-    if (!this.#member) {
-      this.#member = new PersistentNode(
+    let member = this.#member;
+    if (!member) {
+      member = new PersistentNode(
         this.client,
         join(this.path, this.node),
         this.shallow ? '' : this.identifier,
         { parents: 'persistent' },
       );
-      this.#member.start();
+      this.#member = member;
+      member.start();
     }
-    await this.#member.whenCreated(signal ? { signal } : {});
+    const joining = member;
+    let refused: ((error: unknown) => void) | undefined;
+    const failed = new Promise<never>((_, reject) => (refused = reject));
+    const onFailure = (error: unknown) => refused?.(error);
+    joining.once('failure', onFailure);
+    try {
+      await Promise.race([joining.whenCreated(signal ? { signal } : {}), failed]);
+    } catch (error) {
+      // Refused for good (e.g. no permission): stop trying rather than retry in the background.
+      if (!signal?.aborted && this.#member === joining) {
+        this.#member = undefined;
+        await joining.close();
+      }
+      throw error;
+    } finally {
+      joining.off('failure', onFailure);
+    }
   }
 
   /** Leaves: deletes this member's node (a guaranteed delete). A no-op when not joined. */

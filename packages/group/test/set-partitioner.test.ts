@@ -1,9 +1,16 @@
 import { describe, expect } from 'vitest';
 import { test } from '@zkit/testing/vitest';
 import { expireSession, waitFor } from '@zkit/testing';
-import { InvalidArgumentError, InvalidPathError, type ZkClient } from '@zkit/core';
+import {
+  InvalidArgumentError,
+  InvalidPathError,
+  NoAuthError,
+  Perms,
+  type ZkClient,
+} from '@zkit/core';
 import {
   GroupClosedError,
+  PartitionFailedError,
   SetPartitioner,
   kazooPartition,
   type PartitionState,
@@ -184,5 +191,27 @@ describe('set partitioner', () => {
     expect(observer.overlaps).toBe(0);
     await a.close();
     await b.close();
+  });
+
+  test('set partitioner - a party it may not join ends in failure, and leaves nothing behind', async ({
+    zk,
+  }) => {
+    const owner = await zk.client({ auth: [{ scheme: 'digest', credentials: 'ops:pw' }] });
+    await owner.create('/locked', '', { acl: [{ perms: Perms.all, scheme: 'auth', id: '' }] });
+    const stranger = await zk.client();
+    const p = new SetPartitioner(stranger, '/locked/work', ITEMS, { identifier: 'x' });
+    const states: string[] = [];
+    p.on('state', (now) => states.push(now));
+    p.start();
+    const error = await p.whenAcquired({ timeout: 20_000 }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(PartitionFailedError);
+    expect((error as PartitionFailedError).cause).toBeInstanceOf(NoAuthError);
+    expect(p.state).toBe('failure');
+    expect(p.failure).toBe(error);
+    expect(states).toEqual(['failure']);
+    await p.close();
+    expect(await owner.getChildren('/locked')).toEqual([]);
+    // Lets the fixture remove the test's nodes.
+    await owner.setAcl('/locked', [{ perms: Perms.all, scheme: 'world', id: 'anyone' }]);
   });
 });
