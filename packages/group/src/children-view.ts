@@ -44,8 +44,9 @@ export class ChildrenView {
   #run: Promise<void> | undefined;
   #ready: Promise<void>;
   #markReady!: () => void;
-  /** Incremented on every completed read: a read after `n` has seen every change before it. */
-  #reads = 0;
+  /** Reads started, and the number of the last one completed (reads complete in order). */
+  #started = 0;
+  #completed = 0;
   #readWaiters: { after: number; resolve: () => void }[] = [];
 
   constructor(
@@ -74,10 +75,11 @@ export class ChildrenView {
 
   /** Resolves once a read started after this call has completed. */
   refreshed(signal?: AbortSignal): Promise<void> {
-    const after = this.#reads;
+    // The next read to start sees every change made before this call.
+    const after = this.#started + 1;
     this.#wake?.();
     return raceSignal(
-      new Promise<void>((resolve) => this.#readWaiters.push({ after: after + 1, resolve })),
+      new Promise<void>((resolve) => this.#readWaiters.push({ after, resolve })),
       signal,
     );
   }
@@ -101,12 +103,13 @@ export class ChildrenView {
       const woken = new Promise<void>((resolve) => (this.#wake = resolve));
       try {
         await this.#client.whenConnected({ signal });
+        const number = ++this.#started;
         const { changed } = await this.#read(signal);
         failures = 0;
-        this.#reads++;
+        this.#completed = number;
         this.#markReady();
         this.#readWaiters = this.#readWaiters.filter((w) => {
-          if (w.after > this.#reads) return true;
+          if (w.after > this.#completed) return true;
           w.resolve();
           return false;
         });

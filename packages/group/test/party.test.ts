@@ -22,10 +22,11 @@ describe('party', () => {
 
   for (const shallow of [false, true]) {
     const layout = shallow ? 'shallow' : 'deep';
-    test(`party - ${layout} members join, are listed, survive an expiry and leave`, async ({
+    test(`party - ${layout} members join, are listed, survive a drop and an expiry, and leave`, async ({
       zk,
     }) => {
-      const one = await zk.client({ sessionTimeout: 4000 });
+      const proxy = await zk.proxy();
+      const one = await zk.client({ connectString: proxy.connectString, sessionTimeout: 4000 });
       const two = await zk.client();
       const a = new Party(one, '/party', 'host-a', { shallow });
       const b = new Party(two, '/party', 'host-b', { shallow });
@@ -38,6 +39,13 @@ describe('party', () => {
       );
       expect(name).toBe(a.node);
       expect(a.node).toMatch(shallow ? /^[0-9a-f]{32}-host-a$/ : /^[0-9a-f]{32}__party__$/);
+      // A dropped connection keeps the session, and the node with it.
+      const session = one.sessionId;
+      const before = await two.exists(`/party/${a.node}`);
+      proxy.drop();
+      await waitFor(() => one.state === 'reconnected', { message: 'a to reconnect' });
+      expect(one.sessionId).toBe(session);
+      expect((await two.exists(`/party/${a.node}`))?.czxid).toBe(before?.czxid);
       await expireSession(one);
       await waitFor(
         async () => (await two.exists(`/party/${a.node}`))?.ephemeralOwner === one.sessionId,
