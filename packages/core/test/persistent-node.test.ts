@@ -62,6 +62,7 @@ describe('persistent node', () => {
     expect(await other.exists('/members/a')).toBeNull();
     await expect(node.whenCreated()).rejects.toThrow(PersistentNodeClosedError);
     expect(created).toEqual(['/members/a', '/members/a']);
+    expect(client.watchCount).toBe(0);
   });
 
   test('persistent node - a connection drop keeps the node; an expired session re-creates one copy', async ({

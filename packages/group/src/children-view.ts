@@ -41,6 +41,8 @@ export class ChildrenView {
   readonly #entries = new Map<string, Entry>();
   readonly #closing = new AbortController();
   #wake: (() => void) | undefined;
+  /** The watch of the current listing (or of the parent's creation). */
+  #listing: Watched<unknown> | undefined;
   #run: Promise<void> | undefined;
   #ready: Promise<void>;
   #markReady!: () => void;
@@ -92,6 +94,7 @@ export class ChildrenView {
   async close(): Promise<void> {
     this.#closing.abort(new ClientClosedError());
     await this.#run;
+    this.#listing?.cancel();
     for (const e of this.#entries.values()) e.watch?.cancel();
     this.#entries.clear();
   }
@@ -141,11 +144,13 @@ export class ChildrenView {
     let changed: Promise<unknown>;
     try {
       const w = await this.#client.getChildrenWatched(this.#path, { signal });
+      this.#listing = w;
       names = w.value.children;
       changed = w.changed;
     } catch (error) {
       if (!(error instanceof NoNodeError)) throw error;
       const ex = await this.#client.existsWatched(this.#path, { signal });
+      this.#listing = ex;
       if (ex.value !== null) {
         ex.cancel();
         changed = Promise.resolve();

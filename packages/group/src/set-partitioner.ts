@@ -391,7 +391,7 @@ export class SetPartitioner extends Emitter<SetPartitionerEvents> {
   async #round(closing: AbortSignal): Promise<void> {
     this.#wantRelease = false;
     await this.client.whenConnected({ signal: closing });
-    const { members, changed } = await this.#stableMembers(closing);
+    const { members, changed, watched } = await this.#stableMembers(closing);
     const round = new AbortController();
     const end = () => round.abort(new Restart('the party changed'));
     changed.then(end, end);
@@ -423,6 +423,7 @@ export class SetPartitioner extends Emitter<SetPartitionerEvents> {
       if (!this.#wantRelease) await raceSignal(asked, closing);
     } finally {
       round.abort(new Restart('round over'));
+      watched.cancel();
     }
   }
 
@@ -432,7 +433,7 @@ export class SetPartitioner extends Emitter<SetPartitionerEvents> {
    */
   async #stableMembers(
     signal: AbortSignal,
-  ): Promise<{ members: string[]; changed: Promise<unknown> }> {
+  ): Promise<{ members: string[]; changed: Promise<unknown>; watched: Watched<unknown> }> {
     for (;;) {
       let watched: Watched<{ children: string[] }>;
       try {
@@ -467,8 +468,11 @@ export class SetPartitioner extends Emitter<SetPartitionerEvents> {
         })
         .finally(() => quiet.abort());
       if (!stillStable) continue;
-      if (members.includes(this.identifier)) return { members, changed };
-      await raceSignal(changed, signal);
+      if (members.includes(this.identifier)) return { members, changed, watched };
+      await raceSignal(changed, signal).catch((error: unknown) => {
+        watched.cancel();
+        throw error;
+      });
     }
   }
 

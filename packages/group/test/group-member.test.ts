@@ -56,6 +56,9 @@ describe('group member', () => {
     expect(events).toEqual(['joined a pa', 'joined b pb', 'updated b pb2', 'left b']);
     await a.close();
     expect(a.members().size).toBe(0);
+    // Every watch the members set is gone with them.
+    expect(a.client.watchCount).toBe(0);
+    expect(b.client.watchCount).toBe(0);
   });
 
   test('group member - a dropped connection keeps the member; an expired session joins again', async ({

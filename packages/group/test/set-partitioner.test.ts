@@ -127,6 +127,7 @@ describe('set partitioner', () => {
     await c.close();
     for (const item of ITEMS) expect(await client.getChildren(`/work/locks/${item}`)).toEqual([]);
     expect(await client.getChildren('/work/party')).toEqual([]);
+    for (const p of [a, b, c]) expect(p.client.watchCount).toBe(0);
   });
 
   test('set partitioner - an item stays locked until its holder releases it', async ({ zk }) => {
