@@ -232,13 +232,14 @@ export class PersistentNode extends Emitter<PersistentNodeEvents> {
   /**
    * Resolves with the node's path once it exists (at once if it does now).
    *
-   * @throws {@link PersistentNodeClosedError} on close, the signal's reason on abort, a
-   *   `TimeoutError` on timeout
+   * @throws {@link PersistentNodeClosedError} on close, `ClientClosedError` once the client is
+   *   closed, the signal's reason on abort, a `TimeoutError` on timeout
    */
   async whenCreated(options: WaitOptions = {}): Promise<string> {
     const signal = waitSignal(`PersistentNode ${this.basePath}: not created`, options);
     for (;;) {
       if (this.#state === 'closed') throw new PersistentNodeClosedError(this.basePath);
+      if (this.client.state === 'closed') throw new ClientClosedError({ path: this.basePath });
       if (this.#current !== undefined) return this.#current;
       await raceSignal(new Promise<void>((resolve) => this.#waiters.push(resolve)), signal);
     }
@@ -340,7 +341,13 @@ export class PersistentNode extends Emitter<PersistentNodeEvents> {
         failures = 0;
         await this.#watch(signal);
       } catch (error) {
-        if (signal.aborted || error instanceof ClientClosedError) return;
+        if (signal.aborted) return;
+        if (error instanceof ClientClosedError) {
+          // Nothing more can be done: waiters learn it from the client's state.
+          this.#gone();
+          this.#release();
+          return;
+        }
         if (isRetryable(error) || error instanceof SessionExpiredError) continue;
         this.emit('failure', error);
         failures++;

@@ -3,6 +3,7 @@ import { test } from '@zkit/testing/vitest';
 import { expireSession, waitFor } from '@zkit/testing';
 import type { ZkClient } from '@zkit/core';
 import {
+  ClientClosedError,
   DataTooLargeError,
   InvalidArgumentError,
   InvalidPathError,
@@ -146,6 +147,19 @@ describe('persistent node', () => {
     const { data, stat } = await other.get('/seat');
     expect(data.toString()).toBe('theirs');
     expect(stat.ephemeralOwner).toBe(other.sessionId);
+  });
+
+  test('persistent node - a wait for the node ends when the client closes', async ({ zk }) => {
+    const client = await zk.client();
+    const other = await zk.client();
+    await other.create('/taken', '', { mode: 'ephemeral' });
+    const node = new PersistentNode(client, '/taken');
+    node.start();
+    const waiting = expect(node.whenCreated()).rejects.toThrow(ClientClosedError);
+    await client.close();
+    await waiting;
+    await expect(node.whenCreated()).rejects.toThrow(ClientClosedError);
+    await node.close();
   });
 
   test('persistent node - a TTL node is touched while it lives and re-created when removed', async ({
