@@ -30,3 +30,5 @@ export type { LeadershipTerm } from './term.js';
 export type { Participant } from './participants.js';
 export { ElectionClosedError, ElectionStateError, LeadershipLostError } from './errors.js';
 export type { LeadershipLostReason } from './errors.js';
+export { inspectElection } from './inspect.js';
+export type { ElectionInspection, InspectedParticipant } from './inspect.js';

@@ -31,3 +31,5 @@ export { LockLostError, RevocationRequestedError } from './errors.js';
 export type { LockLostReason } from './errors.js';
 export { MultiPeriodLease, PeriodLease } from './period-lease.js';
 export type { PeriodGrant, PeriodLeaseOptions } from './period-lease.js';
+export { inspectLock } from './inspect.js';
+export type { InspectedNode, LockInspection } from './inspect.js';
