@@ -65,6 +65,10 @@ export default defineConfig({
       },
       {
         extends: true,
+        test: { name: 'cli', include: ['packages/cli/test/**/*.test.ts'] },
+      },
+      {
+        extends: true,
         test: { name: 'suites', include: ['test/**/*.test.ts'] },
       },
       {

@@ -1,0 +1,413 @@
+/**
+ * The `zkit` command: argument parsing, the connection, and one function per command. Every
+ * command reads through a recipe's own inspection API (`inspectLock`, `inspectElection`) or
+ * core's plain reads, so the CLI knows no znode layout of its own.
+ *
+ * @module
+ */
+import { parseArgs } from 'node:util';
+import {
+  InvalidPathError,
+  NoNodeError,
+  ZkClient,
+  ZkError,
+  join,
+  validatePath,
+  type Stat,
+} from '@zkit/core';
+import { inspectElection } from '@zkit/election';
+import { inspectLock } from '@zkit/lock';
+
+/** A stream {@link main} writes to: `process.stdout` and `process.stderr` are ones. */
+export interface CliOutput {
+  /** Writes text as it is (lines end with `\n`). */
+  write(text: string): unknown;
+  /** Whether it is a terminal: tables and colour only then. */
+  readonly isTTY?: boolean | undefined;
+}
+
+/** Where {@link main} writes, and what it reads from its environment. */
+export interface CliIo {
+  /** Results. Tables and colour only when `isTTY` is true. */
+  readonly stdout: CliOutput;
+  /** Errors: one line each. */
+  readonly stderr: CliOutput;
+  /** The environment: `ZOOKEEPER_CONNECT` names the server when `--server` does not. */
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** The clock ages are measured against, ms since the epoch. Default `Date.now`. */
+  readonly now?: () => number;
+}
+
+/** Exit codes of {@link main}. */
+export const ExitCode = Object.freeze({
+  /** The thing asked about exists; its state was printed. */
+  found: 0,
+  /** The path asked about does not exist. */
+  notFound: 1,
+  /** Bad arguments, no server named, the server unreachable, or a path of an unknown layout. */
+  error: 2,
+});
+
+/** A one-line failure with its exit code. */
+class CliError extends Error {
+  constructor(
+    message: string,
+    readonly code: number = ExitCode.error,
+  ) {
+    super(message);
+  }
+}
+
+const DEFAULT_TIMEOUT_MS = 5_000;
+
+const COMMON_HELP = `Options (every command):
+  --server HOST:PORT[,...][/chroot]  the ensemble (default: $ZOOKEEPER_CONNECT)
+  --timeout MS                       how long to wait for a connection (default 5000)
+  --json                             one JSON document on stdout (schemas: docs/cli.md)
+  -h, --help                         this help`;
+
+const EXIT_HELP = `Exit codes: 0 found, 1 the path does not exist, 2 usage or connection error.`;
+
+interface Command {
+  readonly summary: string;
+  readonly usage: string;
+  readonly run: (ctx: Context, path: string) => Promise<number>;
+}
+
+const COMMANDS: Readonly<Record<string, Command>> = {
+  lock: {
+    summary: 'holder and waiters of a lock, with the fencing token',
+    usage: 'zkit lock PATH',
+    run: lockCommand,
+  },
+  leader: {
+    summary: 'leader and participants of an election (latch or selector)',
+    usage: 'zkit leader PATH',
+    run: leaderCommand,
+  },
+  get: { summary: "a node's data and stat", usage: 'zkit get PATH', run: getCommand },
+  stat: { summary: "a node's stat", usage: 'zkit stat PATH', run: statCommand },
+  tree: { summary: 'a node and everything below it', usage: 'zkit tree PATH', run: treeCommand },
+};
+
+function mainHelp(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((c) => c.length));
+  const lines = Object.entries(COMMANDS).map(
+    ([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`,
+  );
+  return `Usage: zkit COMMAND PATH [options]\n\nInspect ZooKeeper coordination recipes.\n\nCommands:\n${lines.join('\n')}\n\n${COMMON_HELP}\n\n${EXIT_HELP}\n`;
+}
+
+function commandHelp(name: string, command: Command): string {
+  return `Usage: ${command.usage} [options]\n\n${name}: ${command.summary}.\n\n${COMMON_HELP}\n\n${EXIT_HELP}\n`;
+}
+
+interface Context {
+  readonly client: ZkClient;
+  readonly json: boolean;
+  readonly io: CliIo;
+  readonly now: number;
+}
+
+/**
+ * Runs one `zkit` command line and resolves its exit code: `0` found, `1` the path does not
+ * exist, `2` a usage or connection error (one line on `stderr` naming the server). What the
+ * `zkit` binary runs; callable from a program too.
+ *
+ * @example
+ * ```ts
+ * const code = await main(['lock', '/locks/invoice-42', '--json'], {
+ *   stdout: process.stdout,
+ *   stderr: process.stderr,
+ *   env: process.env,
+ * });
+ * ```
+ * @param argv - the arguments after the program name
+ */
+export async function main(argv: readonly string[], io: CliIo): Promise<number> {
+  try {
+    return await run(argv, io);
+  } catch (error) {
+    if (error instanceof CliError) {
+      io.stderr.write(`zkit: ${error.message}\n`);
+      return error.code;
+    }
+    const message = error instanceof Error ? error.message : String(error);
+    io.stderr.write(`zkit: ${message.split('\n')[0]}\n`);
+    return ExitCode.error;
+  }
+}
+
+async function run(argv: readonly string[], io: CliIo): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      allowPositionals: true,
+      strict: true,
+      options: {
+        server: { type: 'string' },
+        timeout: { type: 'string' },
+        json: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (error) {
+    throw new CliError(`${(error as Error).message.split('\n')[0]} (see zkit --help)`);
+  }
+  const { values, positionals } = parsed;
+  const [name, path, ...extra] = positionals;
+  if (name === undefined) {
+    if (values.help === true) {
+      io.stdout.write(mainHelp());
+      return ExitCode.found;
+    }
+    io.stderr.write(mainHelp());
+    return ExitCode.error;
+  }
+  const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+  if (command === undefined) throw new CliError(`unknown command '${name}' (see zkit --help)`);
+  if (values.help === true) {
+    io.stdout.write(commandHelp(name, command));
+    return ExitCode.found;
+  }
+  if (path === undefined) throw new CliError(`missing PATH: ${command.usage}`);
+  if (extra.length > 0) throw new CliError(`unexpected argument '${extra[0]}': ${command.usage}`);
+  try {
+    validatePath(path);
+  } catch (error) {
+    if (error instanceof InvalidPathError)
+      throw new CliError(`bad path '${path}': ${error.message}`);
+    throw error;
+  }
+  const timeout = values.timeout === undefined ? DEFAULT_TIMEOUT_MS : Number(values.timeout);
+  if (!Number.isInteger(timeout) || timeout <= 0) {
+    throw new CliError(
+      `--timeout must be a positive number of milliseconds, not '${values.timeout}'`,
+    );
+  }
+  const server = values.server ?? io.env.ZOOKEEPER_CONNECT;
+  if (server === undefined || server === '') {
+    throw new CliError('no server: pass --server HOST:PORT or set ZOOKEEPER_CONNECT');
+  }
+  let client: ZkClient;
+  try {
+    client = new ZkClient(server, { connectTimeout: timeout, sessionTimeout: 10_000 });
+  } catch (error) {
+    throw new CliError(`bad server '${server}': ${(error as Error).message}`);
+  }
+  try {
+    try {
+      await client.start();
+    } catch {
+      throw new CliError(`cannot connect to ${server} within ${timeout} ms`);
+    }
+    const now = (io.now ?? Date.now)();
+    return await command.run({ client, json: values.json === true, io, now }, path);
+  } catch (error) {
+    if (error instanceof CliError) throw error;
+    if (error instanceof InvalidPathError)
+      throw new CliError(`bad path '${path}': ${error.message}`);
+    if (error instanceof ZkError) throw new CliError(`${server}: ${error.message.split('\n')[0]}`);
+    throw error;
+  } finally {
+    await client.close();
+  }
+}
+
+// ---- commands -----------------------------------------------------------------------------
+
+async function lockCommand(ctx: Context, path: string): Promise<number> {
+  const lock = await inspectLock(ctx.client, path);
+  if (lock === null) return notFound(ctx, path);
+  const nodes = lock.nodes.map((n) => ({
+    role: n.role,
+    sessionId: n.sessionId,
+    data: n.data.toString('utf8'),
+    created: new Date(n.ctime).toISOString(),
+    ageMs: Math.max(0, ctx.now - n.ctime),
+    name: n.name,
+  }));
+  const token = lock.fencingToken;
+  if (ctx.json) {
+    return printJson(ctx, {
+      path: lock.path,
+      held: nodes.length > 0,
+      fencingToken: token && { min: String(token.min), max: String(token.max) },
+      nodes,
+    });
+  }
+  if (token === null) {
+    ctx.io.stdout.write(`${lock.path}: not held\n`);
+    return ExitCode.found;
+  }
+  const exact = token.min === token.max;
+  ctx.io.stdout.write(
+    `${lock.path}: held, fencing token ${exact ? token.min : `${token.min}..${token.max}`}` +
+      `${exact ? '' : " (between the holder's create and the latest change to the waiters)"}\n`,
+  );
+  printTable(
+    ctx,
+    ['ROLE', 'SESSION', 'DATA', 'AGE', 'NODE'],
+    nodes.map((n) => [n.role, n.sessionId, n.data, formatAge(n.ageMs), n.name]),
+  );
+  return ExitCode.found;
+}
+
+async function leaderCommand(ctx: Context, path: string): Promise<number> {
+  const election = await inspectElection(ctx.client, path);
+  if (election === null) return notFound(ctx, path);
+  if (election.layout === 'unknown') {
+    throw new CliError(
+      `${election.path} is not an election: its children are neither latch nor selector nodes`,
+    );
+  }
+  const participants = election.participants.map((p) => ({
+    id: p.id,
+    leader: p.isLeader,
+    sessionId: p.sessionId,
+    created: new Date(p.ctime).toISOString(),
+    ageMs: Math.max(0, ctx.now - p.ctime),
+    name: p.name,
+  }));
+  if (ctx.json) {
+    return printJson(ctx, { path: election.path, layout: election.layout, participants });
+  }
+  const leader = participants[0];
+  ctx.io.stdout.write(
+    leader === undefined
+      ? `${election.path}: no participants\n`
+      : `${election.path}: ${election.layout} election, leader ${leader.id || '(no id)'}\n`,
+  );
+  if (leader !== undefined) {
+    printTable(
+      ctx,
+      ['ROLE', 'ID', 'SESSION', 'AGE', 'NODE'],
+      participants.map((p) => [
+        p.leader ? 'leader' : 'follower',
+        p.id,
+        p.sessionId,
+        formatAge(p.ageMs),
+        p.name,
+      ]),
+    );
+  }
+  return ExitCode.found;
+}
+
+async function getCommand(ctx: Context, path: string): Promise<number> {
+  let read: { data: Buffer; stat: Stat };
+  try {
+    read = await ctx.client.get(path);
+  } catch (error) {
+    if (error instanceof NoNodeError) return notFound(ctx, path);
+    throw error;
+  }
+  if (ctx.json) {
+    return printJson(ctx, { path, data: read.data.toString('utf8'), stat: statJson(read.stat) });
+  }
+  ctx.io.stdout.write(`${read.data.toString('utf8')}\n`);
+  return ExitCode.found;
+}
+
+async function statCommand(ctx: Context, path: string): Promise<number> {
+  const stat = await ctx.client.exists(path);
+  if (stat === null) return notFound(ctx, path);
+  if (ctx.json) return printJson(ctx, { path, stat: statJson(stat) });
+  printTable(
+    ctx,
+    ['FIELD', 'VALUE'],
+    Object.entries(statJson(stat)).map(([k, v]) => [k, String(v)]),
+  );
+  return ExitCode.found;
+}
+
+async function treeCommand(ctx: Context, path: string): Promise<number> {
+  const root = await ctx.client.exists(path);
+  if (root === null) return notFound(ctx, path);
+  // Depth-first in name order; every level's listings are sent together. Nodes gone meanwhile
+  // are left out.
+  const walk = async (at: string, depth: number): Promise<TreeNode[]> => {
+    let children: string[];
+    try {
+      children = await ctx.client.getChildren(at);
+    } catch (error) {
+      if (error instanceof NoNodeError) return [];
+      throw error;
+    }
+    const subs = await Promise.all(children.sort().map((c) => walk(join(at, c), depth + 1)));
+    return [{ path: at, depth }, ...subs.flat()];
+  };
+  const nodes = await walk(path, 0);
+  if (ctx.json) return printJson(ctx, { path, nodes: nodes.map((n) => n.path) });
+  for (const n of nodes) {
+    const name = n.depth === 0 ? n.path : n.path.slice(n.path.lastIndexOf('/') + 1);
+    ctx.io.stdout.write(`${'  '.repeat(n.depth)}${name}\n`);
+  }
+  return ExitCode.found;
+}
+
+interface TreeNode {
+  readonly path: string;
+  readonly depth: number;
+}
+
+// ---- output -------------------------------------------------------------------------------
+
+function notFound(ctx: Context, path: string): number {
+  if (ctx.json) printJson(ctx, { path, found: false });
+  ctx.io.stderr.write(`zkit: ${path} does not exist\n`);
+  return ExitCode.notFound;
+}
+
+function printJson(ctx: Context, value: unknown): number {
+  ctx.io.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+  return ExitCode.found;
+}
+
+function statJson(stat: Stat): Record<string, string | number> {
+  return {
+    czxid: String(stat.czxid),
+    mzxid: String(stat.mzxid),
+    pzxid: String(stat.pzxid),
+    ctime: new Date(stat.ctime).toISOString(),
+    mtime: new Date(stat.mtime).toISOString(),
+    version: stat.version,
+    cversion: stat.cversion,
+    aversion: stat.aversion,
+    ephemeralOwner: stat.ephemeralOwner,
+    dataLength: stat.dataLength,
+    numChildren: stat.numChildren,
+  };
+}
+
+const BOLD = '\u001b[1m';
+const RESET = '\u001b[0m';
+
+/**
+ * On a terminal: aligned columns under a bold header. Elsewhere: the same rows separated by tabs,
+ * no colour, for `cut` and `awk`.
+ */
+function printTable(ctx: Context, header: readonly string[], rows: readonly string[][]): void {
+  const out = ctx.io.stdout;
+  if (out.isTTY !== true) {
+    for (const row of [header, ...rows]) out.write(`${row.join('\t')}\n`);
+    return;
+  }
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (row: readonly string[]) =>
+    row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i] ?? 0))).join('  ');
+  out.write(`${BOLD}${line(header)}${RESET}\n`);
+  for (const row of rows) out.write(`${line(row)}\n`);
+}
+
+/** `42s`, `3m12s`, `5h07m`, `2d03h`. */
+export function formatAge(ms: number): string {
+  const s = Math.floor(ms / 1000);
+  if (s < 60) return `${s}s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m}m${String(s % 60).padStart(2, '0')}s`;
+  const h = Math.floor(m / 60);
+  if (h < 24) return `${h}h${String(m % 60).padStart(2, '0')}m`;
+  return `${Math.floor(h / 24)}d${String(h % 24).padStart(2, '0')}h`;
+}

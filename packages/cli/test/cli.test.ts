@@ -1,0 +1,259 @@
+import { execFile } from 'node:child_process';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { LeaderLatch } from '@zkit/election';
+import { Mutex } from '@zkit/lock';
+import { waitFor } from '@zkit/testing';
+import { test } from '@zkit/testing/vitest';
+import { describe, expect } from 'vitest';
+
+// The built binary, run as an operator would: a child process, the server from the environment
+// or --server. The fixture's connect string carries the test's chroot, so paths below are the
+// recipes' own.
+const BIN = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
+
+interface Run {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+function zkit(args: readonly string[], env: Record<string, string> = {}): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [BIN, ...args],
+      { env: { PATH: process.env.PATH ?? '', ...env }, timeout: 30_000 },
+      (error, stdout, stderr) => {
+        const code = error === null ? 0 : typeof error.code === 'number' ? error.code : -1;
+        resolve({ code, stdout, stderr });
+      },
+    );
+  });
+}
+
+async function closedPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  if (address === null || typeof address === 'string') throw new Error('no port');
+  return address.port;
+}
+
+const SESSION = /^[0-9a-f]+$/;
+
+describe('zkit', () => {
+  test('cli - help, usage errors, bad paths, no server and a down server', async () => {
+    const help = await zkit(['--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/^Usage: zkit COMMAND PATH/);
+    for (const command of ['lock', 'leader', 'get', 'stat', 'tree']) {
+      expect(help.stdout).toContain(`\n  ${command} `);
+    }
+    const lockHelp = await zkit(['lock', '--help']);
+    expect(lockHelp.code).toBe(0);
+    expect(lockHelp.stdout).toMatch(/^Usage: zkit lock PATH \[options\]/);
+
+    const cases: [string[], Record<string, string>, RegExp][] = [
+      [[], {}, /^Usage: zkit/],
+      [['frobnicate', '/x'], {}, /^zkit: unknown command 'frobnicate' \(see zkit --help\)\n$/],
+      [['lock'], {}, /^zkit: missing PATH: zkit lock PATH\n$/],
+      [['lock', '/a', '/b'], {}, /^zkit: unexpected argument '\/b': zkit lock PATH\n$/],
+      [['lock', '/x', '--colour'], {}, /^zkit: Unknown option '--colour'.*\(see zkit --help\)\n$/],
+      [['lock', 'no-slash', '--server', 'h:1'], {}, /^zkit: bad path 'no-slash': .*\n$/],
+      [['lock', '/x', '--timeout', 'soon', '--server', 'h:1'], {}, /^zkit: --timeout must be/],
+      [['lock', '/x'], {}, /^zkit: no server: pass --server HOST:PORT or set ZOOKEEPER_CONNECT\n$/],
+    ];
+    for (const [args, env, stderr] of cases) {
+      const run = await zkit(args, env);
+      expect({ args, code: run.code, stdout: run.stdout }).toEqual({ args, code: 2, stdout: '' });
+      expect(run.stderr).toMatch(stderr);
+    }
+
+    // A closed port: nothing listens on a port the kernel just handed out and took back.
+    const port = await closedPort();
+    const down = await zkit(['lock', '/x', '--timeout', '1000'], {
+      ZOOKEEPER_CONNECT: `127.0.0.1:${port}`,
+    });
+    expect(down).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: `zkit: cannot connect to 127.0.0.1:${port} within 1000 ms\n`,
+    });
+  });
+
+  test('cli - lock: holder and waiters, as a table and as JSON', async ({ zk }) => {
+    const [a, b, c] = await Promise.all([zk.client(), zk.client(), zk.client()]);
+    const env = { ZOOKEEPER_CONNECT: zk.connectString };
+    const lease = await new Mutex(a, '/locks/invoice-42', { data: 'worker-a' }).acquire();
+    const waiting = new Mutex(b, '/locks/invoice-42', { data: 'worker-b' }).acquire();
+    await waitFor(async () => (await c.getChildren('/locks/invoice-42')).length === 2);
+
+    const table = await zkit(['lock', '/locks/invoice-42'], env);
+    expect(table.code).toBe(0);
+    expect(table.stderr).toBe('');
+    const lines = table.stdout.trimEnd().split('\n');
+    expect(lines[0]).toMatch(
+      new RegExp(`^/locks/invoice-42: held, fencing token ${lease.fencingToken}\\.\\.\\d+ \\(`),
+    );
+    expect(lines.slice(1).map((l) => l.split('\t').slice(0, 3))).toEqual([
+      ['ROLE', 'SESSION', 'DATA'],
+      ['holder', a.sessionId, 'worker-a'],
+      ['waiter', b.sessionId, 'worker-b'],
+    ]);
+    expect(lines[2]?.split('\t')[3]).toMatch(/^\d+s$/);
+
+    const json = await zkit(['lock', '/locks/invoice-42', '--json', '--server', zk.connectString]);
+    expect(json.code).toBe(0);
+    const doc = JSON.parse(json.stdout) as {
+      fencingToken: { min: string; max: string };
+      nodes: Record<string, unknown>[];
+    };
+    expect(doc).toMatchObject({
+      path: '/locks/invoice-42',
+      held: true,
+      fencingToken: { min: String(lease.fencingToken) },
+    });
+    expect(BigInt(doc.fencingToken.max)).toBeGreaterThan(lease.fencingToken);
+    expect(doc.nodes.map((n) => [n.role, n.sessionId, n.data])).toEqual([
+      ['holder', a.sessionId, 'worker-a'],
+      ['waiter', b.sessionId, 'worker-b'],
+    ]);
+    for (const n of doc.nodes) {
+      expect(Object.keys(n)).toEqual(['role', 'sessionId', 'data', 'created', 'ageMs', 'name']);
+      expect(n.sessionId).toMatch(SESSION);
+      expect(Number.isInteger(n.ageMs)).toBe(true);
+      expect(new Date(n.created as string).toISOString()).toBe(n.created);
+    }
+
+    await lease.release();
+    await (await waiting).release();
+    const free = await zkit(['lock', '/locks/invoice-42', '--json'], env);
+    // The lock node may have been reaped as an empty container already: both answers are true.
+    if (free.code === 0) {
+      expect(JSON.parse(free.stdout)).toEqual({
+        path: '/locks/invoice-42',
+        held: false,
+        fencingToken: null,
+        nodes: [],
+      });
+    } else {
+      expect(free.code).toBe(1);
+    }
+    await c.ensurePath('/locks/idle');
+    expect(await zkit(['lock', '/locks/idle'], env)).toEqual({
+      code: 0,
+      stdout: '/locks/idle: not held\n',
+      stderr: '',
+    });
+    expect(await zkit(['lock', '/locks/missing'], env)).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: 'zkit: /locks/missing does not exist\n',
+    });
+    const missing = await zkit(['lock', '/locks/missing', '--json'], env);
+    expect(missing.code).toBe(1);
+    expect(JSON.parse(missing.stdout)).toEqual({ path: '/locks/missing', found: false });
+  });
+
+  test('cli - leader: leader and participants; an unknown layout is an error', async ({ zk }) => {
+    const [a, b, c] = await Promise.all([zk.client(), zk.client(), zk.client()]);
+    const env = { ZOOKEEPER_CONNECT: zk.connectString };
+    const first = new LeaderLatch(a, '/election/reports', { id: 'replica-1' });
+    await first.start();
+    const second = new LeaderLatch(b, '/election/reports', { id: 'replica-2' });
+    await second.start();
+
+    const table = await zkit(['leader', '/election/reports'], env);
+    expect(table.code).toBe(0);
+    const lines = table.stdout.trimEnd().split('\n');
+    expect(lines[0]).toBe('/election/reports: latch election, leader replica-1');
+    expect(lines.slice(1).map((l) => l.split('\t').slice(0, 3))).toEqual([
+      ['ROLE', 'ID', 'SESSION'],
+      ['leader', 'replica-1', a.sessionId],
+      ['follower', 'replica-2', b.sessionId],
+    ]);
+
+    const json = await zkit(['leader', '/election/reports', '--json'], env);
+    expect(json.code).toBe(0);
+    const doc = JSON.parse(json.stdout) as { participants: Record<string, unknown>[] };
+    expect(doc).toMatchObject({ path: '/election/reports', layout: 'latch' });
+    expect(doc.participants.map((p) => [p.id, p.leader, p.sessionId])).toEqual([
+      ['replica-1', true, a.sessionId],
+      ['replica-2', false, b.sessionId],
+    ]);
+    expect(Object.keys(doc.participants[0] ?? {})).toEqual([
+      'id',
+      'leader',
+      'sessionId',
+      'created',
+      'ageMs',
+      'name',
+    ]);
+    await Promise.all([first.close(), second.close()]);
+
+    await c.create('/election/other', 'x');
+    await c.create('/election/other/config', 'y');
+    expect(await zkit(['leader', '/election/other'], env)).toEqual({
+      code: 2,
+      stdout: '',
+      stderr:
+        'zkit: /election/other is not an election: its children are neither latch nor selector nodes\n',
+    });
+    expect((await zkit(['leader', '/election/none'], env)).code).toBe(1);
+  });
+
+  test('cli - get, stat and tree', async ({ zk }) => {
+    const c = await zk.client();
+    const env = { ZOOKEEPER_CONNECT: zk.connectString };
+    await c.ensurePath('/app/config');
+    await c.set('/app/config', 'mode=fast');
+    await c.ensurePath('/app/b/deep');
+
+    expect(await zkit(['get', '/app/config'], env)).toEqual({
+      code: 0,
+      stdout: 'mode=fast\n',
+      stderr: '',
+    });
+    const stat = await c.exists('/app/config');
+    const got = JSON.parse((await zkit(['get', '/app/config', '--json'], env)).stdout) as {
+      data: string;
+      stat: Record<string, unknown>;
+    };
+    expect(got.data).toBe('mode=fast');
+    expect(got.stat).toMatchObject({
+      czxid: String(stat?.czxid),
+      mzxid: String(stat?.mzxid),
+      version: 1,
+      dataLength: 9,
+      numChildren: 0,
+      ephemeralOwner: stat?.ephemeralOwner,
+    });
+
+    const statTable = await zkit(['stat', '/app'], env);
+    expect(statTable.code).toBe(0);
+    expect(statTable.stdout).toContain('\nnumChildren\t2\n');
+    const statJson = JSON.parse((await zkit(['stat', '/app', '--json'], env)).stdout) as {
+      stat: Record<string, unknown>;
+    };
+    expect(statJson.stat.numChildren).toBe(2);
+
+    expect(await zkit(['tree', '/app'], env)).toEqual({
+      code: 0,
+      stdout: '/app\n  b\n    deep\n  config\n',
+      stderr: '',
+    });
+    expect(JSON.parse((await zkit(['tree', '/app', '--json'], env)).stdout)).toEqual({
+      path: '/app',
+      nodes: ['/app', '/app/b', '/app/b/deep', '/app/config'],
+    });
+    for (const command of ['get', 'stat', 'tree']) {
+      expect(await zkit([command, '/nope'], env)).toEqual({
+        code: 1,
+        stdout: '',
+        stderr: 'zkit: /nope does not exist\n',
+      });
+    }
+  });
+});
