@@ -27,3 +27,10 @@ export {
   QueueFullError,
   TakeOutcomeUnknownError,
 } from './errors.js';
+export { inspectQueue } from './inspect.js';
+export type {
+  InspectQueueOptions,
+  InspectedClaim,
+  InspectedItem,
+  QueueInspection,
+} from './inspect.js';
