@@ -17,6 +17,7 @@ import {
 } from '@zkit/core';
 import { inspectElection } from '@zkit/election';
 import { inspectLock } from '@zkit/lock';
+import { inspectQueue, stringSerializer } from '@zkit/queue';
 
 /** A stream {@link main} writes to: `process.stdout` and `process.stderr` are ones. */
 export interface CliOutput {
@@ -85,6 +86,11 @@ const COMMANDS: Readonly<Record<string, Command>> = {
     usage: 'zkit leader PATH',
     run: leaderCommand,
   },
+  queue: {
+    summary: 'depth, oldest item, claimed items; --peek N shows the first N items',
+    usage: 'zkit queue PATH [--lock-path PATH] [--peek N]',
+    run: queueCommand,
+  },
   get: { summary: "a node's data and stat", usage: 'zkit get PATH', run: getCommand },
   stat: { summary: "a node's stat", usage: 'zkit stat PATH', run: statCommand },
   tree: { summary: 'a node and everything below it', usage: 'zkit tree PATH', run: treeCommand },
@@ -107,6 +113,9 @@ interface Context {
   readonly json: boolean;
   readonly io: CliIo;
   readonly now: number;
+  /** `--lock-path` and `--peek`, for `zkit queue`. */
+  readonly lockPath: string | undefined;
+  readonly peek: number;
 }
 
 /**
@@ -150,6 +159,8 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
         timeout: { type: 'string' },
         json: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
+        'lock-path': { type: 'string' },
+        peek: { type: 'string' },
       },
     });
   } catch (error) {
@@ -186,6 +197,24 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
       `--timeout must be a positive number of milliseconds, not '${values.timeout}'`,
     );
   }
+  if (name !== 'queue' && (values.peek !== undefined || values['lock-path'] !== undefined)) {
+    throw new CliError(`--peek and --lock-path are options of zkit queue`);
+  }
+  const peek = values.peek === undefined ? 0 : Number(values.peek);
+  if (!Number.isSafeInteger(peek) || peek < 0) {
+    throw new CliError(`--peek must be a number of items, not '${values.peek}'`);
+  }
+  const lockPath = values['lock-path'];
+  if (lockPath !== undefined) {
+    try {
+      validatePath(lockPath);
+    } catch (error) {
+      if (error instanceof InvalidPathError) {
+        throw new CliError(`bad path '${lockPath}': ${error.message}`);
+      }
+      throw error;
+    }
+  }
   const server = values.server ?? io.env.ZOOKEEPER_CONNECT;
   if (server === undefined || server === '') {
     throw new CliError('no server: pass --server HOST:PORT or set ZOOKEEPER_CONNECT');
@@ -203,7 +232,7 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
       throw new CliError(`cannot connect to ${server} within ${timeout} ms`);
     }
     const now = (io.now ?? Date.now)();
-    return await command.run({ client, json: values.json === true, io, now }, path);
+    return await command.run({ client, json: values.json === true, io, now, lockPath, peek }, path);
   } catch (error) {
     if (error instanceof CliError) throw error;
     if (error instanceof InvalidPathError)
@@ -289,6 +318,66 @@ async function leaderCommand(ctx: Context, path: string): Promise<number> {
         p.sessionId,
         formatAge(p.ageMs),
         p.name,
+      ]),
+    );
+  }
+  return ExitCode.found;
+}
+
+async function queueCommand(ctx: Context, path: string): Promise<number> {
+  // Payloads are shown as text: the CLI cannot know a queue's serializer, and a payload that is
+  // not JSON is not malformed. Only a node whose framing is broken is.
+  const queue = await inspectQueue(ctx.client, path, {
+    peek: ctx.peek,
+    serializer: stringSerializer,
+    ...(ctx.lockPath === undefined ? {} : { lockPath: ctx.lockPath }),
+  });
+  if (queue === null) return notFound(ctx, path);
+  const age = (ctime: number) => ({
+    created: new Date(ctime).toISOString(),
+    ageMs: Math.max(0, ctx.now - ctime),
+  });
+  const oldest = queue.oldest && { name: queue.oldest.name, ...age(queue.oldest.ctime) };
+  const claimed = queue.claimed.map((c) => ({
+    name: c.name,
+    sessionId: c.sessionId,
+    ...age(c.ctime),
+  }));
+  const items = queue.items.map((i) => ({
+    name: i.name,
+    ...age(i.ctime),
+    ...(i.malformed === undefined ? { values: i.values ?? [] } : { malformed: i.malformed }),
+  }));
+  if (ctx.json) {
+    return printJson(ctx, {
+      path: queue.path,
+      lockPath: queue.lockPath,
+      depth: queue.depth,
+      oldest,
+      claimed,
+      items,
+    });
+  }
+  ctx.io.stdout.write(
+    `${queue.path}: ${queue.depth} item${queue.depth === 1 ? '' : 's'}` +
+      (oldest === null ? '' : `, oldest ${formatAge(oldest.ageMs)} (${oldest.name})`) +
+      `, ${claimed.length} claimed in ${queue.lockPath}\n`,
+  );
+  if (claimed.length > 0) {
+    printTable(
+      ctx,
+      ['CLAIMED', 'SESSION', 'AGE'],
+      claimed.map((c) => [c.name, c.sessionId, formatAge(c.ageMs)]),
+    );
+  }
+  if (items.length > 0) {
+    printTable(
+      ctx,
+      ['ITEM', 'AGE', 'VALUE'],
+      items.map((i) => [
+        i.name,
+        formatAge(i.ageMs),
+        'malformed' in i ? `malformed: ${i.malformed}` : (i.values ?? []).join(' | '),
       ]),
     );
   }

@@ -3,6 +3,7 @@ import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { LeaderLatch } from '@zkit/election';
 import { Mutex } from '@zkit/lock';
+import { Queue } from '@zkit/queue';
 import { waitFor } from '@zkit/testing';
 import { test } from '@zkit/testing/vitest';
 import { describe, expect } from 'vitest';
@@ -48,7 +49,7 @@ describe('zkit', () => {
     const help = await zkit(['--help']);
     expect(help.code).toBe(0);
     expect(help.stdout).toMatch(/^Usage: zkit COMMAND PATH/);
-    for (const command of ['lock', 'leader', 'get', 'stat', 'tree']) {
+    for (const command of ['lock', 'leader', 'queue', 'get', 'stat', 'tree']) {
       expect(help.stdout).toContain(`\n  ${command} `);
     }
     const lockHelp = await zkit(['lock', '--help']);
@@ -63,6 +64,16 @@ describe('zkit', () => {
       [['lock', '/x', '--colour'], {}, /^zkit: Unknown option '--colour'.*\(see zkit --help\)\n$/],
       [['lock', 'no-slash', '--server', 'h:1'], {}, /^zkit: bad path 'no-slash': .*\n$/],
       [['lock', '/x', '--timeout', 'soon', '--server', 'h:1'], {}, /^zkit: --timeout must be/],
+      [
+        ['lock', '/x', '--peek', '2'],
+        {},
+        /^zkit: --peek and --lock-path are options of zkit queue\n$/,
+      ],
+      [
+        ['queue', '/x', '--peek', 'many'],
+        {},
+        /^zkit: --peek must be a number of items, not 'many'\n$/,
+      ],
       [['lock', '/x'], {}, /^zkit: no server: pass --server HOST:PORT or set ZOOKEEPER_CONNECT\n$/],
     ];
     for (const [args, env, stderr] of cases) {
@@ -202,6 +213,88 @@ describe('zkit', () => {
         'zkit: /election/other is not an election: its children are neither latch nor selector nodes\n',
     });
     expect((await zkit(['leader', '/election/none'], env)).code).toBe(1);
+  });
+
+  test('cli - queue: depth, oldest item, claims, peeked and malformed items', async ({ zk }) => {
+    const [producer, consumer] = await Promise.all([zk.client(), zk.client()]);
+    const env = { ZOOKEEPER_CONNECT: zk.connectString };
+    const queue = new Queue<string>(producer, '/queues/jobs', { lockPath: '/queues/claims' });
+    const first = (await queue.put('job-1')).slice('/queues/jobs/'.length);
+    const bad = await producer.create('/queues/jobs/queue-', 'not framed', {
+      mode: 'persistentSequential',
+    });
+    await queue.put('job-3');
+
+    const controller = new AbortController();
+    const messages = new Queue<string>(consumer, '/queues/jobs', {
+      lockPath: '/queues/claims',
+    }).consume({ signal: controller.signal });
+    const consuming = messages[Symbol.asyncIterator]();
+    const claim = await consuming.next();
+    expect(claim.value?.value).toBe('job-1');
+
+    const args = ['queue', '/queues/jobs', '--lock-path', '/queues/claims', '--peek', '2'];
+    const table = await zkit(args, env);
+    expect(table.code).toBe(0);
+    const lines = table.stdout.trimEnd().split('\n');
+    expect(lines[0]).toMatch(
+      new RegExp(
+        `^/queues/jobs: 3 items, oldest \\d+s \\(${first}\\), 1 claimed in /queues/claims$`,
+      ),
+    );
+    expect(lines.slice(1).map((l) => l.split('\t'))).toEqual([
+      ['CLAIMED', 'SESSION', 'AGE'],
+      [first, consumer.sessionId, expect.stringMatching(/^\d+s$/)],
+      ['ITEM', 'AGE', 'VALUE'],
+      // The CLI shows payloads as text: the queue's JSON serializer wrote a JSON string.
+      [first, expect.stringMatching(/^\d+s$/), '"job-1"'],
+      [
+        bad.slice('/queues/jobs/'.length),
+        expect.stringMatching(/^\d+s$/),
+        'malformed: unknown version 0x6e6f7420',
+      ],
+    ]);
+
+    const json = await zkit([...args, '--json'], env);
+    expect(json.code).toBe(0);
+    const doc = JSON.parse(json.stdout) as Record<string, unknown>;
+    expect(doc).toEqual({
+      path: '/queues/jobs',
+      lockPath: '/queues/claims',
+      depth: 3,
+      oldest: { name: first, created: expect.any(String), ageMs: expect.any(Number) },
+      claimed: [
+        {
+          name: first,
+          sessionId: consumer.sessionId,
+          created: expect.any(String),
+          ageMs: expect.any(Number),
+        },
+      ],
+      items: [
+        {
+          name: first,
+          created: expect.any(String),
+          ageMs: expect.any(Number),
+          values: ['"job-1"'],
+        },
+        {
+          name: bad.slice('/queues/jobs/'.length),
+          created: expect.any(String),
+          ageMs: expect.any(Number),
+          malformed: 'unknown version 0x6e6f7420',
+        },
+      ],
+    });
+    await claim.value?.ack();
+    controller.abort();
+    await consuming.return?.();
+
+    const plain = await zkit(['queue', '/queues/jobs'], env);
+    expect(plain.stdout).toBe(
+      `/queues/jobs: 2 items, oldest ${plain.stdout.match(/oldest (\d+s)/)?.[1]} (${bad.slice('/queues/jobs/'.length)}), 0 claimed in /queues/jobs-locks\n`,
+    );
+    expect((await zkit(['queue', '/queues/none'], env)).code).toBe(1);
   });
 
   test('cli - get, stat and tree', async ({ zk }) => {
