@@ -588,20 +588,42 @@ export class ZkClient extends Emitter<ZkClientEvents> {
 
   /**
    * Replaces the server list used from now on; a chroot in `connectString` is ignored (the
-   * client keeps its own). The current session stays on its connection, and the next handle the
-   * client opens (after `lost`) connects through the new list.
+   * client keeps its own). Returns whether the session moves to another server.
    *
-   * The native binding's own server-list update (`set_servers`) was measured to leave the handle
-   * unable to reconnect at all, so it is not used: moving a live session to new servers would
-   * need a handle the binding does not provide. To move at once, close and start a new client.
+   * On the wire transport this is ZooKeeper's client-side rebalancing, as its Java client does
+   * it: a client whose server left the list moves to another one; when servers were added, each
+   * client moves to one of them with the probability that evens out the load (with `n` servers
+   * before and `m` after, `1 − n/m`), so that over many clients every server ends up with about
+   * `1/m` of them. A move keeps the session (same id, its ephemeral nodes and watches): the
+   * client reports `suspended`, then `reconnected` once connected to the new server; requests in
+   * flight fail with {@link ConnectionLossError} and are retried by the retry policy. Under the
+   * default error policy, {@link ZkClient.sessionSignal} aborts on the move, as on any
+   * suspension.
+   *
+   * On the native transport the list is only used by the next session (after `lost`): the
+   * binding's own update (`set_servers`) was measured to leave the handle unable to reconnect
+   * at all, so the current session stays where it is and this returns `false`.
+   *
+   * @throws {@link InvalidArgumentError} for a bad connect string; {@link ClientClosedError}
    */
-  updateServers(connectString: string): void {
+  updateServers(connectString: string): boolean {
     this.#assertOpen();
     // The chroot cannot change within a session: keep ours, whatever the new string says.
     const { hosts } = parseConnectString(connectString);
     const servers = hosts.map(formatHostPort).join(',') + this.#options.chroot;
     updateExtraServers(this, servers);
     this.#servers = servers;
+    return this.#transport?.updateServers?.(servers) ?? false;
+  }
+
+  /**
+   * The server (`host:port`, as the connect string names it) the session is connected to right
+   * now; `undefined` while not connected, and always on the native transport (the binding does
+   * not say).
+   */
+  get server(): string | undefined {
+    if (!this.isConnected) return undefined;
+    return (this.#transport as Partial<ProtocolTransport> | undefined)?.server;
   }
 
   // ---------------------------------------------------------------------------------------------

@@ -74,6 +74,12 @@ export interface Transport {
    * itself knows this; the native one has no such method.
    */
   connectFailures?(): readonly ServerFailure[];
+  /**
+   * Replaces the server list of the live session (its chroot, if any, is ignored), moving the
+   * session to another server when ZooKeeper's client-side rebalancing says so. Returns whether
+   * it moves. Only a transport that opens the sockets itself can do this.
+   */
+  updateServers?(connectString: string): boolean;
   create(path: string, data: Buffer, flags: number, ttl: number | undefined): Promise<string>;
   get(path: string, watch: boolean): Promise<{ data: Buffer; stat: Stat }>;
   exists(path: string, watch: boolean): Promise<Stat | null>;
@@ -145,6 +151,8 @@ export type WatcherType = 'children' | 'data' | 'any';
 export interface ProtocolTransport extends Transport {
   /** Whether the current server is a read-only one. */
   readonly readOnly: boolean;
+  /** The server (`host:port`) the session is connected to, while it is. */
+  readonly server: string | undefined;
   /**
    * How many watches the server holds for this session, as far as the transport knows: those
    * set and not yet fired or removed. All of them are set again after a reconnect.

@@ -97,6 +97,10 @@ export class WireSession {
   /** Credentials sent on the current connection and not yet answered, oldest first. */
   #authInFlight: AuthEntry[] = [];
   #socket: FrameSocket | undefined;
+  /** The server (`host:port` of the connect string) of the current or last connection attempt. */
+  #server: string | undefined;
+  /** The current connection is being dropped on purpose, to move to another server. */
+  #moving = false;
   #handshakeDone = false;
   #closed = false;
   #sessionId = 0n;
@@ -163,6 +167,31 @@ export class WireSession {
   /** Each server of the connect string with why the last attempt to reach it failed. */
   get failures(): ServerFailure[] {
     return this.#hosts.failures();
+  }
+
+  /** The server (`host:port`) the session is connected to, while it is. */
+  get server(): string | undefined {
+    return this.connected ? this.#server : undefined;
+  }
+
+  /**
+   * Replaces the server list. When the list's rebalancing says this client should move (its
+   * server left the list, or servers were added and this client is one of those that go to
+   * them), the current connection is dropped and the session reconnects through the new list:
+   * same session, requests in flight fail with `ConnectionLossError` (and are retried by the
+   * client's policy). Returns whether it moves.
+   */
+  updateServers(hosts: readonly HostPort[]): boolean {
+    if (this.#closed) return false;
+    const move = this.#hosts.update(hosts, this.#server);
+    const socket = this.#socket;
+    if (move && socket) {
+      this.#moving = true;
+      socket.destroy(
+        new ConnectionLossError({ cause: 'moving to another server to even out the load' }),
+      );
+    }
+    return move;
   }
 
   /**
@@ -374,11 +403,14 @@ export class WireSession {
       },
       closed: (reason) => {
         clearTimeout(connectTimer);
-        if (this.#socket === socket && !this.#handshakeDone) this.#hosts.failed(address, reason);
+        if (this.#socket === socket && !this.#handshakeDone && !this.#moving) {
+          this.#hosts.failed(address, reason);
+        }
         if (this.#socket === socket) this.#onSocketClosed(reason);
       },
     });
     this.#socket = socket;
+    this.#server = address.server;
     this.#handshakeDone = false;
     connectTimer = setTimeout(
       () =>
@@ -643,8 +675,12 @@ export class WireSession {
     if (wasConnected) this.#tell(() => this.#handlers.disconnected(reason));
     // A connection that ends at once (a server that accepts and then drops us, or one that is
     // behind) counts as a failed attempt, so that such servers are not tried in a tight loop.
-    if (wasConnected && Date.now() - this.#connectedAt >= SHORT_CONNECTION_MS) this.#failures = 0;
-    else this.#failures++;
+    // A move on purpose is not a failure: the next server is tried at once.
+    const moved = this.#moving;
+    this.#moving = false;
+    if (moved || (wasConnected && Date.now() - this.#connectedAt >= SHORT_CONNECTION_MS)) {
+      this.#failures = 0;
+    } else this.#failures++;
     void this.#connectNext();
   }
 }

@@ -229,8 +229,14 @@ export function openWireTransport(
     get readOnly() {
       return wire.readOnly;
     },
+    get server() {
+      return wire.server;
+    },
     connectFailures() {
       return wire.failures;
+    },
+    updateServers(connectString: string) {
+      return wire.updateServers(parseConnectString(connectString).hosts);
     },
     get watchCount() {
       return watches.size;
