@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import diagnostics from 'node:diagnostics_channel';
+import type { ConnectionOptions } from 'node:tls';
 import { Emitter, type ListenerError } from './emitter.js';
 import pRetry from 'p-retry';
 import {
@@ -12,6 +13,7 @@ import {
   type Transport,
   type TransportOptions,
 } from './binding.js';
+import { SASL_FAILED } from './wire/session.js';
 import {
   WIRE_LIMITS,
   openWireTransport,
@@ -31,6 +33,8 @@ import {
   RequestTooLargeError,
   SessionExpiredError,
   ThrottledError,
+  TlsError,
+  UnimplementedError,
   UnknownOutcomeError,
   ZkError,
   errorFromCode,
@@ -75,10 +79,15 @@ import { WatchRegistry, publicEventType, type NodeEvent, type WatchType } from '
  * - `lost`: the session is gone (the server expired it, or the client was suspended longer than
  *   the negotiated session timeout). Its ephemeral nodes and watches are gone too. The client
  *   opens a new session at once and reports `reconnected` when it is up.
+ * - `readOnly`: connected to a read-only server (a member cut off from the quorum), only with
+ *   {@link ZkClientOptions.canBeReadOnly}. Reads are served (possibly stale); writes fail with
+ *   {@link NotReadOnlyError}. Curator's `READ_ONLY`. For what the session signal and the recipes
+ *   do, it counts as `suspended`: the quorum does not track the session meanwhile. The client
+ *   looks for a read-write server and reports `reconnected` once on one.
  * - `closed`: `close()` was called.
  */
 export type ConnectionState =
-  'latent' | 'connected' | 'suspended' | 'reconnected' | 'lost' | 'closed';
+  'latent' | 'connected' | 'suspended' | 'reconnected' | 'readOnly' | 'lost' | 'closed';
 
 /**
  * Which state makes {@link ZkClient.sessionSignal} abort. `'suspended'` (the default) is the safe
@@ -164,6 +173,51 @@ export interface ZkClientOptions {
    * the two (so that a deployment, or a test run, can switch without a code change).
    */
   readonly transport?: TransportKind;
+  /**
+   * Accept a read-only server when no read-write one answers: a member cut off from the quorum
+   * that runs with the system property `readonlymode.enabled=true` serves reads (from its own,
+   * possibly stale, copy) and refuses writes. The client then reports the state `readOnly`,
+   * looks for a read-write server (asking the others with the `isro` four-letter word after
+   * 0.1 s, then twice as long each time up to a minute) and moves there, reporting
+   * `reconnected`. A session that was created on a read-only server is known to that server
+   * only: the first read-write server gives the client a new session (`session` event).
+   * Default `false`. Wire transport only: with `transport: 'native'` the constructor throws
+   * {@link UnimplementedError}.
+   */
+  readonly canBeReadOnly?: boolean;
+  /**
+   * Connect with TLS, to the servers' `secureClientPort`: `node:tls` options such as `ca` (the
+   * authority that signed the servers' certificates), `cert` and `key` (this client's own, for
+   * servers that ask for one: the server then knows the client by the certificate's subject,
+   * the `x509` ACL scheme) and `servername`. The server's certificate is checked against the
+   * host name of the connect string (an IP address is checked as itself), unless `servername`
+   * names another. If, before any session, every server of the list fails in TLS (a wrong
+   * `ca`, a certificate for another name, our certificate refused), `start()` rejects with
+   * {@link TlsError} and the client closes, after one round over the list. Wire transport
+   * only: with `transport: 'native'` the constructor throws {@link UnimplementedError}.
+   */
+  readonly tls?: ConnectionOptions;
+  /**
+   * Authenticate every connection with SASL, after the handshake and before any other request:
+   * `{ mechanism: 'DIGEST-MD5', username, password }` against a server with a JAAS `Server`
+   * section holding the user (`DigestLoginModule`) and `SASLAuthenticationProvider` registered.
+   * The session is then known as `username` to the `sasl` ACL scheme. A refused password (or a
+   * server that cannot prove it knows it) makes `start()` reject with {@link AuthFailedError}
+   * and closes the client; once started, the same refusal on a reconnect closes the client
+   * (state `closed`): nothing retries with credentials the server refuses. Wire transport only:
+   * with `transport: 'native'` the constructor throws {@link UnimplementedError}.
+   */
+  readonly sasl?: SaslOptions;
+}
+
+/** SASL credentials of {@link ZkClientOptions.sasl}. */
+export interface SaslOptions {
+  /** The mechanism: DIGEST-MD5 (RFC 2831), the one ZooKeeper's servers offer for passwords. */
+  readonly mechanism: 'DIGEST-MD5';
+  /** The user, as the server's JAAS `Server` section names it (`user_<name>=…`). */
+  readonly username: string;
+  /** The user's password. */
+  readonly password: string;
 }
 
 /** The transports {@link ZkClientOptions.transport} selects from. */
@@ -342,6 +396,9 @@ export class ZkClient extends Emitter<ZkClientEvents> {
     defaultAcl: readonly Acl[] | undefined;
     session: { readonly id: string; readonly password: string } | undefined;
     transport: TransportKind;
+    canBeReadOnly: boolean;
+    tls: ConnectionOptions | undefined;
+    sasl: SaslOptions | undefined;
   };
   #servers: string;
   readonly #auth: AuthInfo[];
@@ -425,7 +482,32 @@ export class ZkClient extends Emitter<ZkClientEvents> {
       defaultAcl: options.defaultAcl,
       session: options.session,
       transport: options.transport ?? defaultTransport(),
+      canBeReadOnly: options.canBeReadOnly ?? false,
+      tls: options.tls,
+      sasl: options.sasl,
     };
+    if (options.sasl !== undefined) validateSasl(options.sasl);
+    if (options.sasl !== undefined && this.#options.transport === 'native') {
+      throw new UnimplementedError({
+        message: `sasl needs the wire transport (transport: 'wire', the default)`,
+      });
+    }
+    if (options.tls !== undefined && (typeof options.tls !== 'object' || options.tls === null)) {
+      throw new InvalidArgumentError('tls must be an object of node:tls options');
+    }
+    if (options.tls !== undefined && this.#options.transport === 'native') {
+      throw new UnimplementedError({
+        message: `tls needs the wire transport (transport: 'wire', the default)`,
+      });
+    }
+    if (typeof this.#options.canBeReadOnly !== 'boolean') {
+      throw new InvalidArgumentError('canBeReadOnly must be a boolean');
+    }
+    if (this.#options.canBeReadOnly && this.#options.transport === 'native') {
+      throw new UnimplementedError({
+        message: `canBeReadOnly needs the wire transport (transport: 'wire', the default)`,
+      });
+    }
     // Here rather than at start(): the failure points at the line that chose the transport
     // (or at the client an environment variable switched), and nothing has started yet.
     if (this.#options.transport === 'native') loadNativeBinding();
@@ -452,9 +534,14 @@ export class ZkClient extends Emitter<ZkClientEvents> {
     return this.#state;
   }
 
-  /** Whether requests can be sent right now. */
+  /**
+   * Whether requests can be sent right now: `connected`, `reconnected`, or `readOnly` (where
+   * reads are served and writes fail with {@link NotReadOnlyError}).
+   */
   get isConnected(): boolean {
-    return this.#state === 'connected' || this.#state === 'reconnected';
+    return (
+      this.#state === 'connected' || this.#state === 'reconnected' || this.#state === 'readOnly'
+    );
   }
 
   /** The current session id as a hex string (as in `Stat.ephemeralOwner`), once connected. */
@@ -1107,6 +1194,71 @@ export class ZkClient extends Emitter<ZkClientEvents> {
     );
   }
 
+  /**
+   * The paths of this session's ephemeral nodes whose path starts with `prefix` (default `/`:
+   * all of them), in no particular order. `prefix` is a path and matches by text, so
+   * `/workers/w` finds `/workers/w-1` and `/workers/w2/x`. With a namespace, both `prefix` and
+   * the paths returned are within it. One request (ZooKeeper 3.6+).
+   *
+   * @throws {@link InvalidPathError} before anything is sent; {@link UnimplementedError} on the
+   * native transport (the binding has no such request: use the default wire transport)
+   * @example
+   * ```ts
+   * const mine = await client.getEphemerals('/workers/');
+   * ```
+   */
+  async getEphemerals(prefix = '/', options: ReadOptions = {}): Promise<string[]> {
+    // A prefix may end with `/` (every ephemeral below a node): check it as the path before it.
+    validatePath(prefix.length > 1 && prefix.endsWith('/') ? prefix.slice(0, -1) : prefix);
+    // The namespace alone would also match its siblings (`/app` matches `/app2/x`).
+    const list = await this.#protocol('getEphemerals', prefix, options.signal, (t, full) =>
+      t.getEphemerals(prefix === '/' && full !== '/' ? `${full}/` : full),
+    );
+    return list.map((p) => this.#rel(p));
+  }
+
+  /**
+   * How many nodes there are below `path`, at any depth (the node itself not counted). One
+   * request (ZooKeeper 3.6+), answered from the server's memory without listing anything.
+   *
+   * @throws {@link NoNodeError}, {@link NoAuthError}, {@link InvalidPathError};
+   * {@link UnimplementedError} on the native transport
+   */
+  async getAllChildrenNumber(path: string, options: ReadOptions = {}): Promise<number> {
+    validatePath(path);
+    return this.#protocol('getAllChildrenNumber', path, options.signal, (t, full) =>
+      t.getAllChildrenNumber(full),
+    );
+  }
+
+  /**
+   * The identities the server associates with this session: one `{ scheme, user }` per
+   * credential it accepted (`digest`, `sasl`, `x509`, …) and the `ip` one it adds itself.
+   *
+   * @throws {@link UnimplementedError} from a server before ZooKeeper 3.7 (which does not know
+   * the request) and on the native transport
+   */
+  async whoAmI(options: ReadOptions = {}): Promise<{ scheme: string; user: string }[]> {
+    return this.#protocol('whoAmI', '/', options.signal, (t) => t.whoAmI());
+  }
+
+  /** A request only the wire transport has; on the native one, a typed refusal. */
+  #protocol<T>(
+    op: string,
+    path: string,
+    signal: AbortSignal | undefined,
+    fn: (transport: ProtocolTransport, full: string) => Promise<T>,
+  ): Promise<T> {
+    if (!this.#wire) {
+      return Promise.reject(
+        new UnimplementedError({
+          message: `${op} needs the wire transport (transport: 'wire', the default); the native binding has no such request`,
+        }),
+      );
+    }
+    return this.#wire.run(op, path, signal, fn);
+  }
+
   /** Replaces a node's ACL; with `version`, only if the ACL is at that version (`aversion`). */
   async setAcl(path: string, acl: readonly Acl[], options: VersionOptions = {}): Promise<void> {
     validatePath(path);
@@ -1419,6 +1571,9 @@ export class ZkClient extends Emitter<ZkClientEvents> {
       session,
       // The wire transport checks every frame it writes against the same limit as the client.
       limits: { outgoing: maxFrame, incoming: Math.max(WIRE_LIMITS.incoming, maxFrame) },
+      canBeReadOnly: this.#options.canBeReadOnly,
+      tls: this.#options.tls,
+      sasl: this.#options.sasl,
     };
     let transport: Transport | undefined = undefined;
     const isCurrent = () => transport !== undefined && this.#transport === transport;
@@ -1430,8 +1585,8 @@ export class ZkClient extends Emitter<ZkClientEvents> {
       disconnected: () => {
         if (isCurrent()) this.#onSuspect();
       },
-      closed: (code) => {
-        if (isCurrent()) this.#onClosed(code);
+      closed: (code, error) => {
+        if (isCurrent()) this.#onClosed(code, error);
       },
       node: (kind, path) => {
         if (!isCurrent()) return;
@@ -1454,13 +1609,18 @@ export class ZkClient extends Emitter<ZkClientEvents> {
     const previous = this.#sessionId;
     const newSession = id !== previous;
     this.#sessionId = id;
+    if ((transport as Partial<ProtocolTransport>).readOnly === true) {
+      this.#onReadOnly(id, previous);
+      return;
+    }
     if (this.#state === 'latent') {
       this.#trust = new AbortController();
       this.#setState('connected');
       this.emit('session', id, previous);
       return;
     }
-    if (this.isConnected) return; // a reconnect the handle never announced as a drop
+    // A reconnect the handle never announced as a drop.
+    if (this.#state === 'connected' || this.#state === 'reconnected') return;
     // Same session and still trusted (the 'lost' policy): keep the signal holders already have,
     // so a later loss still reaches them.
     if (this.#trust.signal.aborted) this.#trust = new AbortController();
@@ -1469,6 +1629,19 @@ export class ZkClient extends Emitter<ZkClientEvents> {
       this.emit('session', id, previous);
       void this.#prepareSession().catch(() => undefined);
     }
+  }
+
+  /** Connected to a read-only server: counts as suspended for the session's trust. */
+  #onReadOnly(id: string, previous: string | undefined): void {
+    if (this.#state === 'readOnly') return;
+    if (this.#options.errorPolicy === 'suspended' || this.#state === 'latent') {
+      this.#trust.abort(new ConnectionLossError({ cause: 'connected to a read-only server' }));
+    }
+    if (this.#state === 'latent' && this.#options.errorPolicy === 'lost') {
+      this.#trust = new AbortController();
+    }
+    this.#setState('readOnly');
+    if (id !== previous) this.emit('session', id, previous);
   }
 
   /** A drop (announced or inferred from a connection-loss reply). */
@@ -1497,12 +1670,25 @@ export class ZkClient extends Emitter<ZkClientEvents> {
     poll.unref();
   }
 
-  #onClosed(code: number): void {
+  #onClosed(code: number, error?: ZkError): void {
     if (this.#state === 'closed') return;
     if (this.#state === 'latent' && this.#options.session) {
       // Attaching to a given session that no longer exists: report it, never replace it.
       this.#startFailure = code === AUTH_FAILED ? errorFromCode(-115) : new SessionExpiredError();
       this.#notifyStateWaiters();
+      return;
+    }
+    const refused = error instanceof TlsError || code === AUTH_FAILED || code === SASL_FAILED;
+    if (this.#state === 'latent' && refused) {
+      // Refused before the first session (certificates, credentials): a new session would be
+      // refused the same way, so start() fails and the client closes.
+      this.#startFailure = error ?? errorFromCode(-115);
+      this.#notifyStateWaiters();
+      return;
+    }
+    if (code === SASL_FAILED) {
+      // The SASL credentials were refused on a reconnect: every new session would be too.
+      void this.close();
       return;
     }
     this.#onLost();
@@ -1531,7 +1717,8 @@ export class ZkClient extends Emitter<ZkClientEvents> {
   /** Per-session preparation: the namespace node. */
   async #prepareSession(): Promise<void> {
     const ns = this.#options.namespace;
-    if (ns === '') return;
+    // A read-only server refuses the create; the first read-write session prepares itself.
+    if (ns === '' || this.#state === 'readOnly') return;
     try {
       await this.#ensure(ns, 'persistent', undefined, true);
     } catch (error) {
@@ -1877,6 +2064,17 @@ function validateSession(session: { readonly id: string; readonly password: stri
     typeof session.password !== 'string'
   ) {
     throw new InvalidArgumentError('session needs a hex id and a password string');
+  }
+}
+
+function validateSasl(sasl: SaslOptions): void {
+  if (typeof sasl !== 'object' || sasl === null || sasl.mechanism !== 'DIGEST-MD5') {
+    throw new InvalidArgumentError(`sasl.mechanism must be 'DIGEST-MD5'`);
+  }
+  for (const key of ['username', 'password'] as const) {
+    if (typeof sasl[key] !== 'string' || sasl[key] === '') {
+      throw new InvalidArgumentError(`sasl.${key} must be a non-empty string`);
+    }
   }
 }
 

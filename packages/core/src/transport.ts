@@ -22,9 +22,10 @@ export interface TransportListener {
   disconnected(): void;
   /**
    * The transport closed itself for good: 0 after `close()`, -112 when the server said the
-   * session expired, -113 when the server refused the credentials.
+   * session expired, -113 when the server refused the credentials, -1000 when no server could
+   * be reached over TLS before any session. `error`, when given, is what to report.
    */
-  closed(code: number): void;
+  closed(code: number, error?: ZkError): void;
   /** A watched node changed. */
   node(kind: NodeEventKind, path: string): void;
 }

@@ -20,6 +20,8 @@ export interface HostPort {
 /** One address to connect to. */
 export interface ServerAddress extends HostPort {
   readonly family: number;
+  /** The host as the connect string names it (what a TLS certificate is checked against). */
+  readonly name: string;
   /** The connect string's entry it came from, as `host:port`. */
   readonly server: string;
 }
@@ -176,6 +178,17 @@ export class HostList {
     });
   }
 
+  /** The servers of the connect string. */
+  get hosts(): readonly HostPort[] {
+    return this.#hosts;
+  }
+
+  /** The next address is `host`'s (its first resolved address); then rounds go on as usual. */
+  prefer(host: HostPort): void {
+    this.#plan = { added: [host], kept: [], pAdded: 1 };
+    this.#at = this.#round.length;
+  }
+
   /** Skips the rest of the round: the next call starts a new one. */
   restart(): void {
     this.#at = this.#round.length;
@@ -246,10 +259,16 @@ async function resolveAll(
       const { host, port } = entry;
       const server = formatHostPort(entry);
       const family = isIP(host);
-      if (family !== 0) return [{ host, port, family, server }];
+      if (family !== 0) return [{ host, port, family, server, name: host }];
       try {
         const found = await lookup(host, { all: true });
-        return found.map((a) => ({ host: a.address, port, family: a.family, server }));
+        return found.map((a) => ({
+          host: a.address,
+          port,
+          family: a.family,
+          server,
+          name: host,
+        }));
       } catch (error) {
         // A name that does not resolve now is skipped this round; the others are still tried.
         failures.set(server, describe(error));

@@ -1,25 +1,10 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { ZooKeeperEnsemble, waitFor } from '@zkit/testing';
-import { ZkClient, type ConnectionState } from '@zkit/core';
+import { NotReadOnlyError, ZkClient, type ConnectionState } from '@zkit/core';
 
 const CLIENTS = 60;
 
-// One ensemble of five for the file. Servers cannot join or leave a running ensemble here (no
-// dynamic reconfiguration), so the clients are first given three of the five members, then all
-// five, then the three again. Read-only mode is enabled so that a member cut off from the
-// quorum serves read-only clients.
 let ensemble: ZooKeeperEnsemble;
-
-beforeAll(async () => {
-  ensemble = await ZooKeeperEnsemble.start({
-    size: 5,
-    jvmFlags: ['-Dreadonlymode.enabled=true'],
-  });
-});
-
-afterAll(async () => {
-  await ensemble?.stop();
-});
 
 function members(indexes: readonly number[]): string {
   return indexes.map((i) => ensemble.servers[i]?.connectString).join(',');
@@ -70,6 +55,17 @@ function chiSquare(counts: Map<string, number>, over: readonly string[], total: 
 }
 
 describe('server-list rebalancing', () => {
+  // One ensemble of five for the rebalancing test. Servers cannot join or leave a running ensemble here (no
+  // dynamic reconfiguration), so the clients are first given three of the five members, then all
+  // five, then the three again.
+  beforeAll(async () => {
+    ensemble = await ZooKeeperEnsemble.start({ size: 5 });
+  });
+
+  afterAll(async () => {
+    await ensemble?.stop();
+  });
+
   test('rebalancing - 60 clients spread over added members and leave removed ones, keeping their sessions', async () => {
     const three = members([0, 1, 2]);
     const five = members([0, 1, 2, 3, 4]);
@@ -137,5 +133,69 @@ describe('server-list rebalancing', () => {
     } finally {
       await Promise.all(clients.map((c) => c.close()));
     }
+  });
+});
+
+describe('read-only mode', () => {
+  test('read-only - a client cut off with a minority member reads from it as readOnly, writes fail typed, and it returns to read-write with the quorum', async () => {
+    // A server of 3.5+ in read-only mode resumes no session created on the quorum, and creates
+    // new ones only as local sessions: hence localSessionsEnabled.
+    await using three = await ZooKeeperEnsemble.start({
+      size: 3,
+      jvmFlags: ['-Dreadonlymode.enabled=true'],
+      config: { localSessionsEnabled: true },
+    });
+    const all = three.servers.map((s) => s.connectString).join(',');
+    await using writer = new ZkClient(all, { transport: 'wire' });
+    await writer.start();
+    await writer.create('/ro', 'v1');
+    await writer.sync('/ro');
+    await writer.close();
+
+    await using client = new ZkClient(all, {
+      transport: 'wire',
+      canBeReadOnly: true,
+      sessionTimeout: 2000,
+      connectTimeout: 40_000,
+    });
+    const states: ConnectionState[] = [];
+    const sessions: string[] = [];
+    client.on('state', (now) => states.push(now));
+    client.on('session', (id) => sessions.push(id));
+    await client.start();
+    // The client's member stays up; the two others go.
+    const kept = three.servers.findIndex((s) => s.connectString === client.server);
+    await Promise.all([0, 1, 2].filter((i) => i !== kept).map((i) => three.kill(i)));
+    // The quorum's session cannot go on on a read-only server: lost, then a read-only session.
+    await waitFor(() => client.state === 'readOnly', {
+      timeout: 30_000,
+      message: 'the client to report readOnly',
+    });
+    expect(client.server).toBe(three.servers[kept]?.connectString);
+    expect(client.sessionSignal().aborted).toBe(true);
+    expect((await client.get('/ro')).data.toString()).toBe('v1');
+    await expect(client.set('/ro', 'v2')).rejects.toThrow(NotReadOnlyError);
+    await expect(client.create('/ro/child')).rejects.toThrow(NotReadOnlyError);
+
+    // The quorum returns: the client finds a read-write server by itself.
+    await three.restart((kept + 1) % 3);
+    await waitFor(() => client.state === 'reconnected', {
+      timeout: 40_000,
+      message: 'the client to be back on a read-write server',
+    });
+    await client.set('/ro', 'v2');
+    expect((await client.get('/ro')).data.toString()).toBe('v2');
+    expect(client.sessionSignal().aborted).toBe(false);
+    // The move off the read-only member is a drop like any other: suspended, then reconnected.
+    expect(states).toEqual([
+      'connected',
+      'suspended',
+      'lost',
+      'readOnly',
+      'suspended',
+      'reconnected',
+    ]);
+    // One session on the quorum, one local to the read-only member, one on the quorum again.
+    expect(new Set(sessions).size).toBe(3);
   });
 });
