@@ -23,9 +23,9 @@ import {
   NodeExistsError,
   SessionExpiredError,
   TlsError,
-  ZkError,
   ZkTimeoutError,
   errorFromCode,
+  type ZkError,
 } from './errors.js';
 import type { ProtocolTransport } from './transport.js';
 import { SASL_FAILED } from './wire/session.js';
