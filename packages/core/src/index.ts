@@ -66,6 +66,7 @@ export {
   TlsError,
   UnimplementedError,
   UnknownOutcomeError,
+  UnknownWriteOutcomeError,
   UnknownZkError,
   ZkError,
   errorFromCode,
