@@ -1,4 +1,5 @@
 import js from '@eslint/js';
+import { createNodeResolver, importX } from 'eslint-plugin-import-x';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
@@ -45,7 +46,17 @@ export default tseslint.config(
   },
   {
     files: ['packages/*/src/**/*.ts'],
+    plugins: { 'import-x': importX },
+    settings: {
+      'import-x/extensions': ['.ts', '.js'],
+      'import-x/parsers': { '@typescript-eslint/parser': ['.ts'] },
+      // Sources import each other as `./x.js`: resolve that to the `.ts` beside it.
+      'import-x/resolver-next': [createNodeResolver({ extensionAlias: { '.js': ['.ts', '.js'] } })],
+    },
     rules: {
+      // A module that imports itself back runs with half its bindings undefined. Type-only
+      // imports are erased from the output and so are not counted.
+      'import-x/no-cycle': ['error', { ignoreExternal: true }],
       'no-console': 'error',
       'no-restricted-imports': [
         'error',
