@@ -275,7 +275,8 @@ export class WatchConnection extends Emitter<WatchConnectionEvents> {
       if (!watch) {
         watch = { mode, confirmed: false, waiters: [] };
         this.#watches.set(path, watch);
-        if (this.#handshakeDone) this.#sendAddWatch(path, watch);
+        // Its outcome reaches the waiters below: #sendAddWatch never rejects.
+        if (this.#handshakeDone) void this.#sendAddWatch(path, watch);
       }
       watch.waiters.push({ resolve, reject });
     });
@@ -616,6 +617,7 @@ export class WatchConnection extends Emitter<WatchConnectionEvents> {
     pending.settle(err === 0 ? undefined : errorFromCode(err), r);
   }
 
+  /** Sets `watch` on the server and settles its waiters; the promise itself never rejects. */
   #sendAddWatch(path: string, watch: Watch): Promise<void> {
     const body = new JuteWriter().string(this.#serverPath(path)).int(MODES[watch.mode]);
     return this.#request(OP_ADD_WATCH, body).then(
