@@ -61,7 +61,7 @@ export interface QueueOptions<T> {
    * rejects changes nothing for the queue: the failure is reported on the `zkit:listener:error`
    * channel, or as a process warning when nobody subscribes (see core's `Emitter`).
    */
-  readonly onMalformed?: (error: MalformedItemError) => void | Promise<void>;
+  readonly onMalformed?: (error: MalformedItemError) => void;
 }
 
 /** Options of {@link Queue.put} and {@link Queue.putMany}. */
@@ -190,7 +190,7 @@ export class Queue<T = unknown> {
   readonly #client: ZkClient;
   readonly #serializer: Serializer<T>;
   readonly #maxItems: number | undefined;
-  readonly #onMalformed: ((error: MalformedItemError) => void | Promise<void>) | undefined;
+  readonly #onMalformed: ((error: MalformedItemError) => void) | undefined;
   readonly #closing = new AbortController();
   /** Names of the current listing not yet handed out, sorted. */
   #batch: string[] = [];
