@@ -327,7 +327,9 @@ export class SessionState {
     this.#trust.abort(error);
     this.#setState('lost');
     this.#hooks.lost(error);
-    old?.close();
+    // Nothing waits for the old transport: its session is gone, and so is anything a failure
+    // to close it could say.
+    Promise.resolve(old?.close()).catch(() => undefined);
     // A listener may have closed the client in the meantime.
     if (this.state === 'lost') this.#openTransport();
   }

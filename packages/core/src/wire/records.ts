@@ -1,8 +1,8 @@
 /**
- * ZooKeeper's protocol as data: operation codes, special xids, and every record the wire
- * transport sends or reads, each described once as a list of typed fields and (de)serialised by
- * the two generic functions below. Field order is the protocol's; names follow the server's
- * record definitions.
+ * ZooKeeper's protocol as data: operation codes, special xids, and every record that the wire
+ * transport, and the native transport's extra connection (`watch-connection.ts`), send or read,
+ * each described once as a list of typed fields and (de)serialised by the two generic functions
+ * below. Field order is the protocol's; names follow the server's record definitions.
  *
  * @internal
  * @module
@@ -216,6 +216,8 @@ export const Records = {
   StatResponse: define([stat]),
   DataResponse: define([['data', 'buffer'], stat]),
   ChildrenResponse: define([['children', 'strings'], stat]),
+  /** getChildren, which has no stat (getChildren2 has). */
+  ChildNamesResponse: define([['children', 'strings']]),
   AclResponse: define([['acl', 'acls'], stat]),
   CreateResponse: define([path]),
   Create2Response: define([path, stat]),
