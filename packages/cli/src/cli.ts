@@ -35,6 +35,8 @@ export interface CliIo {
   readonly stderr: CliOutput;
   /** The environment: `ZOOKEEPER_CONNECT` names the server when `--server` does not. */
   readonly env: Readonly<Record<string, string | undefined>>;
+  /** Ends `zkit watch` (the binary aborts it on SIGINT); other commands ignore it. */
+  readonly signal?: AbortSignal;
   /** The clock ages are measured against, ms since the epoch. Default `Date.now`. */
   readonly now?: () => number;
 }
@@ -94,6 +96,11 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   get: { summary: "a node's data and stat", usage: 'zkit get PATH', run: getCommand },
   stat: { summary: "a node's stat", usage: 'zkit stat PATH', run: statCommand },
   tree: { summary: 'a node and everything below it', usage: 'zkit tree PATH', run: treeCommand },
+  watch: {
+    summary: "prints a node's data and children changes until Ctrl-C",
+    usage: 'zkit watch PATH',
+    run: watchCommand,
+  },
 };
 
 function mainHelp(): string {
@@ -439,6 +446,54 @@ async function treeCommand(ctx: Context, path: string): Promise<number> {
 interface TreeNode {
   readonly path: string;
   readonly depth: number;
+}
+
+async function watchCommand(ctx: Context, path: string): Promise<number> {
+  const signal = ctx.io.signal ?? new AbortController().signal;
+  const emit = (event: Record<string, unknown>, text: string) => {
+    const time = new Date().toISOString();
+    ctx.io.stdout.write(
+      ctx.json ? `${JSON.stringify({ time, path, ...event })}\n` : `${time} ${path} ${text}\n`,
+    );
+  };
+  // Snapshots are fresh reads and may repeat: only a changed zxid is an event.
+  let dataSeen: string | undefined;
+  const data = async () => {
+    for await (const snap of ctx.client.watchData(path, { signal })) {
+      const key = snap === null ? 'none' : String(snap.stat.mzxid);
+      if (key === dataSeen) continue;
+      const first = dataSeen === undefined;
+      dataSeen = key;
+      if (snap === null) emit({ event: 'absent' }, first ? 'does not exist' : 'deleted');
+      else {
+        const text = snap.data.toString('utf8');
+        emit(
+          { event: 'data', version: snap.stat.version, data: text },
+          `data v${snap.stat.version}: ${text}`,
+        );
+      }
+    }
+  };
+  let childrenSeen: string | undefined;
+  const children = async () => {
+    for await (const snap of ctx.client.watchChildren(path, { signal })) {
+      if (snap === null) continue;
+      const key = `${snap.stat.czxid}:${snap.stat.pzxid}`;
+      if (key === childrenSeen) continue;
+      childrenSeen = key;
+      const names = [...snap.children].sort();
+      emit(
+        { event: 'children', children: names },
+        `children (${names.length})${names.length === 0 ? '' : `: ${names.join(' ')}`}`,
+      );
+    }
+  };
+  try {
+    await Promise.all([data(), children()]);
+  } catch (error) {
+    if (!signal.aborted) throw error;
+  }
+  return ExitCode.found;
 }
 
 // ---- output -------------------------------------------------------------------------------

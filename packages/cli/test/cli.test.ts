@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { LeaderLatch } from '@zkit/election';
@@ -49,7 +49,7 @@ describe('zkit', () => {
     const help = await zkit(['--help']);
     expect(help.code).toBe(0);
     expect(help.stdout).toMatch(/^Usage: zkit COMMAND PATH/);
-    for (const command of ['lock', 'leader', 'queue', 'get', 'stat', 'tree']) {
+    for (const command of ['lock', 'leader', 'queue', 'get', 'stat', 'tree', 'watch']) {
       expect(help.stdout).toContain(`\n  ${command} `);
     }
     const lockHelp = await zkit(['lock', '--help']);
@@ -295,6 +295,49 @@ describe('zkit', () => {
       `/queues/jobs: 2 items, oldest ${plain.stdout.match(/oldest (\d+s)/)?.[1]} (${bad.slice('/queues/jobs/'.length)}), 0 claimed in /queues/jobs-locks\n`,
     );
     expect((await zkit(['queue', '/queues/none'], env)).code).toBe(1);
+  });
+
+  test('cli - watch prints data and children changes until SIGINT, then exits 0', async ({
+    zk,
+  }) => {
+    const c = await zk.client();
+    const child = spawn(process.execPath, [BIN, 'watch', '/app', '--json'], {
+      env: { PATH: process.env.PATH ?? '', ZOOKEEPER_CONNECT: zk.connectString },
+    });
+    let stdout = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+    const events = () =>
+      stdout
+        .split('\n')
+        .filter((l) => l !== '')
+        .map((l) => {
+          const { time, ...rest } = JSON.parse(l) as { time: string };
+          expect(new Date(time).toISOString()).toBe(time);
+          return rest;
+        });
+    await waitFor(() => events().length === 1);
+    expect(events()).toEqual([{ path: '/app', event: 'absent' }]);
+    await c.create('/app', 'v0');
+    await waitFor(() => events().length === 3);
+    await c.create('/app/x', '');
+    await waitFor(() => events().length === 4);
+    await c.set('/app', 'v1');
+    await waitFor(() => events().length === 5);
+    const seen = events();
+    // Data and children are watched independently: their first two events may come in any order.
+    expect(seen.slice(1, 3)).toEqual(
+      expect.arrayContaining([
+        { path: '/app', event: 'data', version: 0, data: 'v0' },
+        { path: '/app', event: 'children', children: [] },
+      ]),
+    );
+    expect(seen.slice(3)).toEqual([
+      { path: '/app', event: 'children', children: ['x'] },
+      { path: '/app', event: 'data', version: 1, data: 'v1' },
+    ]);
+    child.kill('SIGINT');
+    expect(await exited).toBe(0);
   });
 
   test('cli - get, stat and tree', async ({ zk }) => {
