@@ -301,6 +301,28 @@ test('packaging - a CommonJS program requires every package, takes and releases 
   });
 });
 
+test('packaging - npx zkit runs the installed @zkit/cli binary: help, then a stat on the server', async ({
+  zk,
+}) => {
+  const help = await run('npx', ['--no-install', 'zkit', '--help'], project);
+  expect({ code: help.code, stderr: help.stderr }).toEqual({ code: 0, stderr: '' });
+  expect(help.stdout).toMatch(/^Usage: zkit COMMAND PATH/);
+  const client = await zk.client();
+  await client.create('/cli', 'x');
+  const stat = await run(
+    'npx',
+    ['--no-install', 'zkit', 'stat', '/cli', '--json'],
+    project,
+    60_000,
+    {
+      ...cleanEnv(),
+      ZOOKEEPER_CONNECT: zk.connectString,
+    },
+  );
+  expect({ code: stat.code, stderr: stat.stderr }).toEqual({ code: 0, stderr: '' });
+  expect(JSON.parse(stat.stdout)).toMatchObject({ path: '/cli', stat: { dataLength: 1 } });
+});
+
 test('packaging - TypeScript compiles a CommonJS consumer under module nodenext to require() calls that run', async ({
   zk,
 }) => {
