@@ -18,6 +18,7 @@ import {
 import { inspectElection } from '@zkit/election';
 import { inspectLock } from '@zkit/lock';
 import { inspectQueue, stringSerializer } from '@zkit/queue';
+import { ServiceRegistry, type ServiceInstance } from '@zkit/registry';
 
 /** A stream {@link main} writes to: `process.stdout` and `process.stderr` are ones. */
 export interface CliOutput {
@@ -93,6 +94,11 @@ const COMMANDS: Readonly<Record<string, Command>> = {
     usage: 'zkit queue PATH [--lock-path PATH] [--peek N]',
     run: queueCommand,
   },
+  services: {
+    summary: 'services and their instances (Curator service discovery), or one service',
+    usage: 'zkit services BASE [NAME]',
+    run: servicesCommand,
+  },
   get: { summary: "a node's data and stat", usage: 'zkit get PATH', run: getCommand },
   stat: { summary: "a node's stat", usage: 'zkit stat PATH', run: statCommand },
   tree: { summary: 'a node and everything below it', usage: 'zkit tree PATH', run: treeCommand },
@@ -123,6 +129,8 @@ interface Context {
   /** `--lock-path` and `--peek`, for `zkit queue`. */
   readonly lockPath: string | undefined;
   readonly peek: number;
+  /** `NAME`, for `zkit services`. */
+  readonly service: string | undefined;
 }
 
 /**
@@ -190,7 +198,8 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
     return ExitCode.found;
   }
   if (path === undefined) throw new CliError(`missing PATH: ${command.usage}`);
-  if (extra.length > 0) throw new CliError(`unexpected argument '${extra[0]}': ${command.usage}`);
+  const [service, ...rest] = name === 'services' ? extra : [undefined, ...extra];
+  if (rest.length > 0) throw new CliError(`unexpected argument '${rest[0]}': ${command.usage}`);
   try {
     validatePath(path);
   } catch (error) {
@@ -239,7 +248,10 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
       throw new CliError(`cannot connect to ${server} within ${timeout} ms`);
     }
     const now = (io.now ?? Date.now)();
-    return await command.run({ client, json: values.json === true, io, now, lockPath, peek }, path);
+    return await command.run(
+      { client, json: values.json === true, io, now, lockPath, peek, service },
+      path,
+    );
   } catch (error) {
     if (error instanceof CliError) throw error;
     if (error instanceof InvalidPathError)
@@ -388,6 +400,64 @@ async function queueCommand(ctx: Context, path: string): Promise<number> {
       ]),
     );
   }
+  return ExitCode.found;
+}
+
+async function servicesCommand(ctx: Context, basePath: string): Promise<number> {
+  if ((await ctx.client.exists(basePath)) === null) return notFound(ctx, basePath);
+  // Only reads: a registry that registers nothing, closed (listeners removed) when done.
+  const registry = new ServiceRegistry(ctx.client, { basePath });
+  const malformed: string[] = [];
+  registry.on('quarantined', (error) => malformed.push(`${error.path}: ${error.message}`));
+  let services: { name: string; instances: ServiceInstance[] }[];
+  try {
+    const names = await registry.names();
+    if (ctx.service !== undefined && !names.includes(ctx.service)) {
+      return notFound(ctx, `${basePath} service ${ctx.service}`);
+    }
+    const wanted = ctx.service === undefined ? names : [ctx.service];
+    services = await Promise.all(
+      wanted.map(async (name) => ({ name, instances: await registry.instances(name) })),
+    );
+  } finally {
+    await registry.close();
+  }
+  const rows = services.map((s) => ({
+    name: s.name,
+    instances: s.instances.map((i) => ({
+      id: i.id,
+      address: i.address,
+      port: i.port,
+      sslPort: i.sslPort,
+      serviceType: i.serviceType,
+      registered: new Date(i.registrationTimeUTC).toISOString(),
+      ageMs: Math.max(0, ctx.now - i.registrationTimeUTC),
+      payload: i.payload,
+    })),
+  }));
+  if (ctx.json) return printJson(ctx, { basePath, services: rows, malformed });
+  const count = rows.reduce((n, s) => n + s.instances.length, 0);
+  ctx.io.stdout.write(
+    `${basePath}: ${rows.length} service${rows.length === 1 ? '' : 's'}, ` +
+      `${count} instance${count === 1 ? '' : 's'}\n`,
+  );
+  if (count > 0) {
+    printTable(
+      ctx,
+      ['SERVICE', 'ID', 'ADDRESS', 'PORT', 'AGE', 'PAYLOAD'],
+      rows.flatMap((s) =>
+        s.instances.map((i) => [
+          s.name,
+          i.id,
+          i.address ?? '-',
+          i.port === null ? '-' : String(i.port),
+          formatAge(i.ageMs),
+          i.payload === null ? '-' : JSON.stringify(i.payload),
+        ]),
+      ),
+    );
+  }
+  for (const line of malformed) ctx.io.stdout.write(`malformed: ${line}\n`);
   return ExitCode.found;
 }
 

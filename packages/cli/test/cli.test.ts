@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { LeaderLatch } from '@zkit/election';
 import { Mutex } from '@zkit/lock';
 import { Queue } from '@zkit/queue';
+import { ServiceRegistry } from '@zkit/registry';
 import { waitFor } from '@zkit/testing';
 import { test } from '@zkit/testing/vitest';
 import { describe, expect } from 'vitest';
@@ -49,7 +50,7 @@ describe('zkit', () => {
     const help = await zkit(['--help']);
     expect(help.code).toBe(0);
     expect(help.stdout).toMatch(/^Usage: zkit COMMAND PATH/);
-    for (const command of ['lock', 'leader', 'queue', 'get', 'stat', 'tree', 'watch']) {
+    for (const command of ['lock', 'leader', 'queue', 'services', 'get', 'stat', 'tree', 'watch']) {
       expect(help.stdout).toContain(`\n  ${command} `);
     }
     const lockHelp = await zkit(['lock', '--help']);
@@ -338,6 +339,70 @@ describe('zkit', () => {
     ]);
     child.kill('SIGINT');
     expect(await exited).toBe(0);
+  });
+
+  test('cli - services: every service and instance, or one service', async ({ zk }) => {
+    const [a, b] = await Promise.all([zk.client(), zk.client()]);
+    const env = { ZOOKEEPER_CONNECT: zk.connectString };
+    const ra = new ServiceRegistry(a, { basePath: '/services' });
+    const rb = new ServiceRegistry(b, { basePath: '/services' });
+    const api1 = await ra.register({
+      name: 'api',
+      id: 'api-1',
+      address: '10.0.0.5',
+      port: 8080,
+      payload: { zone: 'a' },
+      payloadClass: 'com.example.Details',
+    });
+    await rb.register({ name: 'api', id: 'api-2', address: '10.0.0.6', port: 8080 });
+    await rb.register({ name: 'worker', id: 'w-1', address: '10.0.0.7', port: null });
+
+    const table = await zkit(['services', '/services'], env);
+    expect(table.code).toBe(0);
+    expect(
+      table.stdout
+        .trimEnd()
+        .split('\n')
+        .map((l, i) => (i === 0 ? l : l.split('\t'))),
+    ).toEqual([
+      '/services: 2 services, 3 instances',
+      ['SERVICE', 'ID', 'ADDRESS', 'PORT', 'AGE', 'PAYLOAD'],
+      ['api', 'api-1', '10.0.0.5', '8080', expect.stringMatching(/^\d+s$/), '{"zone":"a"}'],
+      ['api', 'api-2', '10.0.0.6', '8080', expect.stringMatching(/^\d+s$/), '-'],
+      ['worker', 'w-1', '10.0.0.7', '-', expect.stringMatching(/^\d+s$/), '-'],
+    ]);
+
+    const json = await zkit(['services', '/services', 'api', '--json'], env);
+    expect(json.code).toBe(0);
+    expect(JSON.parse(json.stdout)).toEqual({
+      basePath: '/services',
+      services: [
+        {
+          name: 'api',
+          instances: [
+            {
+              id: 'api-1',
+              address: '10.0.0.5',
+              port: 8080,
+              sslPort: null,
+              serviceType: 'DYNAMIC',
+              registered: new Date(api1.instance.registrationTimeUTC).toISOString(),
+              ageMs: expect.any(Number),
+              payload: { zone: 'a' },
+            },
+            expect.objectContaining({ id: 'api-2', payload: null }),
+          ],
+        },
+      ],
+      malformed: [],
+    });
+    expect(await zkit(['services', '/services', 'billing'], env)).toEqual({
+      code: 1,
+      stdout: '',
+      stderr: 'zkit: /services service billing does not exist\n',
+    });
+    expect((await zkit(['services', '/nowhere'], env)).code).toBe(1);
+    await Promise.all([ra.close(), rb.close()]);
   });
 
   test('cli - get, stat and tree', async ({ zk }) => {
