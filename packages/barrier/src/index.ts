@@ -17,3 +17,5 @@ export type { BarrierWaitOptions } from './barrier.js';
 export { DoubleBarrier } from './double-barrier.js';
 export type { DoubleBarrierOptions, DoubleBarrierState } from './double-barrier.js';
 export { BarrierFullError, BarrierStateError } from './errors.js';
+export { inspectBarrier } from './inspect.js';
+export type { BarrierInspection, InspectedMember } from './inspect.js';
