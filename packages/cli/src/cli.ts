@@ -15,6 +15,7 @@ import {
   validatePath,
   type Stat,
 } from '@zkit/core';
+import { inspectBarrier } from '@zkit/barrier';
 import { inspectElection } from '@zkit/election';
 import { inspectLock } from '@zkit/lock';
 import { inspectQueue, stringSerializer } from '@zkit/queue';
@@ -98,6 +99,11 @@ const COMMANDS: Readonly<Record<string, Command>> = {
     summary: 'services and their instances (Curator service discovery), or one service',
     usage: 'zkit services BASE [NAME]',
     run: servicesCommand,
+  },
+  barrier: {
+    summary: 'whether a barrier is up; for a double barrier, who entered',
+    usage: 'zkit barrier PATH',
+    run: barrierCommand,
   },
   get: { summary: "a node's data and stat", usage: 'zkit get PATH', run: getCommand },
   stat: { summary: "a node's stat", usage: 'zkit stat PATH', run: statCommand },
@@ -458,6 +464,34 @@ async function servicesCommand(ctx: Context, basePath: string): Promise<number> 
     );
   }
   for (const line of malformed) ctx.io.stdout.write(`malformed: ${line}\n`);
+  return ExitCode.found;
+}
+
+async function barrierCommand(ctx: Context, path: string): Promise<number> {
+  const barrier = await inspectBarrier(ctx.client, path);
+  const members = barrier.members.map((m) => ({
+    name: m.name,
+    sessionId: m.sessionId,
+    created: new Date(m.ctime).toISOString(),
+    ageMs: Math.max(0, ctx.now - m.ctime),
+  }));
+  if (ctx.json) {
+    return printJson(ctx, { path: barrier.path, up: barrier.up, ready: barrier.ready, members });
+  }
+  // A missing node is a barrier that is down, not an unknown path: that is the barrier's layout.
+  const state = !barrier.up
+    ? 'down'
+    : members.length === 0
+      ? 'up'
+      : `up, ${members.length} entered${barrier.ready ? ', ready (everybody came)' : ''}`;
+  ctx.io.stdout.write(`${barrier.path}: ${state}\n`);
+  if (members.length > 0) {
+    printTable(
+      ctx,
+      ['MEMBER', 'SESSION', 'AGE'],
+      members.map((m) => [m.name, m.sessionId, formatAge(m.ageMs)]),
+    );
+  }
   return ExitCode.found;
 }
 

@@ -1,6 +1,7 @@
 import { execFile, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { Barrier, DoubleBarrier } from '@zkit/barrier';
 import { LeaderLatch } from '@zkit/election';
 import { Mutex } from '@zkit/lock';
 import { Queue } from '@zkit/queue';
@@ -50,7 +51,17 @@ describe('zkit', () => {
     const help = await zkit(['--help']);
     expect(help.code).toBe(0);
     expect(help.stdout).toMatch(/^Usage: zkit COMMAND PATH/);
-    for (const command of ['lock', 'leader', 'queue', 'services', 'get', 'stat', 'tree', 'watch']) {
+    for (const command of [
+      'lock',
+      'leader',
+      'queue',
+      'services',
+      'barrier',
+      'get',
+      'stat',
+      'tree',
+      'watch',
+    ]) {
       expect(help.stdout).toContain(`\n  ${command} `);
     }
     const lockHelp = await zkit(['lock', '--help']);
@@ -403,6 +414,54 @@ describe('zkit', () => {
     });
     expect((await zkit(['services', '/nowhere'], env)).code).toBe(1);
     await Promise.all([ra.close(), rb.close()]);
+  });
+
+  test('cli - barrier: down, up, and who entered a double barrier', async ({ zk }) => {
+    const [a, b] = await Promise.all([zk.client(), zk.client()]);
+    const env = { ZOOKEEPER_CONNECT: zk.connectString };
+    expect(await zkit(['barrier', '/deploy/gate'], env)).toEqual({
+      code: 0,
+      stdout: '/deploy/gate: down\n',
+      stderr: '',
+    });
+    const gate = new Barrier(a, '/deploy/gate');
+    await gate.raise();
+    expect((await zkit(['barrier', '/deploy/gate'], env)).stdout).toBe('/deploy/gate: up\n');
+    expect(JSON.parse((await zkit(['barrier', '/deploy/gate', '--json'], env)).stdout)).toEqual({
+      path: '/deploy/gate',
+      up: true,
+      ready: false,
+      members: [],
+    });
+    await gate.lower();
+
+    const first = new DoubleBarrier(a, '/batch/round', { members: 2 });
+    const entering = first.enter({ timeout: 30_000 });
+    await waitFor(async () => ((await b.exists('/batch/round'))?.numChildren ?? 0) === 1);
+    const name = first.nodePath.slice('/batch/round/'.length);
+    const table = await zkit(['barrier', '/batch/round'], env);
+    expect(
+      table.stdout
+        .trimEnd()
+        .split('\n')
+        .map((l, i) => (i === 0 ? l : l.split('\t'))),
+    ).toEqual([
+      '/batch/round: up, 1 entered',
+      ['MEMBER', 'SESSION', 'AGE'],
+      [name, a.sessionId, expect.stringMatching(/^\d+s$/)],
+    ]);
+    const second = new DoubleBarrier(b, '/batch/round', { members: 2 });
+    await Promise.all([entering, second.enter({ timeout: 30_000 })]);
+    const json = JSON.parse((await zkit(['barrier', '/batch/round', '--json'], env)).stdout) as {
+      members: Record<string, unknown>[];
+    };
+    expect(json).toMatchObject({ path: '/batch/round', up: true, ready: true });
+    expect(json.members.map((m) => m.sessionId)).toEqual([a.sessionId, b.sessionId]);
+    expect(Object.keys(json.members[0] ?? {})).toEqual(['name', 'sessionId', 'created', 'ageMs']);
+    expect((await zkit(['barrier', '/batch/round'], env)).stdout).toMatch(
+      /^\/batch\/round: up, 2 entered, ready \(everybody came\)\n/,
+    );
+    await Promise.all([first.leave({ timeout: 30_000 }), second.leave({ timeout: 30_000 })]);
   });
 
   test('cli - get, stat and tree', async ({ zk }) => {
