@@ -168,7 +168,10 @@ export abstract class Cache extends Emitter<CacheEvents> {
   #kick: (() => void) | undefined;
   readonly #stop = new AbortController();
 
-  /** @internal */
+  /**
+   * Made through {@link NodeCache}, {@link ChildrenCache} or {@link TreeCache}.
+   * @hidden
+   */
   protected constructor(client: ZkClient, scope: Scope) {
     super();
     if (

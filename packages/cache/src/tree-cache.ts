@@ -45,7 +45,11 @@ export class TreeCache extends Cache {
   constructor(client: ZkClient, path: string, options: TreeCacheOptions = {}) {
     const wantsData = dataRule(options);
     const depth = options.depth ?? Number.POSITIVE_INFINITY;
-    if (typeof depth !== 'number' || !(depth >= 0) || (Number.isFinite(depth) && !Number.isInteger(depth))) {
+    if (
+      typeof depth !== 'number' ||
+      !(depth >= 0) ||
+      (Number.isFinite(depth) && !Number.isInteger(depth))
+    ) {
       throw new InvalidArgumentError('depth must be a non-negative integer');
     }
     super(client, { root: path, depth, includeRoot: true, wantsData });

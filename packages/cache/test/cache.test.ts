@@ -99,7 +99,8 @@ describe('TreeCache', () => {
     const creates: Promise<string>[] = [];
     for (let i = 0; i < 20; i++) {
       creates.push(writer.create(`/w/p${i}`, `p${i}`));
-      for (let j = 0; j < 20; j++) creates.push(writer.create(`/w/p${i}/c${j}`, `${i}.${j}`, { parents: 'persistent' }));
+      for (let j = 0; j < 20; j++)
+        creates.push(writer.create(`/w/p${i}/c${j}`, `${i}.${j}`, { parents: 'persistent' }));
     }
     await Promise.all(creates);
     const ops = new OpLog(client);
@@ -128,7 +129,11 @@ describe('TreeCache', () => {
     expect(during.ops.length).toBeGreaterThanOrEqual(1);
     expect(during.ops.length).toBeLessThanOrEqual(2);
     expect(new Set(during.ops.map((o) => o.op))).toEqual(new Set(['multiRead']));
-    expect(log.lines).toEqual(['updated /w/p3/c3=changed', 'added /w/p3/c99=new', 'removed /w/p4/c4']);
+    expect(log.lines).toEqual([
+      'updated /w/p3/c3=changed',
+      'added /w/p3/c99=new',
+      'removed /w/p4/c4',
+    ]);
   });
 
   test('tree cache - never lists nor reads beyond depth, never reads filtered data', async ({
@@ -168,9 +173,14 @@ describe('TreeCache', () => {
     await waitFor(() => log.lines.includes('updated /d/a=A2'), { message: 'the update of /d/a' });
     expect(log.lines.slice(-2)).toEqual(['updated /d/secret=-', 'updated /d/a=A2']);
     ops.close();
-    const touched = ops.ops.filter((o) => o.path.startsWith('/d/a/') || o.path.startsWith('/d/secret'));
+    const touched = ops.ops.filter(
+      (o) => o.path.startsWith('/d/a/') || o.path.startsWith('/d/secret'),
+    );
     // `/d/secret` is read by stat only: `exists` (at the depth limit), never `get` nor a multi-read.
-    expect(touched.map((o) => `${o.op} ${o.path}`)).toEqual(['exists /d/secret', 'exists /d/secret']);
+    expect(touched.map((o) => `${o.op} ${o.path}`)).toEqual([
+      'exists /d/secret',
+      'exists /d/secret',
+    ]);
     // The depth-1 node `/d/a` is read with its data, in a multi-read, never listed.
     expect(ops.ops.filter((o) => o.op === 'getChildren').map((o) => o.path)).toEqual(['/d']);
   });
@@ -214,7 +224,9 @@ describe('TreeCache', () => {
     {
       await using disposable = new ChildrenCache(client, '/n');
       await disposable.start();
-      expect(await sessionWatches(zk.serverConnectString, client.sessionId as string)).toHaveLength(1);
+      expect(await sessionWatches(zk.serverConnectString, client.sessionId as string)).toHaveLength(
+        1,
+      );
     }
     expect(await sessionWatches(zk.serverConnectString, client.sessionId as string)).toEqual([]);
 
@@ -279,8 +291,18 @@ describe('NodeCache', () => {
     await waitFor(() => log.lines.length === 4 && statLog.lines.length === 4, {
       message: 'four changes each',
     });
-    expect(log.lines).toEqual(['initialized', 'added /flag=on', 'updated /flag=off', 'removed /flag']);
-    expect(statLog.lines).toEqual(['initialized', 'added /flag=-', 'updated /flag=-', 'removed /flag']);
+    expect(log.lines).toEqual([
+      'initialized',
+      'added /flag=on',
+      'updated /flag=off',
+      'removed /flag',
+    ]);
+    expect(statLog.lines).toEqual([
+      'initialized',
+      'added /flag=-',
+      'updated /flag=-',
+      'removed /flag',
+    ]);
     await writer.create('/flag', 'back');
     await waitFor(() => cache.current?.data?.toString() === 'back', { message: 'the node back' });
     expect(cache.current?.stat.version).toBe(0);
