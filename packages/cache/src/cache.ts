@@ -127,9 +127,9 @@ const RETRY_MS = 1000;
  * between them. The first load reads the tree level by level: the data of every node through
  * core's `getMany` (one multi-read per 128 nodes, all sent at once), then the listing of only
  * those nodes whose stat says they have children. Afterwards each event costs at most one
- * request: a deletion none (the event is the fact), a creation or a data change one read of
- * that node (a new node with children is then listed). Events are applied one batch at a time,
- * in the order the server sent them, so the view moves forward only.
+ * request: a read of the node it names (the events that arrive together share their
+ * multi-reads; a new node with children is then listed). Events are hints: only what the reads
+ * say is applied, one batch at a time, so the view moves forward only.
  *
  * **Ordering.** No change reports a state older than one already reported: a node's read is
  * applied only if its `czxid` (created again) or `mzxid` (data changed) moved forward, and all
@@ -160,7 +160,7 @@ export abstract class Cache extends Emitter<CacheEvents> {
   #initialized = false;
   #watch: RecursiveWatch | undefined;
   /** Node events not applied yet, in the order the server sent them. */
-  #pending: { readonly deleted: boolean; readonly path: string }[] = [];
+  #pending: { readonly path: string }[] = [];
   /** The whole scope must be read again (first load, watch set again, failed refresh). */
   #resync = true;
   /** The client lost its session since the last full read: `reset` comes before the next. */
@@ -331,13 +331,13 @@ export abstract class Cache extends Emitter<CacheEvents> {
       return;
     }
     if (this.#depthOf(event.path) > this.#scope.depth) return;
-    // A recursive watch reports no child events; a deletion is a fact, the rest are re-read.
+    // A recursive watch reports no child events.
     if (event.type === 'childrenChanged') return;
     // The data of a root outside the view is not kept: its change needs no read.
     if (event.type === 'dataChanged' && event.path === this.path && !this.#scope.includeRoot) {
       return;
     }
-    this.#pending.push({ deleted: event.type === 'deleted', path: event.path });
+    this.#pending.push({ path: event.path });
     this.#wake();
   };
 
@@ -380,20 +380,12 @@ export abstract class Cache extends Emitter<CacheEvents> {
             this.#resolveStarted();
           }
         } else {
-          const batch = this.#pending;
+          // Every event is a hint, a deletion too: it may be older than a read already made
+          // (the node created again since), so each named node is read, and only what the
+          // reads say is applied — in the order they were made, so the view only moves forward.
+          const toRead = new Set(this.#pending.map((event) => event.path));
           this.#pending = [];
-          // In the server's order: the reads asked for before a deletion are applied before it.
-          let toRead = new Set<string>();
-          for (const event of batch) {
-            if (event.deleted) {
-              if (toRead.size > 0) await this.#refresh([...toRead], false);
-              toRead = new Set();
-              this.#remove(event.path);
-            } else {
-              toRead.add(event.path);
-            }
-          }
-          if (toRead.size > 0) await this.#refresh([...toRead], false);
+          await this.#refresh([...toRead], false);
         }
       } catch (error) {
         if (stop.aborted) return;
