@@ -103,8 +103,8 @@ export interface Scope {
 
 interface Entry {
   node: CachedNode;
-  /** Names of the children in the view; `undefined` at the depth limit. */
-  readonly children: Set<string>;
+  /** Names of the children in the view; `undefined` while it has none (most nodes: leaves). */
+  children: Set<string> | undefined;
 }
 
 /** One read node: `null` where it does not exist. `children` where it was listed. */
@@ -246,7 +246,7 @@ export abstract class Cache extends Emitter<CacheEvents> {
   children(path: string = this.path): CachedNode[] {
     const entry = this.#entries.get(path);
     if (!entry) return [];
-    return [...entry.children]
+    return [...(entry.children ?? [])]
       .sort()
       .map((name) => this.#entries.get(join(path, name))?.node)
       .filter((n): n is CachedNode => n !== undefined);
@@ -495,8 +495,9 @@ export abstract class Cache extends Emitter<CacheEvents> {
     const node: CachedNode = Object.freeze({ path, stat: read.stat, data: read.data });
     const recreated = old !== undefined && old.node.stat.czxid !== read.stat.czxid;
     if (old === undefined) {
-      this.#entries.set(path, { node, children: new Set() });
-      if (path !== this.path) this.#entries.get(parent(path))?.children.add(basenameOf(path));
+      this.#entries.set(path, { node, children: undefined });
+      const above = path === this.path ? undefined : this.#entries.get(parent(path));
+      if (above) (above.children ??= new Set()).add(basenameOf(path));
       this.#report({ type: 'added', path, node });
     } else {
       const previous = old.node;
@@ -528,7 +529,9 @@ export abstract class Cache extends Emitter<CacheEvents> {
     const entry = this.#entries.get(path);
     if (!entry) return [];
     const listed = new Set(names);
-    for (const name of [...entry.children]) if (!listed.has(name)) this.#remove(join(path, name));
+    for (const name of [...(entry.children ?? [])]) {
+      if (!listed.has(name)) this.#remove(join(path, name));
+    }
     const next: string[] = [];
     for (const name of names) {
       const child = join(path, name);
@@ -541,9 +544,12 @@ export abstract class Cache extends Emitter<CacheEvents> {
   #remove(path: string): void {
     const entry = this.#entries.get(path);
     if (!entry) return;
-    for (const name of [...entry.children]) this.#remove(join(path, name));
+    for (const name of [...(entry.children ?? [])]) this.#remove(join(path, name));
     this.#entries.delete(path);
-    if (path !== this.path) this.#entries.get(parent(path))?.children.delete(basenameOf(path));
+    const above = path === this.path ? undefined : this.#entries.get(parent(path));
+    if (above?.children?.delete(basenameOf(path)) && above.children.size === 0) {
+      above.children = undefined;
+    }
     this.#report({ type: 'removed', path, previous: entry.node });
   }
 
