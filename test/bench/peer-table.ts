@@ -127,6 +127,13 @@ export const FIGURES: readonly Figure[] = [
   ),
   fig('S6', 'cold query', 'ms', 'lower', 1, numberAt('cold_query_ms')),
   fig('S6', 'requests per registration', 'req', 'lower', 2, requests('register')),
+  fig('S7', 'initial load of 10,000 nodes', 'ms', 'lower', 0, numberAt('load_ms')),
+  fig('S7', 'initial load requests', 'req', 'lower', 0, numberAt('load_requests')),
+  fig('S7', 'initial load response bytes', 'B', 'lower', 0, numberAt('load_response_bytes')),
+  fig('S7', 'change → event p50', 'ms', 'lower', 2, numberAt('change_to_event_ms', 'p50')),
+  fig('S7', 'change → event p99', 'ms', 'lower', 2, numberAt('change_to_event_ms', 'p99')),
+  fig('S7', 'cache requests per change', 'req', 'lower', 2, numberAt('cache_requests_per_change')),
+  fig('S7', 'heap per cached node', 'B', 'lower', 0, numberAt('heap_bytes_per_node')),
 ];
 
 const queueCheck = (s: string): Check => ({

@@ -819,6 +819,12 @@ def s6(ctx):
     }
 
 
+# ------------------------------------------------------------------ S7
+
+def s7(ctx):
+    return {"skipped": "kazoo's TreeCache is not part of this comparison"}
+
+
 # ------------------------------------------------------------------ main
 
 SCENARIOS = {
@@ -833,6 +839,7 @@ SCENARIOS = {
     "S4c": s4("/bench/s4c", 2000, True),
     "S5": s5,
     "S6": s6,
+    "S7": s7,
 }
 
 
