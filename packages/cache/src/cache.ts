@@ -12,6 +12,7 @@ import {
   parent,
   validatePath,
   watchRecursive,
+  watchesOnOwnSession,
   type ConnectionState,
   type RecursiveWatch,
   type RecursiveWatchEvent,
@@ -385,6 +386,9 @@ export abstract class Cache extends Emitter<CacheEvents> {
           // reads say is applied — in the order they were made, so the view only moves forward.
           const toRead = new Set(this.#pending.map((event) => event.path));
           this.#pending = [];
+          // Watches on another session than the reads (the native transport): that session's
+          // server may be ahead of the client's, so the client catches up before it reads.
+          if (!watchesOnOwnSession(this.client)) await this.client.sync(this.path);
           await this.#refresh([...toRead], false);
         }
       } catch (error) {

@@ -108,7 +108,7 @@ export type {
   WatchMode,
 } from './watch-connection.js';
 export { getChildrenData, openExtraConnection, watchRecursive } from './recursive-watch.js';
-export { getMany } from './read-many.js';
+export { getMany, watchesOnOwnSession } from './read-many.js';
 export type { NodeData } from './read-many.js';
 export type {
   ChildData,

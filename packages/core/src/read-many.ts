@@ -90,3 +90,20 @@ function withNamespace(namespace: string, path: string): string {
   if (namespace === '') return path;
   return path === '/' ? namespace : namespace + path;
 }
+
+/**
+ * Whether the client's recursive watches ({@link watchRecursive}) and its reads share one
+ * session, as on the wire transport: a watch event then never arrives before the client can
+ * read the change it reports. On the native transport the watches live on an extra connection
+ * whose server may be ahead of the client's: call `client.sync(path)` before reading what an
+ * event names.
+ *
+ * @example
+ * ```ts
+ * if (!watchesOnOwnSession(client)) await client.sync('/config');
+ * const [node] = await getMany(client, ['/config/db']);
+ * ```
+ */
+export function watchesOnOwnSession(client: ZkClient): boolean {
+  return clientWire.has(client);
+}
