@@ -17,6 +17,7 @@ import {
   type RecursiveWatch,
   type RecursiveWatchEvent,
   type Stat,
+  type Watched,
   type ZkClient,
 } from '@zkit/core';
 import { CacheClosedError } from './errors.js';
@@ -100,6 +101,8 @@ export interface Scope {
   readonly includeRoot: boolean;
   /** Whether the data of a node is read and kept. */
   readonly wantsData: (path: string) => boolean;
+  /** Whether to use a persistent recursive watch (else one-shot watches). */
+  readonly recursiveWatch: boolean;
 }
 
 interface Entry {
@@ -142,6 +145,10 @@ const RETRY_MS = 1000;
  * change made while disconnected is reported once. After a new session the differences are
  * preceded by `reset`. When the client closes, the cache closes.
  *
+ * **Without a recursive watch** (a server older than 3.6, or `recursiveWatch: false`), one-shot
+ * watches do the same job: a data watch on every node and a child watch on every node above the
+ * depth limit, set before the node is read and set again after each event.
+ *
  * **What is never read.** Nodes deeper than the scope's depth are never listed nor read, and the
  * data of a node the `dataFilter` refuses (or of every node, with `cacheData: false`) is never
  * read: its stat comes from `exists`, or from the listing (`getChildren` with stat) where it has
@@ -168,6 +175,14 @@ export abstract class Cache extends Emitter<CacheEvents> {
   #lost = false;
   #kick: (() => void) | undefined;
   readonly #stop = new AbortController();
+  /** One-shot watches instead of the recursive one (asked for, or refused by the server). */
+  #oneShot = false;
+  /** One-shot data watches set and not fired yet, by path. */
+  readonly #dataWatches = new Map<string, Promise<Watched<unknown> | undefined>>();
+  /** One-shot child watches set and not fired yet, by path. */
+  readonly #childWatches = new Map<string, Promise<Watched<unknown> | undefined>>();
+  /** Nodes whose child watch fired: list them at their next read. */
+  readonly #mustList = new Set<string>();
 
   /**
    * Made through {@link NodeCache}, {@link ChildrenCache} or {@link TreeCache}.
@@ -208,8 +223,8 @@ export abstract class Cache extends Emitter<CacheEvents> {
    * `added` events of that load and `initialized`). Calling it again returns the same promise.
    *
    * @throws {@link CacheClosedError} when the cache is closed first or was already closed;
-   * `ClientClosedError`; `UnimplementedError` on a server older than 3.6 (no persistent watch);
-   * a read error other than the connection's (e.g. `NoAuthError`) — the cache keeps trying
+   * `ClientClosedError`; a read error other than the connection's (e.g. `NoAuthError`) — the
+   * cache keeps trying. A server older than 3.6 is no error: the cache uses one-shot watches.
    */
   start(): Promise<void> {
     if (this.#state === 'closed') return Promise.reject(new CacheClosedError(this.path));
@@ -221,12 +236,25 @@ export abstract class Cache extends Emitter<CacheEvents> {
     });
     this.#started.catch(() => undefined);
     this.client.on('state', this.#onState);
+    if (!this.#scope.recursiveWatch) {
+      this.#oneShot = true;
+      void this.#run();
+      return this.#started;
+    }
     const watch = watchRecursive(this.client, this.path, this.#onWatch);
     this.#watch = watch;
     watch.ready().then(
       () => void this.#run(),
       (error: unknown) => {
         if (this.#state === 'closed') return;
+        if ((error as { code?: unknown }).code === 'UNIMPLEMENTED') {
+          // A server older than 3.6: one-shot watches do the same job with more requests.
+          this.#watch = undefined;
+          void watch.close();
+          this.#oneShot = true;
+          void this.#run();
+          return;
+        }
         this.#rejectStarted(error);
         void this.close();
       },
@@ -305,6 +333,10 @@ export abstract class Cache extends Emitter<CacheEvents> {
     this.#rejectStarted?.(new CacheClosedError(this.path));
     this.#entries.clear();
     this.#pending = [];
+    for (const watches of [this.#dataWatches, this.#childWatches]) {
+      for (const w of watches.values()) void w.then((watched) => watched?.cancel());
+      watches.clear();
+    }
     this.#kick?.();
     this.emit('closed');
     await this.#watch?.close();
@@ -441,8 +473,69 @@ export abstract class Cache extends Emitter<CacheEvents> {
     }
   }
 
+  /**
+   * With one-shot watches: sets the watches `paths` lack — a data watch on each, a child watch on
+   * each above the depth limit — before they are read, so that no change after the read is
+   * missed.
+   */
+  async #arm(paths: readonly string[]): Promise<void> {
+    const setting: Promise<unknown>[] = [];
+    for (const path of paths) {
+      if (!this.#dataWatches.has(path)) {
+        setting.push(
+          this.#watchOne(this.#dataWatches, path, () => this.client.existsWatched(path)),
+        );
+      }
+      if (this.#depthOf(path) < this.#scope.depth && !this.#childWatches.has(path)) {
+        setting.push(
+          this.#watchOne(this.#childWatches, path, () => this.client.getChildrenWatched(path)),
+        );
+      }
+    }
+    await Promise.all(setting);
+  }
+
+  /** Sets one one-shot watch; when it fires, the path is read again (and listed, for a child). */
+  #watchOne(
+    watches: Map<string, Promise<Watched<unknown> | undefined>>,
+    path: string,
+    set: () => Promise<Watched<unknown>>,
+  ): Promise<Watched<unknown> | undefined> {
+    const setting: Promise<Watched<unknown> | undefined> = set().then(
+      (watched) => {
+        watched.changed.then(
+          (event) => {
+            if (watches.get(path) === setting) watches.delete(path);
+            if (this.#state === 'closed') return;
+            if (event.type === 'childrenChanged') this.#mustList.add(path);
+            this.#pending.push({ path });
+            this.#wake();
+          },
+          (error: unknown) => {
+            if (watches.get(path) === setting) watches.delete(path);
+            // The session, and every watch it held, is gone: read (and watch) everything again.
+            if (error instanceof SessionExpiredError && this.#state !== 'closed') {
+              this.#resync = true;
+              this.#wake();
+            }
+          },
+        );
+        return watched;
+      },
+      (error: unknown) => {
+        if (watches.get(path) === setting) watches.delete(path);
+        // No node to watch children of: its parent's child watch reports its creation.
+        if (error instanceof NoNodeError) return undefined;
+        throw error;
+      },
+    );
+    watches.set(path, setting);
+    return setting;
+  }
+
   /** Reads the stats (and data where wanted) of `paths`; lists those without data at once. */
   async #read(paths: readonly string[]): Promise<Map<string, Read | null>> {
+    if (this.#oneShot) await this.#arm(paths);
     const out = new Map<string, Read | null>();
     const withData = paths.filter((p) => this.#wantsData(p));
     const rest = paths.filter((p) => !this.#wantsData(p));
@@ -517,12 +610,16 @@ export abstract class Cache extends Emitter<CacheEvents> {
 
   #afterApply(path: string, read: Read, full: boolean, isNew: boolean): 'list' | string[] {
     if (this.#depthOf(path) >= this.#scope.depth) return [];
-    if (read.children !== undefined) return this.#applyListing(path, read.children, full || isNew);
+    if (read.children !== undefined) {
+      this.#mustList.delete(path);
+      return this.#applyListing(path, read.children, full || isNew);
+    }
+    const mustList = this.#mustList.delete(path);
     if (read.stat.numChildren === 0) {
       this.#applyListing(path, [], full);
       return [];
     }
-    return full || isNew ? 'list' : [];
+    return full || isNew || mustList ? 'list' : [];
   }
 
   /**

@@ -30,6 +30,12 @@ export class ChildrenCache extends Cache {
    */
   constructor(client: ZkClient, path: string, options: DataOptions = {}) {
     const wantsData = dataRule(options);
-    super(client, { root: path, depth: 1, includeRoot: false, wantsData });
+    super(client, {
+      root: path,
+      depth: 1,
+      includeRoot: false,
+      wantsData,
+      recursiveWatch: options.recursiveWatch !== false,
+    });
   }
 }

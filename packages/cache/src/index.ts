@@ -11,5 +11,5 @@ export type { NodeCacheOptions } from './node-cache.js';
 export { ChildrenCache } from './children-cache.js';
 export { TreeCache } from './tree-cache.js';
 export type { TreeCacheOptions } from './tree-cache.js';
-export type { DataOptions } from './options.js';
+export type { DataOptions, WatchOptions } from './options.js';
 export { CacheClosedError } from './errors.js';

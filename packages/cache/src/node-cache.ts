@@ -1,6 +1,6 @@
 import type { ZkClient } from '@zkit/core';
 import { Cache, type CachedNode } from './cache.js';
-import { dataRule } from './options.js';
+import { dataRule, type WatchOptions } from './options.js';
 
 /**
  * Options of {@link NodeCache}.
@@ -10,7 +10,7 @@ import { dataRule } from './options.js';
  * const options: NodeCacheOptions = { cacheData: false }; // stat only
  * ```
  */
-export interface NodeCacheOptions {
+export interface NodeCacheOptions extends WatchOptions {
   /** Whether the cache reads and keeps the node's data. Default `true`. */
   readonly cacheData?: boolean | undefined;
 }
@@ -40,7 +40,13 @@ export class NodeCache extends Cache {
    */
   constructor(client: ZkClient, path: string, options: NodeCacheOptions = {}) {
     const wantsData = dataRule(options);
-    super(client, { root: path, depth: 0, includeRoot: true, wantsData });
+    super(client, {
+      root: path,
+      depth: 0,
+      includeRoot: true,
+      wantsData,
+      recursiveWatch: options.recursiveWatch !== false,
+    });
   }
 
   /** The node as last read, or `undefined` while it does not exist (or before the first load). */

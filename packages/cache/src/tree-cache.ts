@@ -52,6 +52,12 @@ export class TreeCache extends Cache {
     ) {
       throw new InvalidArgumentError('depth must be a non-negative integer');
     }
-    super(client, { root: path, depth, includeRoot: true, wantsData });
+    super(client, {
+      root: path,
+      depth,
+      includeRoot: true,
+      wantsData,
+      recursiveWatch: options.recursiveWatch !== false,
+    });
   }
 }

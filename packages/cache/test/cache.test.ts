@@ -206,6 +206,9 @@ describe('TreeCache', () => {
       InvalidArgumentError,
     );
     expect(() => new NodeCache({} as ZkClient, '/a')).toThrow(InvalidArgumentError);
+    expect(() => new NodeCache(client, '/a', { recursiveWatch: 1 as never })).toThrow(
+      InvalidArgumentError,
+    );
     expect(ops.ops).toEqual([]);
     ops.close();
 
