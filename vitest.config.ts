@@ -61,6 +61,10 @@ export default defineConfig({
       },
       {
         extends: true,
+        test: { name: 'counter', include: ['packages/counter/test/**/*.test.ts'] },
+      },
+      {
+        extends: true,
         test: { name: 'suites', include: ['test/**/*.test.ts'] },
       },
       {

@@ -127,13 +127,19 @@ export const FIGURES: readonly Figure[] = [
   ),
   fig('S6', 'cold query', 'ms', 'lower', 1, numberAt('cold_query_ms')),
   fig('S6', 'requests per registration', 'req', 'lower', 2, requests('register')),
-  fig('S7', 'initial load of 10,000 nodes', 'ms', 'lower', 0, numberAt('load_ms')),
-  fig('S7', 'initial load requests', 'req', 'lower', 0, numberAt('load_requests')),
-  fig('S7', 'initial load response bytes', 'B', 'lower', 0, numberAt('load_response_bytes')),
-  fig('S7', 'change → event p50', 'ms', 'lower', 2, numberAt('change_to_event_ms', 'p50')),
-  fig('S7', 'change → event p99', 'ms', 'lower', 2, numberAt('change_to_event_ms', 'p99')),
-  fig('S7', 'cache requests per change', 'req', 'lower', 2, numberAt('cache_requests_per_change')),
-  fig('S7', 'heap per cached node', 'B', 'lower', 0, numberAt('heap_bytes_per_node')),
+  fig('S7-c1', 'increments/s', 'inc/s', 'higher', 0, numberAt('increments_per_s')),
+  fig('S7-c1', 'requests per increment', 'req', 'lower', 2, requests('increment')),
+  fig('S7-c8', 'increments/s', 'inc/s', 'higher', 0, numberAt('increments_per_s')),
+  fig('S7-c8', 'requests per increment', 'req', 'lower', 2, requests('increment')),
+  fig('S7-c32', 'increments/s', 'inc/s', 'higher', 0, numberAt('increments_per_s')),
+  fig('S7-c32', 'requests per increment', 'req', 'lower', 2, requests('increment')),
+  fig('S8', 'initial load of 10,000 nodes', 'ms', 'lower', 0, numberAt('load_ms')),
+  fig('S8', 'initial load requests', 'req', 'lower', 0, numberAt('load_requests')),
+  fig('S8', 'initial load response bytes', 'B', 'lower', 0, numberAt('load_response_bytes')),
+  fig('S8', 'change → event p50', 'ms', 'lower', 2, numberAt('change_to_event_ms', 'p50')),
+  fig('S8', 'change → event p99', 'ms', 'lower', 2, numberAt('change_to_event_ms', 'p99')),
+  fig('S8', 'cache requests per change', 'req', 'lower', 2, numberAt('cache_requests_per_change')),
+  fig('S8', 'heap per cached node', 'B', 'lower', 0, numberAt('heap_bytes_per_node')),
 ];
 
 const queueCheck = (s: string): Check => ({
@@ -150,12 +156,21 @@ const mutexCheck = (s: string): Check => ({
     typeof r['violations'] === 'number' ? r['violations'] === 0 && r['counter_ok'] === true : null,
 });
 
+const counterCheck = (s: string): Check => ({
+  scenario: s,
+  figure: 'no failed increment, counter = T',
+  pick: (r) => (typeof r['counter_ok'] === 'boolean' ? r['counter_ok'] : null),
+});
+
 export const CHECKS: readonly Check[] = [
   mutexCheck('S2-c8'),
   mutexCheck('S2-c32'),
   queueCheck('S4a'),
   queueCheck('S4b'),
   queueCheck('S4c'),
+  counterCheck('S7-c1'),
+  counterCheck('S7-c8'),
+  counterCheck('S7-c32'),
 ];
 
 /** The results file of one library's run (the harness JSON, SCENARIOS.md §7). */

@@ -69,7 +69,7 @@ export class Creates {
     const mode = options.mode ?? 'persistent';
     const buffer = this.#exec.toBuffer(data, path);
     this.#validateCreate(path, mode, options);
-    return this.#create(path, buffer, mode, options, true);
+    return this.#create(path, buffer, mode, options, options.retry !== false);
   }
 
   /**
@@ -323,6 +323,9 @@ export class Creates {
       ![false, 'container', 'persistent'].includes(options.parents)
     ) {
       throw new InvalidArgumentError(`parents must be 'container', 'persistent' or false`);
+    }
+    if (options.retry !== undefined && typeof options.retry !== 'boolean') {
+      throw new InvalidArgumentError('retry must be a boolean');
     }
     if (options.acl) validateAcl(options.acl);
     const full = this.#exec.abs(path);

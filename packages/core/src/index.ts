@@ -63,6 +63,7 @@ export {
   ThrottledError,
   UnimplementedError,
   UnknownOutcomeError,
+  UnknownWriteOutcomeError,
   UnknownZkError,
   ZkError,
   errorFromCode,

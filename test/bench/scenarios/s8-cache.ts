@@ -7,7 +7,7 @@ import type { Scenario } from '../scenario.js';
 import { now, nsToMs, summarize } from '../stats.js';
 
 /**
- * S7 (SCENARIOS.md): a `TreeCache` of `@zkit/cache` over a tree of 10,000 nodes (100 parents of
+ * S8 (SCENARIOS.md): a `TreeCache` of `@zkit/cache` over a tree of 10,000 nodes (100 parents of
  * 99 leaves, 32 bytes of data each). A fresh session loads it (time, requests, bytes); then a
  * writer changes one leaf at a time and the time from the `set` returning to the cache's
  * `updated` event is taken (requests per change: the server's count per change minus the
@@ -15,7 +15,7 @@ import { now, nsToMs, summarize } from '../stats.js';
  * a full garbage collection.
  */
 
-const ROOT = '/bench/s7';
+const ROOT = '/bench/s8';
 const FANOUT = 100;
 const VISIBLE_BOUND = 10_000;
 const LOAD_BOUND = 120_000;
@@ -50,8 +50,8 @@ function pad(n: number, width: number): string {
   return String(n).padStart(width, '0');
 }
 
-export const s7: Scenario = {
-  name: 'S7',
+export const s8: Scenario = {
+  name: 'S8',
   title: 'tree cache: initial load of 10,000 nodes, change → event',
   async run(ctx) {
     const target = ctx.param('nodes', ctx.count(10_000, 200));
