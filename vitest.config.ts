@@ -65,6 +65,10 @@ export default defineConfig({
       },
       {
         extends: true,
+        test: { name: 'group', include: ['packages/group/test/**/*.test.ts'] },
+      },
+      {
+        extends: true,
         test: { name: 'suites', include: ['test/**/*.test.ts'] },
       },
       {

@@ -20,10 +20,11 @@ import {
   type SummaryRow,
 } from './harness.js';
 import { chaosSeed } from './random.js';
-import { runCounterChaos } from './scenario-counter.js';
 import { runCacheChaos } from './scenario-cache.js';
+import { runCounterChaos } from './scenario-counter.js';
 import { runElectionChaos } from './scenario-election.js';
 import { runMultiLockChaos } from './scenario-multilock.js';
+import { runPartitionerChaos } from './scenario-partitioner.js';
 import { runMutexChaos, type ChaosContext } from './scenario-mutex.js';
 import { runQueueChaos } from './scenario-queue.js';
 import { runRegistryChaos } from './scenario-registry.js';
@@ -280,6 +281,42 @@ describe('chaos', () => {
     });
     expect(result.violations).toEqual([]);
     expect(result.acquisitions).toBeGreaterThan(100);
+    expect(result.leftAfterClose).toEqual([]);
+  }, 150_000);
+
+  test('chaos - set partitioner: no item owned twice, every item owned again soon after every fault', async () => {
+    const result = await runPartitionerChaos(context(), {
+      members: 4,
+      items: 12,
+      faults: [
+        'follower-restart',
+        'leader-restart',
+        'partition-long',
+        'partition-short',
+        'expire',
+        'expire',
+        'crash',
+      ],
+    });
+    const slowest = Math.max(...result.recoveries.map((r) => r.ms));
+    summary.push({
+      scenario: 'partitioner',
+      sessions: '4 members (+1 per crash)',
+      ...faultFigures(result.faults),
+      operations: `${result.allocations} shares taken`,
+      violations: result.violations.length + result.recoveries.filter((r) => !r.ok).length,
+      'orphan nodes': result.orphans.length + result.leftAfterClose.length,
+      'slowest recovery ms': `${slowest} (bound ${result.boundMs})`,
+      'duration s': (result.durationMs / 1000).toFixed(1),
+    });
+    log(
+      `  partitioner recoveries: ${result.recoveries.map((r) => `${r.fault} ${r.ms} ms`).join('; ')}`,
+    );
+    expect(result.violations).toEqual([]);
+    expect(result.recoveries).toHaveLength(result.faults.length);
+    expect(result.recoveries.filter((r) => !r.ok)).toEqual([]);
+    expect(result.allocations).toBeGreaterThan(result.faults.length);
+    expect(result.orphans).toEqual([]);
     expect(result.leftAfterClose).toEqual([]);
   }, 150_000);
 

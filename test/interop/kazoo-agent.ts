@@ -1,70 +1,74 @@
-/**
- * Drives `kazoo/lease_agent.py` (kazoo 2.8 from Debian's `python3-kazoo`, run by the system
- * interpreter `/usr/bin/python3`) from a vitest test: one kazoo session per agent, JSON lines
- * both ways.
- */
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
-/** The interpreter that has kazoo (a `python3` earlier on PATH may not). */
-const PYTHON = '/usr/bin/python3';
-const SCRIPT = fileURLToPath(new URL('./kazoo/lease_agent.py', import.meta.url));
+/**
+ * Drives a Python process running kazoo 2.8 recipes (kazoo/agent.py), so tests can check that
+ * zkit and kazoo coordinate on the same znodes. Uses Debian's `python3-kazoo` through
+ * `/usr/bin/python3` (a `python3` found on PATH may be another installation without kazoo).
+ */
 
-/** One reply of the agent: the request's id and its result fields. */
-export type KazooReply = Record<string, unknown>;
+/** One line the agent printed. */
+export interface KazooEvent {
+  event: string;
+  [field: string]: unknown;
+}
 
 export interface KazooAgent {
-  /** Sends one command and resolves with its reply; rejects when the agent reports an error. */
-  send(cmd: string, args: Record<string, unknown>): Promise<KazooReply>;
-  /** Ends the agent (its session closes) and waits for it to exit. */
+  /** Sends one command; resolves with its `ack`, rejects with the agent's error. */
+  send(cmd: string, ...args: unknown[]): Promise<KazooEvent>;
+  /** Every asynchronous event so far (partition state changes), oldest first. */
+  readonly events: readonly KazooEvent[];
+  /** Closes stdin (the agent finishes its recipes and its session) and waits for the exit. */
   close(): Promise<void>;
 }
 
-/**
- * Starts the agent on `connectString` (chroot included) and resolves once its session is
- * connected.
- * @throws when `/usr/bin/python3` or the agent script is missing, or the agent does not start
- */
+const PYTHON = '/usr/bin/python3';
+const SCRIPT = fileURLToPath(new URL('./kazoo/agent.py', import.meta.url));
+
 export async function startKazooAgent(connectString: string): Promise<KazooAgent> {
-  if (!existsSync(PYTHON)) throw new Error(`${PYTHON} is missing: install python3-kazoo`);
-  const child: ChildProcessWithoutNullStreams = spawn(PYTHON, [SCRIPT, connectString], {
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const pending = new Map<number, { resolve(r: KazooReply): void; reject(e: Error): void }>();
-  let onReady: () => void = () => undefined;
-  let onFail: (e: Error) => void = () => undefined;
-  const ready = new Promise<void>((resolve, reject) => {
-    onReady = resolve;
-    onFail = reject;
+  if (!existsSync(PYTHON)) throw new Error(`${PYTHON} is missing: apt-get install python3-kazoo`);
+  const child = spawn(PYTHON, [SCRIPT, connectString], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const pending = new Map<
+    number,
+    { resolve: (e: KazooEvent) => void; reject: (e: Error) => void }
+  >();
+  const events: KazooEvent[] = [];
+  let ready!: () => void;
+  let failed!: (e: Error) => void;
+  const started = new Promise<void>((resolve, reject) => {
+    ready = resolve;
+    failed = reject;
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.once('exit', (code) => {
-    const error = new Error(`kazoo agent exited (${code}): ${stderr.trim()}`);
-    onFail(error);
+  void exited.then(() => {
+    const error = new Error('the kazoo agent exited');
+    failed(error);
     for (const p of pending.values()) p.reject(error);
-    pending.clear();
   });
   createInterface({ input: child.stdout }).on('line', (line) => {
-    const reply = JSON.parse(line) as KazooReply;
-    if (reply.event === 'ready') return onReady();
-    const waiter = pending.get(reply.id as number);
-    if (waiter === undefined) return;
-    pending.delete(reply.id as number);
-    if (typeof reply.error === 'string') waiter.reject(new Error(`kazoo: ${reply.error}`));
-    else waiter.resolve(reply);
+    const event = JSON.parse(line) as KazooEvent;
+    if (event.event === 'ready') return ready();
+    const id = event['id'];
+    if (typeof id === 'number' && pending.has(id)) {
+      const p = pending.get(id)!;
+      pending.delete(id);
+      if (event.event === 'error') p.reject(new Error(String(event['error'])));
+      else p.resolve(event);
+      return;
+    }
+    events.push(event);
   });
-  await ready;
-  let nextId = 1;
+  await started;
+  let next = 0;
   return {
-    send(cmd, args) {
-      const id = nextId++;
-      return new Promise((resolve, reject) => {
+    events,
+    send(cmd, ...args) {
+      const id = next++;
+      return new Promise<KazooEvent>((resolve, reject) => {
         pending.set(id, { resolve, reject });
-        child.stdin.write(`${JSON.stringify({ id, cmd, ...args })}\n`);
+        child.stdin.write(`${JSON.stringify({ id, cmd, args })}\n`);
       });
     },
     async close() {

@@ -97,6 +97,12 @@ export {
   waitSignal,
 } from './signals.js';
 export type { WaitOptions } from './signals.js';
+export { PersistentNode, PersistentNodeClosedError } from './persistent-node.js';
+export type {
+  PersistentNodeEvents,
+  PersistentNodeMode,
+  PersistentNodeOptions,
+} from './persistent-node.js';
 export { QueuedIterator } from './queued-iterator.js';
 export type { Producer, QueuedIteratorOptions } from './queued-iterator.js';
 export { WatchConnection } from './watch-connection.js';

@@ -34,6 +34,7 @@ import org.apache.curator.framework.recipes.locks.Lease;
 import org.apache.curator.framework.recipes.locks.Revoker;
 import org.apache.curator.framework.recipes.queue.DistributedDelayQueue;
 import org.apache.curator.framework.recipes.queue.DistributedIdQueue;
+import org.apache.curator.framework.recipes.nodes.GroupMember;
 import org.apache.curator.framework.recipes.queue.DistributedPriorityQueue;
 import org.apache.curator.framework.recipes.queue.DistributedQueue;
 import org.apache.curator.framework.recipes.queue.QueueBuilder;
@@ -86,6 +87,7 @@ public final class CuratorAgent {
   private final Map<String, AutoCloseable> consumers = new ConcurrentHashMap<>();
   private final Map<String, ServiceDiscovery<Void>> discoveries = new ConcurrentHashMap<>();
   private final Map<String, ServiceCache<Void>> caches = new ConcurrentHashMap<>();
+  private final Map<String, GroupMember> groupMembers = new ConcurrentHashMap<>();
   private final Map<String, CuratorCache> treeCaches = new ConcurrentHashMap<>();
 
   private CuratorAgent(CuratorFramework client) {
@@ -345,6 +347,35 @@ public final class CuratorAgent {
               }
             });
         case "discovery.watch" -> run(id, cmd, null, ack -> watchService(ack, arg(a, 0), arg(a, 1)));
+        // GroupMember: group.start <membershipPath> <id> <payload>, group.members <path> <id>
+        // (id → payload as seen by that member), group.set <path> <id> <payload>, group.close <path> <id>.
+        case "group.start" ->
+            run(id, cmd, null, ack -> {
+              GroupMember member =
+                  new GroupMember(client, arg(a, 0), arg(a, 1), arg(a, 2).getBytes(StandardCharsets.UTF_8));
+              groupMembers.put(key(arg(a, 0), arg(a, 1)), member);
+              member.start();
+            });
+        case "group.members" ->
+            run(id, cmd, null, ack -> {
+              GroupMember member = groupMembers.get(key(arg(a, 0), arg(a, 1)));
+              if (member == null) throw new Refusal("noMember", "no member " + arg(a, 1));
+              ObjectNode members = ack.putObject("members");
+              for (Map.Entry<String, byte[]> e : member.getCurrentMembers().entrySet()) {
+                members.put(e.getKey(), new String(e.getValue(), StandardCharsets.UTF_8));
+              }
+            });
+        case "group.set" ->
+            run(id, cmd, null, ack -> {
+              GroupMember member = groupMembers.get(key(arg(a, 0), arg(a, 1)));
+              if (member == null) throw new Refusal("noMember", "no member " + arg(a, 1));
+              member.setThisData(arg(a, 2).getBytes(StandardCharsets.UTF_8));
+            });
+        case "group.close" ->
+            run(id, cmd, null, ack -> {
+              GroupMember member = groupMembers.remove(key(arg(a, 0), arg(a, 1)));
+              if (member != null) member.close();
+            });
         case "tree.write" ->
             run(id, cmd, null, ack -> client.create().orSetData().creatingParentsIfNeeded()
                 .forPath(arg(a, 0), arg(a, 1, "").getBytes(StandardCharsets.UTF_8)));
@@ -708,6 +739,7 @@ public final class CuratorAgent {
     all.addAll(discoveries.values());
     all.addAll(latches.values());
     all.addAll(leases.values());
+    for (GroupMember m : groupMembers.values()) all.add(m::close);
     for (AutoCloseable c : all) {
       try {
         c.close();
