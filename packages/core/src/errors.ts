@@ -237,12 +237,51 @@ export class BadArgumentsError extends ZkError {
 }
 
 /**
- * The server does not implement the request (`ZUNIMPLEMENTED`, -6), e.g. a TTL node on a server
- * without `extendedTypesEnabled=true`.
+ * The request is not implemented (`ZUNIMPLEMENTED`, -6): by the server (a TTL node on a server
+ * without `extendedTypesEnabled=true`, `whoAmI` before ZooKeeper 3.7), or by the client's
+ * transport, in which case the message names the transport that has it (e.g. `getEphemerals`
+ * with `transport: 'native'`; nothing is sent then).
  */
 export class UnimplementedError extends ZkError {
+  constructor(options?: ZkErrorOptions & { readonly message?: string }) {
+    super('UNIMPLEMENTED', -6, options?.message ?? 'not implemented by the server', options);
+  }
+}
+
+/**
+ * A write reached a read-only server (`ZNOTREADONLY`, -119): the client was created with
+ * `canBeReadOnly` and is in the `readOnly` state, connected to a member cut off from the
+ * quorum. Not retried: writes succeed again once the client is back on a read-write server
+ * (state `reconnected`).
+ */
+export class NotReadOnlyError extends ZkError {
   constructor(options?: ZkErrorOptions) {
-    super('UNIMPLEMENTED', -6, 'not implemented by the server', options);
+    super('NOT_READ_ONLY', -119, 'the server is read-only', options);
+  }
+}
+
+/**
+ * A TLS connection could not be set up with any server: the server's certificate was not
+ * trusted (wrong `ca`), not valid for its name, or the server refused the client's certificate
+ * (or the port does not speak TLS). Code `'TLS'`; `cause` is the last `node:tls` error and
+ * `servers` names each server with why it failed. `start()` rejects with it and the client
+ * closes after one round over the servers in which every attempt failed this way: retrying
+ * would only repeat the same refusal.
+ */
+export class TlsError extends ZkError {
+  /** Each server of the connect string with why its last attempt failed. */
+  readonly servers: readonly { readonly server: string; readonly error: string }[];
+  constructor(
+    servers: readonly { readonly server: string; readonly error: string }[],
+    options?: ZkErrorOptions,
+  ) {
+    super(
+      'TLS',
+      0,
+      `no TLS connection to any server: ${servers.map((s) => `${s.server}: ${s.error}`).join('; ')}`,
+      options,
+    );
+    this.servers = servers;
   }
 }
 
@@ -424,6 +463,7 @@ const byRc = new Map<number, ErrorFactory>([
   [-127, (o) => new ThrottledError(o)],
   [-8, (o) => new BadArgumentsError(o)],
   [-6, (o) => new UnimplementedError(o)],
+  [-119, (o) => new NotReadOnlyError(o)],
 ]);
 
 /**

@@ -66,6 +66,7 @@ export const Code = {
   sessionExpired: -112,
   authFailed: -115,
   closing: -116,
+  notReadOnly: -119,
 } as const;
 
 /** Watch event types carried by a notification. */
@@ -183,6 +184,8 @@ export const Records = {
   VersionRequest: define([path, ['version', 'int']]),
   SetDataRequest: define([path, ['data', 'buffer'], ['version', 'int']]),
   SetAclRequest: define([path, ['acl', 'acls'], ['version', 'int']]),
+  /** The token of a SASL request and of its reply (`GetSASLRequest`, `SetSASLResponse`). */
+  SaslToken: define([['token', 'buffer']]),
   AuthPacket: define([
     ['type', 'int'],
     ['scheme', 'string'],
