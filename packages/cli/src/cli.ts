@@ -65,6 +65,9 @@ class CliError extends Error {
 
 const DEFAULT_TIMEOUT_MS = 5_000;
 
+/** Names an operator may have meant for `ZOOKEEPER_CONNECT`: `ZK_CONNECT`, `zookeeper_connect`, … */
+const LOOKALIKE = /^(zoo_?keeper|zk)_?(connect|connection|connect_?string|servers?|hosts?)$/i;
+
 const COMMON_HELP = `Options (every command):
   --server HOST:PORT[,...][/chroot]  the ensemble (default: $ZOOKEEPER_CONNECT)
   --timeout MS                       how long to wait for a connection (default 5000)
@@ -239,7 +242,13 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
   }
   const server = values.server ?? io.env.ZOOKEEPER_CONNECT;
   if (server === undefined || server === '') {
-    throw new CliError('no server: pass --server HOST:PORT or set ZOOKEEPER_CONNECT');
+    const lookalike = Object.keys(io.env).find(
+      (key) => key !== 'ZOOKEEPER_CONNECT' && LOOKALIKE.test(key) && io.env[key] !== '',
+    );
+    throw new CliError(
+      'no server: pass --server HOST:PORT or set ZOOKEEPER_CONNECT' +
+        (lookalike === undefined ? '' : ` (${lookalike} is set, but zkit reads ZOOKEEPER_CONNECT)`),
+    );
   }
   let client: ZkClient;
   try {

@@ -87,6 +87,11 @@ describe('zkit', () => {
         /^zkit: --peek must be a number of items, not 'many'\n$/,
       ],
       [['lock', '/x'], {}, /^zkit: no server: pass --server HOST:PORT or set ZOOKEEPER_CONNECT\n$/],
+      [
+        ['lock', '/x'],
+        { ZK_CONNECT: '127.0.0.1:2181' },
+        /^zkit: no server: pass --server HOST:PORT or set ZOOKEEPER_CONNECT \(ZK_CONNECT is set, but zkit reads ZOOKEEPER_CONNECT\)\n$/,
+      ],
     ];
     for (const [args, env, stderr] of cases) {
       const run = await zkit(args, env);
