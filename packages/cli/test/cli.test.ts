@@ -9,6 +9,7 @@ import { ServiceRegistry } from '@zkit/registry';
 import { waitFor } from '@zkit/testing';
 import { test } from '@zkit/testing/vitest';
 import { describe, expect } from 'vitest';
+import { main } from '../src/index.js';
 
 // The built binary, run as an operator would: a child process, the server from the environment
 // or --server. The fixture's connect string carries the test's chroot, so paths below are the
@@ -467,6 +468,36 @@ describe('zkit', () => {
       /^\/batch\/round: up, 2 entered, ready \(everybody came\)\n/,
     );
     await Promise.all([first.leave({ timeout: 30_000 }), second.leave({ timeout: 30_000 })]);
+  });
+
+  test('cli - on a terminal: aligned columns under a bold header (main, in process)', async ({
+    zk,
+  }) => {
+    const [a, b] = await Promise.all([zk.client(), zk.client()]);
+    const lease = await new Mutex(a, '/locks/tty', { data: 'a' }).acquire();
+    const waiting = new Mutex(b, '/locks/tty', { data: 'longer-data' }).acquire();
+    await waitFor(async () => (await a.getChildren('/locks/tty')).length === 2);
+    let out = '';
+    let err = '';
+    const code = await main(['lock', '/locks/tty'], {
+      stdout: { write: (text: string) => (out += text), isTTY: true },
+      stderr: { write: (text: string) => (err += text) },
+      env: { ZOOKEEPER_CONNECT: zk.connectString },
+      now: () => Date.now(),
+    });
+    expect({ code, err }).toEqual({ code: 0, err: '' });
+    const lines = out.trimEnd().split('\n').slice(1);
+    const header = lines[0] ?? '';
+    expect(header.startsWith('\u001b[1m') && header.endsWith('\u001b[0m')).toBe(true);
+    const titles = header.slice('\u001b[1m'.length, -'\u001b[0m'.length);
+    expect(lines[1]).toMatch(new RegExp(`^holder  ${a.sessionId}  a {12}\\d+s +_c_`));
+    expect(lines[2]).toMatch(new RegExp(`^waiter  ${b.sessionId}  longer-data  \\d+s +_c_`));
+    // Every column starts where its title does.
+    expect(titles.indexOf('DATA')).toBe(lines[2]?.indexOf('longer-data'));
+    expect(titles.indexOf('NODE')).toBe(lines[2]?.indexOf('_c_'));
+    expect(out).not.toContain('\t');
+    await lease.release();
+    await (await waiting).release();
   });
 
   test('cli - get, stat and tree', async ({ zk }) => {
