@@ -61,7 +61,15 @@ import {
 } from './signals.js';
 import { protectedCreateChecks, clientAuth, clientWire, type ClientWire } from './internal.js';
 import { QueuedIterator } from './queued-iterator.js';
-import type { ProtocolTransport } from './transport.js';
+import type { ProtocolTransport, WatchKind } from './transport.js';
+import { OPEN_ACL } from './wire/records.js';
+import { Transaction, type TransactionHost } from './transaction.js';
+import {
+  releaseWatch,
+  removeWatches,
+  type RemoveWatchesOptions,
+  type WatchRemovalHost,
+} from './watch-removal.js';
 import { readAcl, updateExtraServers } from './recursive-watch.js';
 import type { Stat } from './stat.js';
 import { WatchRegistry, publicEventType, type NodeEvent, type WatchType } from './watches.js';
@@ -186,7 +194,12 @@ export type Data = Uint8Array | string;
 export interface CreateOptions {
   /** Default `'persistent'`. */
   readonly mode?: CreateMode;
-  /** ACL to set right after the create. The binding creates every node world-open first. */
+  /**
+   * The node's ACL (default: the client's `defaultAcl`, else world-open). The wire transport
+   * sends it with the create, so the node is never open to others; the native one (whose
+   * binding has no create-with-ACL) sets it right after the create, so the node is world-open
+   * until then and its `aversion` is 1.
+   */
   readonly acl?: readonly Acl[];
   /** Time-to-live in ms for the TTL modes (required there, rejected elsewhere). */
   readonly ttl?: number;
@@ -227,7 +240,8 @@ export interface Watched<T> {
   readonly changed: Promise<NodeEvent>;
   /**
    * Stops waiting: `changed` rejects with an `AbortError` and the client forgets the waiter.
-   * (The server-side watch stays until it fires; the binding cannot remove it.)
+   * On the wire transport the server's watch is removed too, unless another caller still waits
+   * on it; on the native one it stays until it fires (the binding cannot remove it).
    */
   cancel(): void;
 }
@@ -442,10 +456,39 @@ export class ZkClient extends Emitter<ZkClientEvents> {
       };
       clientWire.set(this, this.#wire);
     }
+    this.#transactionHost = {
+      abs: (path) => this.#abs(path),
+      rel: (path) => this.#rel(path),
+      chroot,
+      toBuffer: (data, path) => this.#toBuffer(data as Data | undefined, path),
+      validateCreate: (path, mode, options) => this.#validateCreate(path, mode, options),
+      checkFrame: (size, path) => this.#checkFrame(size, path),
+      defaultAcl: this.#options.defaultAcl,
+      exec: (op, path, signal, retry, fn) => this.#exec(op, path, signal, retry, fn),
+      whenConnected: (signal) => this.#waitForState(() => this.isConnected, signal, false),
+      sessionId: () => this.#sessionId,
+      wire: this.#wire !== undefined,
+      retries: this.#options.retry.retries,
+      getChildren: (path, signal) => this.getChildren(path, signal ? { signal } : {}),
+      ensurePath: (path, container, signal) =>
+        this.ensurePath(path, { container, ...(signal ? { signal } : {}) }),
+      deleteGuaranteed: (path) => void this.deleteGuaranteed(path).catch(() => undefined),
+    };
+    this.#removalHost = {
+      registry: this.#watches,
+      transport: () =>
+        this.#wire ? (this.#transport as ProtocolTransport | undefined) : undefined,
+      wire: this.#wire !== undefined,
+      exec: (path, signal, fn) => this.#exec('removeWatches', path, signal, true, fn),
+    };
   }
 
   /** Set on the wire transport: what recursive watches and bulk reads use of this client. */
   readonly #wire: ClientWire | undefined;
+  /** What transactions use of this client. */
+  readonly #transactionHost: TransactionHost;
+  /** What watch removal uses of this client. */
+  readonly #removalHost: WatchRemovalHost;
 
   /** The current connection state. */
   get state(): ConnectionState {
@@ -612,19 +655,56 @@ export class ZkClient extends Emitter<ZkClientEvents> {
    *
    * A retried create of an ephemeral node that finds a node of its own session treats it as its
    * own. Sequential creates are not idempotent: a lost reply may leave a node behind; use
-   * {@link ZkClient.createProtected} when that matters. With `acl`, the node exists world-open
-   * until the follow-up `setAcl` lands (the binding has no create-with-ACL).
+   * {@link ZkClient.createProtected} when that matters. The ACL (`acl`, else `defaultAcl`)
+   * travels with the create on the wire transport; see {@link CreateOptions.acl} for the native
+   * one.
+   *
+   * With `{ withStat: true }` it returns the new node's path and {@link Stat} (its `czxid`
+   * ranks or fences the node) from the same request on the wire transport; the native one reads
+   * the stat with a second request.
    *
    * @throws {@link NodeExistsError}, {@link NoNodeError} (parent missing and `parents` off),
    * {@link NoChildrenForEphemeralsError}, {@link NoAuthError}, {@link InvalidPathError},
    * {@link DataTooLargeError}, {@link InvalidArgumentError}
    */
-  async create(path: string, data?: Data, options: CreateOptions = {}): Promise<string> {
+  async create(
+    path: string,
+    data?: Data,
+    options?: CreateOptions & { readonly withStat?: false },
+  ): Promise<string>;
+  /** Creates a node and returns its path and stat. */
+  async create(
+    path: string,
+    data: Data | undefined,
+    options: CreateOptions & { readonly withStat: true },
+  ): Promise<{ path: string; stat: Stat }>;
+  async create(
+    path: string,
+    data?: Data,
+    options: CreateOptions & { readonly withStat?: boolean } = {},
+  ): Promise<string | { path: string; stat: Stat }> {
     validatePath(path);
     const mode = options.mode ?? 'persistent';
     const buffer = this.#toBuffer(data, path);
     this.#validateCreate(path, mode, options);
-    return this.#create(path, buffer, mode, options, true);
+    if (!options.withStat) return this.#create(path, buffer, mode, options, true);
+    let stat: Stat | undefined;
+    const created = await this.#create(path, buffer, mode, options, true, false, (s) => {
+      stat = s;
+    });
+    stat ??= (await this.exists(created, { signal: options.signal })) ?? undefined;
+    // Deleted by someone else before its stat could be read (native transport only).
+    if (stat === undefined) throw new NoNodeError({ path: created });
+    return { path: created, stat };
+  }
+
+  /**
+   * Starts an atomic {@link Transaction}: add `create`, `delete`, `set` and `check` operations,
+   * then `commit()` them in one request. Wire transport only: on the native one `commit()`
+   * rejects with {@link UnimplementedError}.
+   */
+  transaction(): Transaction {
+    return new Transaction(this.#transactionHost);
   }
 
   /**
@@ -639,10 +719,12 @@ export class ZkClient extends Emitter<ZkClientEvents> {
     options: CreateOptions,
     retry: boolean,
     absolute = false,
+    onStat?: (stat: Stat) => void,
   ): Promise<string> {
     const flags = CreateFlags[mode];
     const full = absolute ? path : this.#abs(path);
     const ttl = options.ttl;
+    const acl = options.acl ?? this.#options.defaultAcl;
     this.#checkFrame(
       createFrameBytes(
         this.#options.chroot + full,
@@ -659,19 +741,34 @@ export class ZkClient extends Emitter<ZkClientEvents> {
         const created = await this.#exec('create', path, options.signal, retry, async (t) => {
           attempt++;
           try {
+            if (this.#wire) {
+              // The ACL goes with the create: no moment in which the node is open to others.
+              const r = await (t as ProtocolTransport).createWithStat(
+                full,
+                buffer,
+                flags,
+                ttl,
+                acl ?? OPEN_ACL,
+              );
+              onStat?.(r.stat);
+              return r.path;
+            }
             return await t.create(full, buffer, flags, ttl);
           } catch (error) {
             if (attempt > 1 && mode === 'ephemeral' && error instanceof NodeExistsError) {
               // Our first attempt may have landed before the connection dropped.
               const stat = await t.exists(full, false);
-              if (stat && stat.ephemeralOwner === t.sessionId) return full;
+              if (stat && stat.ephemeralOwner === t.sessionId) {
+                if (!acl || this.#wire) onStat?.(stat);
+                return full;
+              }
             }
             throw error;
           }
         });
-        const acl = options.acl ?? this.#options.defaultAcl;
         const relative = absolute ? created : this.#rel(created);
-        if (acl) await this.setAcl(relative, acl, { signal: options.signal });
+        // The binding has no create-with-ACL: the ACL follows the create.
+        if (acl && !this.#wire) await this.setAcl(relative, acl, { signal: options.signal });
         return relative;
       } catch (error) {
         // The root always exists, so "no node" for a node right under it means the chroot is
@@ -1157,6 +1254,33 @@ export class ZkClient extends Emitter<ZkClientEvents> {
   }
 
   /**
+   * Removes the watches of `kind` that this client's session holds on `path` (ZooKeeper's
+   * `removeWatches`; the kinds follow its `WatcherType`): `data` (set by `exists` and `get`),
+   * `children` (set by `getChildren`), `persistent` and `persistentRecursive` (set by
+   * `addWatch`, which {@link watchRecursive} uses), or `any`. Callers waiting on a removed data
+   * or child watch see their `changed` reject with an `AbortError`; a recursive watch on the
+   * path stops receiving events.
+   *
+   * With `{ local: true }` only our side is removed, without a request, also while
+   * disconnected: the waiters are released and the watches are not set again on the server after
+   * a reconnect (see {@link RemoveWatchesOptions.local}).
+   *
+   * Wire transport only; on the native one it rejects with {@link UnimplementedError}.
+   *
+   * @throws {@link NoWatcherError} when the server holds no such watch on the path;
+   * {@link InvalidPathError} / {@link InvalidArgumentError} for bad input, before any request
+   */
+  async removeWatches(
+    path: string,
+    kind: WatchKind,
+    options: RemoveWatchesOptions = {},
+  ): Promise<void> {
+    validatePath(path);
+    validateSignal(options.signal);
+    return removeWatches(this.#removalHost, path, this.#abs(path), kind, options);
+  }
+
+  /**
    * Resolves with the next event of the given type for `path` (other events re-arm the watch).
    * Rejects with {@link SessionExpiredError} when the session is lost and with the signal's
    * reason on abort. Every wake-up is a hint: re-read before acting.
@@ -1378,6 +1502,7 @@ export class ZkClient extends Emitter<ZkClientEvents> {
       (error: unknown) => {
         unlink();
         remove();
+        releaseWatch(this.#removalHost, full, type);
         throw error;
       },
     );

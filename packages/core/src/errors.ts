@@ -199,12 +199,35 @@ export class BadArgumentsError extends ZkError {
 }
 
 /**
- * The server does not implement the request (`ZUNIMPLEMENTED`, -6), e.g. a TTL node on a server
- * without `extendedTypesEnabled=true`.
+ * The request is not implemented (`ZUNIMPLEMENTED`, -6): by the server (e.g. a TTL node on a
+ * server without `extendedTypesEnabled=true`), or by the client's transport. In the second case
+ * `feature` names what was asked for, and the message says that the wire transport (the
+ * default) has it: the native binding lacks transactions, create-with-stat and watch removal.
  */
 export class UnimplementedError extends ZkError {
+  /** What the transport lacks, e.g. `'transactions'`; `undefined` when the server refused. */
+  readonly feature: string | undefined;
+  constructor(options: ZkErrorOptions & { readonly feature?: string } = {}) {
+    super(
+      'UNIMPLEMENTED',
+      -6,
+      options.feature === undefined
+        ? 'not implemented by the server'
+        : `${options.feature}: not implemented by the native transport; ` +
+            `the wire transport (transport: 'wire', the default) supports it`,
+      options,
+    );
+    this.feature = options.feature;
+  }
+}
+
+/**
+ * `removeWatches` found no watch of that kind on the path (`ZNOWATCHER`, -121): it fired
+ * already, or was never set.
+ */
+export class NoWatcherError extends ZkError {
   constructor(options?: ZkErrorOptions) {
-    super('UNIMPLEMENTED', -6, 'not implemented by the server', options);
+    super('NO_WATCHER', -121, 'no watcher', options);
   }
 }
 
@@ -386,6 +409,7 @@ const byRc = new Map<number, ErrorFactory>([
   [-127, (o) => new ThrottledError(o)],
   [-8, (o) => new BadArgumentsError(o)],
   [-6, (o) => new UnimplementedError(o)],
+  [-121, (o) => new NoWatcherError(o)],
 ]);
 
 /**

@@ -20,6 +20,7 @@ import type {
   ProtocolTransport,
   TransportListener,
   TransportOptions,
+  WatchKind,
   WatcherType,
 } from '../transport.js';
 import { parseConnectString } from './host-list.js';
@@ -211,6 +212,28 @@ export function openWireTransport(
       Records.Create2Response,
       (r) => ({ path: toClient(r.path) ?? r.path, stat: r.stat }),
     );
+  }
+
+  /** The sets of the watch table that hold watches of a kind. */
+  function tableSets(kind: WatchKind): Set<string>[] {
+    switch (kind) {
+      case 'data':
+        return [watches.data, watches.exist];
+      case 'children':
+        return [watches.child];
+      case 'persistent':
+        return [watches.persistent];
+      case 'persistentRecursive':
+        return [watches.persistentRecursive];
+      default:
+        return [
+          watches.data,
+          watches.exist,
+          watches.child,
+          watches.persistent,
+          watches.persistentRecursive,
+        ];
+    }
   }
 
   const transport: ProtocolTransport = {
@@ -424,6 +447,14 @@ export function openWireTransport(
           if (type === 'children') watches.child.delete(p);
         },
       );
+    },
+    holdsWatch(path: string, kind: WatchKind) {
+      const p = toServer(path);
+      return tableSets(kind).some((set) => set.has(p));
+    },
+    forgetWatches(path: string, kind: WatchKind) {
+      const p = toServer(path);
+      for (const set of tableSets(kind)) set.delete(p);
     },
     checkWatches(path: string, type: WatcherType) {
       return call(
