@@ -63,7 +63,7 @@ import { protectedCreateChecks, clientAuth, clientWire, type ClientWire } from '
 import { QueuedIterator } from './queued-iterator.js';
 import type { ProtocolTransport, WatchKind } from './transport.js';
 import { OPEN_ACL } from './wire/records.js';
-import { Transaction, type TransactionHost } from './transaction.js';
+import { Transaction, transactionHosts } from './transaction.js';
 import {
   releaseWatch,
   removeWatches,
@@ -456,7 +456,7 @@ export class ZkClient extends Emitter<ZkClientEvents> {
       };
       clientWire.set(this, this.#wire);
     }
-    this.#transactionHost = {
+    transactionHosts.set(this, {
       abs: (path) => this.#abs(path),
       rel: (path) => this.#rel(path),
       chroot,
@@ -473,7 +473,7 @@ export class ZkClient extends Emitter<ZkClientEvents> {
       ensurePath: (path, container, signal) =>
         this.ensurePath(path, { container, ...(signal ? { signal } : {}) }),
       deleteGuaranteed: (path) => void this.deleteGuaranteed(path).catch(() => undefined),
-    };
+    });
     this.#removalHost = {
       registry: this.#watches,
       transport: () =>
@@ -485,8 +485,6 @@ export class ZkClient extends Emitter<ZkClientEvents> {
 
   /** Set on the wire transport: what recursive watches and bulk reads use of this client. */
   readonly #wire: ClientWire | undefined;
-  /** What transactions use of this client. */
-  readonly #transactionHost: TransactionHost;
   /** What watch removal uses of this client. */
   readonly #removalHost: WatchRemovalHost;
 
@@ -704,7 +702,7 @@ export class ZkClient extends Emitter<ZkClientEvents> {
    * rejects with {@link UnimplementedError}.
    */
   transaction(): Transaction {
-    return new Transaction(this.#transactionHost);
+    return new Transaction(this);
   }
 
   /**

@@ -15,6 +15,7 @@ import {
 } from './errors.js';
 import { createFrameBytes, pathFrameBytes, setFrameBytes } from './frame-size.js';
 import { join, parent, validateName, validatePath } from './paths.js';
+import type { ZkClient } from './client.js';
 import type { Stat } from './stat.js';
 import {
   CreateFlags,
@@ -181,6 +182,9 @@ export interface TransactionHost {
   deleteGuaranteed(path: string): void;
 }
 
+/** Each client's {@link TransactionHost}, set by its constructor. */
+export const transactionHosts = new WeakMap<object, TransactionHost>();
+
 /** One queued operation: what is sent, and what the caller asked for. */
 interface Queued {
   readonly op: MultiOp;
@@ -239,8 +243,14 @@ export class Transaction<R extends readonly OperationResult[] = []> {
   readonly #ops: Queued[] = [];
   #committed = false;
 
-  /** @internal */
-  constructor(host: TransactionHost) {
+  /**
+   * A new, empty transaction on `client`; the same as `client.transaction()`.
+   *
+   * @param client - the client to commit with
+   */
+  constructor(client: ZkClient) {
+    const host = transactionHosts.get(client);
+    if (host === undefined) throw new InvalidArgumentError('a transaction needs a ZkClient');
     this.#host = host;
   }
 
