@@ -508,6 +508,14 @@ export class ZkClient extends Emitter<ZkClientEvents> {
     return this.#negotiatedTimeout ?? this.#options.sessionTimeout;
   }
 
+  /**
+   * The transport in use (see {@link ZkClientOptions.transport}). Recipes read it to pick the
+   * request that is cheapest on it, e.g. a transaction, which only the wire transport has.
+   */
+  get transport(): TransportKind {
+    return this.#options.transport;
+  }
+
   /** The namespace prefix in force (`''` when none). */
   get namespace(): string {
     return this.#options.namespace;
