@@ -279,7 +279,7 @@ describe('transactions', () => {
     await expect(client.removeWatches('/w', 'children')).rejects.toBeInstanceOf(NoWatcherError);
 
     const events: string[] = [];
-    const recursive = watchRecursive(client, '/w', (e) => events.push(e.path));
+    const recursive = watchRecursive(client, '/w', (e) => events.push(e.type));
     await recursive.ready();
     const again = await client.getChildrenWatched('/w');
     await client.removeWatches('/w', 'persistentRecursive');
