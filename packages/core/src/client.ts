@@ -240,10 +240,12 @@ export interface Watched<T> {
   readonly changed: Promise<NodeEvent>;
   /**
    * Stops waiting: `changed` rejects with an `AbortError` and the client forgets the waiter.
-   * On the wire transport the server's watch is removed too, unless another caller still waits
-   * on it; on the native one it stays until it fires (the binding cannot remove it).
+   * On the wire transport the server's watch is removed too (one request), unless another
+   * caller still waits on it or `keepServerWatch` is set; on the native one it stays until it
+   * fires (the binding cannot remove it). Recipes keep a watch that is about to fire anyway
+   * (a queue's child watch, a lock line's), where the request would cost more than the event.
    */
-  cancel(): void;
+  cancel(options?: { readonly keepServerWatch?: boolean }): void;
 }
 
 /** A snapshot yielded by {@link ZkClient.watchData}; `null` while the node does not exist. */
@@ -1508,12 +1510,17 @@ export class ZkClient extends Emitter<ZkClientEvents> {
       (error: unknown) => {
         unlink();
         remove();
-        releaseWatch(this.#removalHost, full, type);
+        if (!keepServerWatch) releaseWatch(this.#removalHost, full, type);
         throw error;
       },
     );
     changed.catch(() => undefined);
-    const cancel = () => cancelled.abort(new DOMException('watch cancelled', 'AbortError'));
+    let keepServerWatch = false;
+    const cancel = (options?: { readonly keepServerWatch?: boolean }) => {
+      if (cancelled.signal.aborted) return;
+      keepServerWatch = options?.keepServerWatch === true;
+      cancelled.abort(new DOMException('watch cancelled', 'AbortError'));
+    };
     return { value, changed, cancel };
   }
 

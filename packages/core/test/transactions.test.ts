@@ -357,5 +357,15 @@ describe('transactions', () => {
     await client.sync('/');
     expect(await serverWatches(zk.serverConnectString, client, zk.chroot)).toEqual([]);
     expect(await holdsChildWatch(client, '/n1')).toBe(false);
+
+    // Unless asked to leave it: it fires later, and its event is ignored.
+    const kept = await client.existsWatched('/n2');
+    kept.cancel({ keepServerWatch: true });
+    await expect(kept.changed).rejects.toMatchObject({ name: 'AbortError' });
+    await client.sync('/');
+    expect(await serverWatches(zk.serverConnectString, client, zk.chroot)).toEqual(['/n2']);
+    await client.set('/n2', 'y');
+    await client.sync('/');
+    expect(await serverWatches(zk.serverConnectString, client, zk.chroot)).toEqual([]);
   });
 });

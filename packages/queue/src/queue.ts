@@ -924,7 +924,8 @@ export class Queue<T = unknown> {
         }
         return;
       }
-      watched.cancel();
+      // Left on the server: the next put or take fires it, and a removal would cost a request.
+      watched.cancel({ keepServerWatch: true });
     }
     this.#batch = names;
   }
@@ -950,7 +951,8 @@ export class Queue<T = unknown> {
       // either way, list again.
       if (!(error instanceof NoNodeError) && !(error instanceof SessionExpiredError)) throw error;
     } finally {
-      for (const w of watches) w.cancel();
+      // Left on the server: queue and claims change all the time, the next change fires them.
+      for (const w of watches) w.cancel({ keepServerWatch: true });
     }
   }
 
