@@ -4,7 +4,7 @@
  * @internal
  * @module
  */
-import type { AuthInfo } from './client.js';
+import type { AuthInfo } from './options.js';
 import type { NodeEventKind, ProtocolTransport } from './transport.js';
 
 /**

@@ -1,6 +1,6 @@
 import { createConnection, type Socket } from 'node:net';
 import type { Acl } from './binding.js';
-import type { AuthInfo } from './client.js';
+import type { AuthInfo } from './options.js';
 import {
   AuthFailedError,
   ClientClosedError,
