@@ -201,6 +201,12 @@ const MULTI_HEADER = 9;
 /** A request header: xid and opcode. */
 const REQUEST_HEADER = 8;
 const PROTECTED_PREFIX = '_c_';
+/** The create flags of the sequential modes. */
+const SEQUENTIAL_FLAGS: ReadonlySet<number> = new Set([
+  CreateFlags.persistentSequential,
+  CreateFlags.ephemeralSequential,
+  CreateFlags.persistentSequentialWithTtl,
+]);
 /** How many times a missing parent is created before the commit gives up. */
 const PARENT_ROUNDS = 5;
 
@@ -431,6 +437,8 @@ export class Transaction<R extends readonly OperationResult[] = []> {
    * with `[]` without a request.
    *
    * @throws {@link TransactionError} when the server refused an operation (nothing applied);
+   * {@link InvalidArgumentError} before sending when a transaction with a protected create
+   * also holds a plain sequential create (whose name could not be found after a lost reply);
    * {@link RequestTooLargeError} before sending when the whole request is over the frame
    * limit; {@link UnimplementedError} on the native transport; connection errors as described
    * on {@link Transaction}; the signal's reason on abort (the transaction may still be applied)
@@ -450,6 +458,15 @@ export class Transaction<R extends readonly OperationResult[] = []> {
     const signal = options.signal;
     const multi = ops.map((q) => q.op);
     const protectedOps = ops.filter((q) => q.protect !== undefined);
+    if (
+      protectedOps.length > 0 &&
+      ops.some((q) => !q.protect && q.op.op === 'create' && SEQUENTIAL_FLAGS.has(q.op.flags))
+    ) {
+      // After a lost reply, the name the server gave a plain sequential node cannot be found.
+      throw new InvalidArgumentError(
+        'a transaction with a protected create takes sequential creates only as protected ones',
+      );
+    }
     for (let round = 0; ; round++) {
       let results: MultiResult[];
       try {

@@ -141,6 +141,13 @@ describe('transactions', () => {
     const error = await tx.commit().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(native ? UnimplementedError : RequestTooLargeError);
     expect(await client.getChildren('/')).toEqual([]);
+    if (!native) {
+      const mixed = client
+        .transaction()
+        .createProtected('/', 'job-')
+        .create('/plain-', '', { mode: 'persistentSequential' });
+      await expect(mixed.commit()).rejects.toBeInstanceOf(InvalidArgumentError);
+    }
   });
 
   test('transaction - container parents are created as outside a transaction', async ({ zk }) => {
