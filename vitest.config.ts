@@ -57,6 +57,14 @@ export default defineConfig({
       },
       {
         extends: true,
+        test: { name: 'counter', include: ['packages/counter/test/**/*.test.ts'] },
+      },
+      {
+        extends: true,
+        test: { name: 'group', include: ['packages/group/test/**/*.test.ts'] },
+      },
+      {
+        extends: true,
         test: { name: 'suites', include: ['test/**/*.test.ts'] },
       },
       {

@@ -127,6 +127,12 @@ export const FIGURES: readonly Figure[] = [
   ),
   fig('S6', 'cold query', 'ms', 'lower', 1, numberAt('cold_query_ms')),
   fig('S6', 'requests per registration', 'req', 'lower', 2, requests('register')),
+  fig('S7-c1', 'increments/s', 'inc/s', 'higher', 0, numberAt('increments_per_s')),
+  fig('S7-c1', 'requests per increment', 'req', 'lower', 2, requests('increment')),
+  fig('S7-c8', 'increments/s', 'inc/s', 'higher', 0, numberAt('increments_per_s')),
+  fig('S7-c8', 'requests per increment', 'req', 'lower', 2, requests('increment')),
+  fig('S7-c32', 'increments/s', 'inc/s', 'higher', 0, numberAt('increments_per_s')),
+  fig('S7-c32', 'requests per increment', 'req', 'lower', 2, requests('increment')),
 ];
 
 const queueCheck = (s: string): Check => ({
@@ -143,12 +149,21 @@ const mutexCheck = (s: string): Check => ({
     typeof r['violations'] === 'number' ? r['violations'] === 0 && r['counter_ok'] === true : null,
 });
 
+const counterCheck = (s: string): Check => ({
+  scenario: s,
+  figure: 'no failed increment, counter = T',
+  pick: (r) => (typeof r['counter_ok'] === 'boolean' ? r['counter_ok'] : null),
+});
+
 export const CHECKS: readonly Check[] = [
   mutexCheck('S2-c8'),
   mutexCheck('S2-c32'),
   queueCheck('S4a'),
   queueCheck('S4b'),
   queueCheck('S4c'),
+  counterCheck('S7-c1'),
+  counterCheck('S7-c8'),
+  counterCheck('S7-c32'),
 ];
 
 /** The results file of one library's run (the harness JSON, SCENARIOS.md §7). */

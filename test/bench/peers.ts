@@ -48,6 +48,9 @@ export const PEER_SCENARIOS = [
   'S4c',
   'S5',
   'S6',
+  'S7-c1',
+  'S7-c8',
+  'S7-c32',
 ] as const;
 
 /** A runner process that has not finished after this long is killed (its bounded waits failed). */

@@ -6,11 +6,12 @@ import { s3, s3Crash } from './scenarios/s3-election.js';
 import { s4a, s4b, s4c } from './scenarios/s4-queue.js';
 import { s5 } from './scenarios/s5-double-barrier.js';
 import { s6 } from './scenarios/s6-registry.js';
-import { s7 } from './scenarios/s7-transaction.js';
+import { s7c1, s7c8, s7c32 } from './scenarios/s7-atomic-long.js';
+import { s8 } from './scenarios/s8-transaction.js';
 
 /**
  * Every scenario, in the order they run (SCENARIOS.md §0 "Process model": S0, S1, S2-c8,
- * S2-c32, S3, S3-crash, S4a, S4b, S4c, S5, S6, then S7). Adding one: a file in scenarios/ and a line here.
+ * S2-c32, S3, S3-crash, S4a, S4b, S4c, S5, S6, S7-c1, S7-c8, S7-c32, then S8). Adding one: a file in scenarios/ and a line here.
  */
 export const scenarios: readonly Scenario[] = [
   s0,
@@ -28,7 +29,10 @@ export const scenarios: readonly Scenario[] = [
   s4c,
   s5,
   s6,
-  s7,
+  s7c1,
+  s7c8,
+  s7c32,
+  s8,
 ];
 
 /** Figures derived from several scenarios once all have run. */

@@ -15,6 +15,7 @@ import {
   DataTooLargeError,
   InvalidArgumentError,
   InvalidPathError,
+  PersistentNode,
   ZkClient,
   join,
   validateName,
@@ -25,6 +26,7 @@ import {
   type OpMessage,
 } from '@zkit/core';
 import { LeaderLatch, LeaderSelector } from '@zkit/election';
+import { GroupMember, Party, SetPartitioner } from '@zkit/group';
 import { Mutex, ReadWriteLock, Semaphore } from '@zkit/lock';
 import { Queue, QueueClosedError, bytesSerializer, stringSerializer } from '@zkit/queue';
 import {
@@ -527,6 +529,101 @@ const coreGroups: Group[] = [
 
 // --- @zkit/lock --------------------------------------------------------------------------------
 
+// --- PersistentNode (@zkit/core) --------------------------------------------------------------
+
+const persistentNodeGroups: Group[] = [
+  group('PersistentNode constructor', (c: ZkClient) => c, [
+    ...badPaths<ZkClient>((c, p) => new PersistentNode(c, p)),
+    row('the root', ARG, (c) => new PersistentNode(c, '/')),
+    row(
+      'mode: unknown',
+      ARG,
+      (c) => new PersistentNode(c, '/n', '', { mode: 'container' as never }),
+    ),
+    row(
+      'persistentWithTtl without a ttl',
+      ARG,
+      (c) => new PersistentNode(c, '/n', '', { mode: 'persistentWithTtl' }),
+    ),
+    row('ttl on an ephemeral node', ARG, (c) => new PersistentNode(c, '/n', '', { ttl: 1000 })),
+    row(
+      'ttl: negative',
+      ARG,
+      (c) => new PersistentNode(c, '/n', '', { mode: 'persistentWithTtl', ttl: -1 }),
+    ),
+    row(
+      'parents: unknown',
+      ARG,
+      (c) => new PersistentNode(c, '/n', '', { parents: 'ephemeral' as never }),
+    ),
+    row('data: number', ARG, (c) => new PersistentNode(c, '/n', 5 as never)),
+    row('data of 1 MiB + 1 bytes', SIZE, (c) => new PersistentNode(c, '/n', OVERSIZE)),
+  ]),
+  group(
+    'PersistentNode methods',
+    (c: ZkClient) => new PersistentNode(c, '/n', 'x'),
+    [
+      row('setData: number', ARG, (n) => n.setData(5 as never)),
+      row('setData: 1 MiB + 1 bytes', SIZE, (n) => n.setData(OVERSIZE)),
+      ...badTimeouts<PersistentNode>((n, timeout) => n.whenCreated({ timeout })),
+      ...badTimeouts<PersistentNode>((n, timeout) => n.setData('y', { timeout })),
+    ],
+    (n) => n.close(),
+  ),
+];
+
+// --- @zkit/group -------------------------------------------------------------------------------
+
+const groupGroups: Group[] = [
+  group('GroupMember', (c: ZkClient) => c, [
+    ...badPaths<ZkClient>((c, p) => new GroupMember(c, p, 'a')),
+    row('memberId with a slash', PATH, (c) => new GroupMember(c, '/g', 'a/b')),
+    row('memberId ".."', PATH, (c) => new GroupMember(c, '/g', '..')),
+    row('memberId: number', ARG, (c) => new GroupMember(c, '/g', 5 as never)),
+    row('payload of 1 MiB + 1 bytes', SIZE, (c) => new GroupMember(c, '/g', 'a', OVERSIZE)),
+    row('setPayload: 1 MiB + 1 bytes', SIZE, (c) =>
+      new GroupMember(c, '/g', 'a').setPayload(OVERSIZE),
+    ),
+    ...badTimeouts<ZkClient>((c, timeout) => new GroupMember(c, '/g', 'a').start({ timeout })),
+  ]),
+  group('Party', (c: ZkClient) => c, [
+    ...badPaths<ZkClient>((c, p) => new Party(c, p, 'a')),
+    row(
+      'shallow identifier with a slash',
+      PATH,
+      (c) => new Party(c, '/p', 'a/b', { shallow: true }),
+    ),
+    row('identifier: number', ARG, (c) => new Party(c, '/p', 5 as never)),
+    row('shallow: not a boolean', ARG, (c) => new Party(c, '/p', 'a', { shallow: 1 as never })),
+    ...badTimeouts<ZkClient>((c, timeout) => new Party(c, '/p', 'a').join({ timeout })),
+    ...badTimeouts<ZkClient>((c, timeout) => new Party(c, '/p', 'a').members({ timeout })),
+  ]),
+  group('SetPartitioner', (c: ZkClient) => c, [
+    ...badPaths<ZkClient>((c, p) => new SetPartitioner(c, p, ['a'])),
+    row('items: not iterable', ARG, (c) => new SetPartitioner(c, '/s', 5 as never)),
+    row('item: number', ARG, (c) => new SetPartitioner(c, '/s', [5 as never])),
+    row('item with a slash', PATH, (c) => new SetPartitioner(c, '/s', ['a/b'])),
+    row('item ".."', PATH, (c) => new SetPartitioner(c, '/s', ['..'])),
+    row('identifier: empty', ARG, (c) => new SetPartitioner(c, '/s', ['a'], { identifier: '' })),
+    row(
+      'identifier with a slash',
+      PATH,
+      (c) => new SetPartitioner(c, '/s', ['a'], { identifier: 'x/y' }),
+    ),
+    row(
+      'partition: not a function',
+      ARG,
+      (c) => new SetPartitioner(c, '/s', ['a'], { partition: 'kazoo' as never }),
+    ),
+    ...badTimeouts<ZkClient>(
+      (c, timeout) => new SetPartitioner(c, '/s', ['a'], { timeBoundary: timeout }),
+    ),
+    ...badTimeouts<ZkClient>((c, timeout) =>
+      new SetPartitioner(c, '/s', ['a']).whenAcquired({ timeout }),
+    ),
+  ]),
+];
+
 const lockGroups: Group[] = [
   group('Mutex constructor', (c: ZkClient) => c, [
     ...badPaths<ZkClient>((c, p) => new Mutex(c, p)),
@@ -987,12 +1084,13 @@ async function check(client: ZkClient, r: Row): Promise<string[]> {
 }
 
 const ALL: readonly (readonly [string, readonly Group[]])[] = [
-  ['@zkit/core', coreGroups],
+  ['@zkit/core', [...coreGroups, ...persistentNodeGroups]],
   ['@zkit/lock', lockGroups],
   ['@zkit/election', electionGroups],
   ['@zkit/barrier', barrierGroups],
   ['@zkit/queue', queueGroups],
   ['@zkit/registry', registryGroups],
+  ['@zkit/group', groupGroups],
 ];
 
 let rowCount = 0;

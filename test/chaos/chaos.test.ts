@@ -20,7 +20,10 @@ import {
   type SummaryRow,
 } from './harness.js';
 import { chaosSeed } from './random.js';
+import { runCounterChaos } from './scenario-counter.js';
 import { runElectionChaos } from './scenario-election.js';
+import { runMultiLockChaos } from './scenario-multilock.js';
+import { runPartitionerChaos } from './scenario-partitioner.js';
 import { runMutexChaos, type ChaosContext } from './scenario-mutex.js';
 import { runQueueChaos } from './scenario-queue.js';
 import { runRegistryChaos } from './scenario-registry.js';
@@ -185,7 +188,7 @@ describe('chaos', () => {
       scenario: 'queue',
       sessions: '2 producers, 3 consumers',
       ...faultFigures(result.faults),
-      operations: `${result.produced} items put, ${result.acked} acked, ${result.consumedUnanswered} acks cut off`,
+      operations: `${result.produced} items put (${result.unknownPuts} puts of unknown outcome), ${result.acked} acked, ${result.consumedUnanswered} acks cut off`,
       violations: result.unexplained.length,
       'lost items': result.lost.length,
       duplicates: `${result.redeliveries} redelivered, ${result.doublePuts} double puts`,
@@ -193,6 +196,7 @@ describe('chaos', () => {
       'duration s': (result.durationMs / 1000).toFixed(1),
     });
     expect(result.lost).toEqual([]);
+    expect(result.doublePuts).toBe(0);
     expect(result.produced).toBeGreaterThanOrEqual(700);
     expect(result.unexplained).toEqual([]);
     expect(result.orphans).toEqual([]);
@@ -235,5 +239,83 @@ describe('chaos', () => {
     expect(result.orphans).toEqual([]);
     expect(result.leftAfterClose).toEqual([]);
     expect(result.unreaped).toEqual([]);
+  }, 150_000);
+  test('chaos - counter: every increment counted once when reported, the final value exact', async () => {
+    const result = await runCounterChaos(context(), {
+      incrementers: 4,
+      faults: ['leader-restart', 'partition-long', 'expire'],
+    });
+    summary.push({
+      scenario: 'counter',
+      sessions: 4,
+      ...faultFigures(result.faults),
+      operations:
+        `${result.succeeded} increments, ${result.failed} failed, ` +
+        `${result.unknown} unknown (${result.unknownApplied} applied); final ${result.final}`,
+      violations: result.violations.length,
+      'duration s': (result.durationMs / 1000).toFixed(1),
+    });
+    expect(result.violations).toEqual([]);
+    expect(result.succeeded).toBeGreaterThan(100);
+    // Exact: successes, plus those of the unknown outcomes that landed.
+    expect(result.final).toBe(BigInt(result.succeeded + result.unknownApplied));
+    expect(result.unknownApplied).toBeLessThanOrEqual(result.unknown);
+  }, 150_000);
+
+  test('chaos - multi-lock: never two live holders of any part, nothing left behind', async () => {
+    const result = await runMultiLockChaos(context(), {
+      sessions: 4,
+      paths: 4,
+      faults: ['leader-restart', 'partition-long', 'expire'],
+    });
+    summary.push({
+      scenario: 'multi-lock',
+      sessions: 4,
+      ...faultFigures(result.faults),
+      operations: `${result.acquisitions} part sections, ${result.failedAcquires} failed acquires`,
+      violations: result.violations.length,
+      'excused overlaps': result.overlaps,
+      'orphan nodes': result.leftAfterClose.length,
+      'duration s': (result.durationMs / 1000).toFixed(1),
+    });
+    expect(result.violations).toEqual([]);
+    expect(result.acquisitions).toBeGreaterThan(100);
+    expect(result.leftAfterClose).toEqual([]);
+  }, 150_000);
+
+  test('chaos - set partitioner: no item owned twice, every item owned again soon after every fault', async () => {
+    const result = await runPartitionerChaos(context(), {
+      members: 4,
+      items: 12,
+      faults: [
+        'follower-restart',
+        'leader-restart',
+        'partition-long',
+        'partition-short',
+        'expire',
+        'expire',
+        'crash',
+      ],
+    });
+    const slowest = Math.max(...result.recoveries.map((r) => r.ms));
+    summary.push({
+      scenario: 'partitioner',
+      sessions: '4 members (+1 per crash)',
+      ...faultFigures(result.faults),
+      operations: `${result.allocations} shares taken`,
+      violations: result.violations.length + result.recoveries.filter((r) => !r.ok).length,
+      'orphan nodes': result.orphans.length + result.leftAfterClose.length,
+      'slowest recovery ms': `${slowest} (bound ${result.boundMs})`,
+      'duration s': (result.durationMs / 1000).toFixed(1),
+    });
+    log(
+      `  partitioner recoveries: ${result.recoveries.map((r) => `${r.fault} ${r.ms} ms`).join('; ')}`,
+    );
+    expect(result.violations).toEqual([]);
+    expect(result.recoveries).toHaveLength(result.faults.length);
+    expect(result.recoveries.filter((r) => !r.ok)).toEqual([]);
+    expect(result.allocations).toBeGreaterThan(result.faults.length);
+    expect(result.orphans).toEqual([]);
+    expect(result.leftAfterClose).toEqual([]);
   }, 150_000);
 });

@@ -1,5 +1,5 @@
 import { ZkClient } from '@zkit/core';
-import { Queue, type Message } from '@zkit/queue';
+import { PutOutcomeUnknownError, Queue, type Message } from '@zkit/queue';
 import { expireSession, FaultProxy, waitFor } from '@zkit/testing';
 import {
   orphansAfter,
@@ -30,6 +30,8 @@ export interface QueueResult {
   readonly produced: number;
   /** `put`s that failed (the item may or may not have landed). */
   readonly failedPuts: number;
+  /** Of those, the ones rejected with `PutOutcomeUnknownError` (a consumer may have the item). */
+  readonly unknownPuts: number;
   readonly acked: number;
   /** Items consumed whose ack got no answer (the consumer crashed or expired meanwhile). */
   readonly consumedUnanswered: number;
@@ -38,7 +40,7 @@ export interface QueueResult {
   readonly deliveries: number;
   /** Deliveries of an item node beyond its first. */
   readonly redeliveries: number;
-  /** Item ids queued as two nodes (a producer's create retried after a lost reply). */
+  /** Item ids queued as two nodes or more: `put` must never do that. */
   readonly doublePuts: number;
   /** Duplicates not explained by a crash, an expiry, or a disturbed put. */
   readonly unexplained: readonly string[];
@@ -93,6 +95,7 @@ export async function runQueueChaos(
   /** Item ids whose put saw the connection drop while it was in flight. */
   const disturbedPuts = new Set<string>();
   let failedPuts = 0;
+  let unknownPuts = 0;
   const acked = new Set<string>();
   /**
    * Item nodes whose ack was given up without an answer (the client closed, or its session
@@ -201,8 +204,9 @@ export async function runQueueChaos(
         try {
           await queue.put({ id });
           produced.add(id);
-        } catch {
+        } catch (error) {
           failedPuts += 1;
+          if (error instanceof PutOutcomeUnknownError) unknownPuts += 1;
         }
         if (stateChanges !== before) disturbedPuts.add(id);
         await pause(pace.int(options.putPauseMs[0], options.putPauseMs[1]));
@@ -298,8 +302,8 @@ export async function runQueueChaos(
     const unreaped = (await reaped(ctx.admin, claimPath, 10_000)) ? [] : [claimPath];
 
     // Every delivery of a node but the last must belong to a session that ended (expired, lost
-    // or closed by a crash): the claim went with it. Two nodes for one id come from a put
-    // retried after its reply was lost, which needs a disturbed connection during that put.
+    // or closed by a crash): the claim went with it. Two nodes for one id would be a put that
+    // queued its item twice.
     let redeliveries = 0;
     const unexplained: string[] = [];
     for (const [node, list] of deliveries) {
@@ -318,13 +322,15 @@ export async function runQueueChaos(
     for (const [id, nodes] of nodesById) {
       if (nodes < 2) continue;
       doublePuts += nodes - 1;
-      if (!disturbedPuts.has(id))
-        unexplained.push(`${id} queued ${nodes} times by an undisturbed put`);
+      unexplained.push(
+        `${id} queued ${nodes} times by a${disturbedPuts.has(id) ? ' disturbed' : 'n undisturbed'} put`,
+      );
     }
 
     return {
       produced: produced.size,
       failedPuts,
+      unknownPuts,
       acked: acked.size,
       consumedUnanswered,
       lost,

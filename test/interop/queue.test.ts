@@ -107,3 +107,40 @@ test('interop - zkit and Curator consumers share one lock path: every item consu
     });
   });
 });
+
+test('interop - Curator consumes once an item whose zkit put lost its reply', async ({ zk }) => {
+  const proxy = await zk.proxy();
+  // The test server allows sessions of at most 2 s.
+  const client = await zk.client({ connectString: proxy.connectString, sessionTimeout: 2000 });
+  const queue = new Queue(client, '/q/lost', { serializer: stringSerializer });
+  await queue.put('before');
+  // The create goes out on a link that goes dark; the client gives the connection up, the link
+  // comes back and delivers the create, and its reply goes to the closed connection.
+  const healOnSuspend = (now: string) => {
+    if (now === 'suspended') proxy.heal();
+  };
+  client.on('state', healOnSuspend);
+  proxy.partition();
+  try {
+    await queue.put('lost reply');
+  } finally {
+    client.off('state', healOnSuspend);
+    proxy.heal();
+  }
+  await queue.put('after');
+  // One node per put: the lost reply queued nothing twice.
+  expect(await queue.size()).toBe(3);
+  await withAgent(zk.connectString, async (agent) => {
+    await agent.send('queue.consume', '/q/lost');
+    const got: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      got.push((await agent.next('consumed', { timeout: 15_000 })).item as string);
+    }
+    expect(got).toEqual(['before', 'lost reply', 'after']);
+    await waitFor(async () => (await queue.size()) === 0, {
+      timeout: 10_000,
+      message: 'Curator to delete the items it consumed',
+    });
+    await agent.send('queue.stop', '/q/lost');
+  });
+});

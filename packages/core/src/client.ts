@@ -2,7 +2,16 @@ import { Emitter } from './emitter.js';
 import { loadNativeBinding, type Acl } from './binding.js';
 import { Creates } from './creates.js';
 import { Deletes } from './deletes.js';
-import { AuthFailedError, ClientClosedError, InvalidArgumentError, ZkError } from './errors.js';
+import {
+  AuthFailedError,
+  BadVersionError,
+  ClientClosedError,
+  InvalidArgumentError,
+  ThrottledError,
+  UnknownWriteOutcomeError,
+  ZkError,
+  isRetryable,
+} from './errors.js';
 import { Executor, notFromTransport } from './executor.js';
 import { authFrameBytes, setAclFrameBytes, setFrameBytes } from './frame-size.js';
 import { protectedCreateChecks, clientAuth, clientWire, type ClientWire } from './internal.js';
@@ -443,7 +452,14 @@ export class ZkClient extends Emitter<ZkClientEvents> {
 
   /**
    * Replaces a node's data; with `version`, only if the node is at that version.
-   * @throws {@link NoNodeError}, {@link BadVersionError}, {@link DataTooLargeError}
+   *
+   * Retried after a connection loss, like every request. With a `version`, when an attempt was
+   * sent and its reply lost, and a retry then fails its version check, this call cannot know
+   * whether its first attempt wrote: it rejects with {@link UnknownWriteOutcomeError} (not a
+   * {@link BadVersionError}), so that a read-modify-write loop never applies one change twice.
+   *
+   * @throws {@link NoNodeError}, {@link BadVersionError}, {@link UnknownWriteOutcomeError},
+   * {@link DataTooLargeError}
    */
   async set(path: string, data: Data, options: VersionOptions = {}): Promise<Stat> {
     validatePath(path);
@@ -453,7 +469,25 @@ export class ZkClient extends Emitter<ZkClientEvents> {
     const version = validVersion(options.version);
     const full = this.#exec.abs(path);
     this.#exec.checkFrame(setFrameBytes(this.#options.chroot + full, buffer.length), path);
-    return this.#exec.exec('set', path, options.signal, true, (t) => t.set(full, buffer, version));
+    if (version === -1) {
+      return this.#exec.exec('set', path, options.signal, true, (t) =>
+        t.set(full, buffer, version),
+      );
+    }
+    // The error of an earlier attempt that may have written before its reply was lost (counted
+    // as for `delete`: only attempts handed to the transport, a throttled one never applied).
+    let unsure: unknown;
+    return this.#exec.exec('set', path, options.signal, true, async (t) => {
+      try {
+        return await t.set(full, buffer, version);
+      } catch (error) {
+        if (unsure !== undefined && error instanceof BadVersionError) {
+          throw new UnknownWriteOutcomeError({ path: full, cause: unsure });
+        }
+        if (isRetryable(error) && !(error instanceof ThrottledError)) unsure ??= error;
+        throw error;
+      }
+    });
   }
 
   /**

@@ -71,7 +71,7 @@ export class Creates {
     const mode = options.mode ?? 'persistent';
     const buffer = this.#exec.toBuffer(data, path);
     this.validateCreate(path, mode, options);
-    return this.#create(path, buffer, mode, options, true);
+    return this.#create(path, buffer, mode, options, options.retry !== false);
   }
 
   /**
@@ -88,7 +88,8 @@ export class Creates {
     const buffer = this.#exec.toBuffer(data, path);
     this.validateCreate(path, mode, options);
     let stat: Stat | undefined;
-    const created = await this.#create(path, buffer, mode, options, true, false, (s) => {
+    const retry = options.retry !== false;
+    const created = await this.#create(path, buffer, mode, options, retry, false, (s) => {
       stat = s;
     });
     stat ??= (await this.#client.exists(created, { signal: options.signal })) ?? undefined;
@@ -366,6 +367,9 @@ export class Creates {
       ![false, 'container', 'persistent'].includes(options.parents)
     ) {
       throw new InvalidArgumentError(`parents must be 'container', 'persistent' or false`);
+    }
+    if (options.retry !== undefined && typeof options.retry !== 'boolean') {
+      throw new InvalidArgumentError('retry must be a boolean');
     }
     if (options.acl) validateAcl(options.acl);
     const full = this.#exec.abs(path);

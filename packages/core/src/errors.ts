@@ -116,6 +116,44 @@ export class BadVersionError extends ZkError {
   }
 }
 
+/**
+ * A conditional {@link ZkClient.set} (one with a `version`) cannot know whether it wrote: code
+ * `'UNKNOWN_OUTCOME'`; `cause` is the connection error that lost the reply of an earlier attempt.
+ *
+ * `set` retries after a connection loss. The first attempt may have reached the server and
+ * written, with only its reply lost; the retry then finds the node one version further and fails
+ * its compare-and-swap — exactly what it would find had another client written meanwhile, and
+ * nothing the server keeps tells the two apart. Reporting that as a {@link BadVersionError}
+ * would invite the usual "read again and retry" loop to apply the same change twice (a counter
+ * incremented twice), so it is reported as this class instead, which is not a
+ * `BadVersionError`: the write may or may not have happened, and the caller must not assume
+ * either. Unconditional sets (no `version`) are simply retried; they cannot meet this.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await client.set(path, next, { version: stat.version });
+ *   // written by this call
+ * } catch (err) {
+ *   if (err instanceof UnknownWriteOutcomeError) {
+ *     // perhaps written, perhaps not: read the node, never write the same change blindly again
+ *   } else if (err instanceof BadVersionError) {
+ *     // someone else wrote first: read again, decide again
+ *   } else throw err;
+ * }
+ * ```
+ */
+export class UnknownWriteOutcomeError extends ZkError {
+  constructor(options?: ZkErrorOptions) {
+    super(
+      'UNKNOWN_OUTCOME',
+      -103,
+      'version changed, but whether this write changed it is unknown',
+      options,
+    );
+  }
+}
+
 /** Ephemeral nodes cannot have children (`ZNOCHILDRENFOREPHEMERALS`, -108). */
 export class NoChildrenForEphemeralsError extends ZkError {
   constructor(options?: ZkErrorOptions) {

@@ -80,6 +80,7 @@ export {
   ThrottledError,
   UnimplementedError,
   UnknownOutcomeError,
+  UnknownWriteOutcomeError,
   UnknownZkError,
   ZkError,
   errorFromCode,
@@ -113,6 +114,12 @@ export {
   waitSignal,
 } from './signals.js';
 export type { WaitOptions } from './signals.js';
+export { PersistentNode, PersistentNodeClosedError } from './persistent-node.js';
+export type {
+  PersistentNodeEvents,
+  PersistentNodeMode,
+  PersistentNodeOptions,
+} from './persistent-node.js';
 export { QueuedIterator } from './queued-iterator.js';
 export type { Producer, QueuedIteratorOptions } from './queued-iterator.js';
 export { WatchConnection } from './watch-connection.js';

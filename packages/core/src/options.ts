@@ -148,6 +148,13 @@ export interface CreateOptions {
   readonly parents?: 'container' | 'persistent' | false;
   /** Stops waiting for the reply; the request may still be applied by the server. */
   readonly signal?: AbortSignal | undefined;
+  /**
+   * `false`: send the create once. A connection loss or timeout after it was sent rejects with
+   * that (retryable) error instead of sending it again, for callers that find out for themselves
+   * whether the attempt landed (a sequential create retried blindly can leave two nodes).
+   * Default `true`.
+   */
+  readonly retry?: boolean;
 }
 
 /** Options of reads. */

@@ -11,7 +11,7 @@ import {
   type LineNode,
   type ZkClient,
 } from '@zkit/core';
-import { HeldLease, discardNode, removeNode, settleSoon } from './lease.js';
+import { HeldLease, discardNode, removeNode, requestRevocation, settleSoon } from './lease.js';
 
 /** Wait for any change among the children instead of for one node to go away. */
 export const ANY_CHILD = Symbol('any child');
@@ -109,6 +109,7 @@ export class LockDriver {
     signal: AbortSignal | undefined,
     mode: 'wait' | 'try',
     session?: string,
+    revoke = false,
   ): Promise<HeldLease | null | typeof STALE> {
     const client = this.#client;
     for (;;) {
@@ -142,7 +143,7 @@ export class LockDriver {
           dropListing(joined.listed);
           outcome = RETRY;
         } else {
-          outcome = await this.#waitForTurn(node, signal, mode, joined.listed);
+          outcome = await this.#waitForTurn(node, signal, mode, joined.listed, revoke);
         }
       } catch (error) {
         await discardNode(client, node.path, node.session);
@@ -163,9 +164,12 @@ export class LockDriver {
     }
   }
 
-  /** Waits for the lock: {@link LockDriver.acquire} in `wait` mode, unbound. */
-  async wait(signal: AbortSignal | undefined): Promise<HeldLease> {
-    return (await this.acquire(signal, 'wait')) as HeldLease;
+  /**
+   * Waits for the lock: {@link LockDriver.acquire} in `wait` mode, unbound. With `revoke`, asks
+   * each holder found in the way, once, to give the lock up.
+   */
+  async wait(signal: AbortSignal | undefined, revoke = false): Promise<HeldLease> {
+    return (await this.acquire(signal, 'wait', undefined, revoke)) as HeldLease;
   }
 
   /** Takes the lock if free: {@link LockDriver.acquire} in `try` mode, unbound. */
@@ -181,8 +185,10 @@ export class LockDriver {
     signal: AbortSignal | undefined,
     mode: 'wait' | 'try',
     first: Promise<LineListing | undefined>,
+    revoke: boolean,
   ): Promise<Grant | typeof RETRY | typeof NOT_NOW> {
     const client = this.#client;
+    const asked = new Set<string>();
     const watch = this.#rules.watchChildren === true;
     let pending: Promise<LineListing | undefined> | undefined = first;
     for (;;) {
@@ -228,6 +234,11 @@ export class LockDriver {
           return { fencingToken: listing.stat.pzxid, sessionSignal };
         }
         if (mode === 'try') return NOT_NOW;
+        const holder = sorted[0];
+        if (revoke && holder !== undefined && holder !== node.name && !asked.has(holder)) {
+          asked.add(holder);
+          await requestRevocation(client, join(this.base, holder));
+        }
         if (listing.changed !== undefined) await this.#settled(listing.changed);
         else if (blocker !== ANY_CHILD) await this.#waitForChange(join(this.base, blocker), signal);
         else throw new Error('rules that wait for any child must set watchChildren');

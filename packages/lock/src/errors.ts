@@ -45,3 +45,22 @@ export class LockLostError extends ZkError {
     this.reason = reason;
   }
 }
+
+/**
+ * The reason {@link Lease.revocationRequested} aborts with: someone asked the holder to give the
+ * lock up. The lease is still held; release it when the work allows. Code
+ * `'REVOCATION_REQUESTED'`.
+ *
+ * @example
+ * ```ts
+ * const lease = await mutex.acquire();
+ * lease.revocationRequested.addEventListener('abort', () => {
+ *   void finishSoon().then(() => lease.release());
+ * });
+ * ```
+ */
+export class RevocationRequestedError extends ZkError {
+  constructor(path: string) {
+    super('REVOCATION_REQUESTED', 0, 'the holder was asked to give the lock up', { path });
+  }
+}

@@ -12,9 +12,11 @@
 /// <reference types="node" preserve="true" />
 /// <reference lib="esnext.disposable" preserve="true" />
 export { Mutex } from './mutex.js';
-export type { MutexOptions } from './mutex.js';
+export type { MutexAcquireOptions, MutexOptions } from './mutex.js';
 export { ReadWriteLock } from './read-write-lock.js';
 export type { ReadWriteLockOptions } from './read-write-lock.js';
+export { MultiLock } from './multi-lock.js';
+export type { MultiLease } from './multi-lock.js';
 export { Semaphore } from './semaphore.js';
 export type { SemaphoreOptions } from './semaphore.js';
 export type {
@@ -25,5 +27,7 @@ export type {
   Participant,
   TryAcquireOptions,
 } from './lease.js';
-export { LockLostError } from './errors.js';
+export { LockLostError, RevocationRequestedError } from './errors.js';
 export type { LockLostReason } from './errors.js';
+export { MultiPeriodLease, PeriodLease } from './period-lease.js';
+export type { PeriodGrant, PeriodLeaseOptions } from './period-lease.js';

@@ -1,6 +1,12 @@
 import diagnostics from 'node:diagnostics_channel';
-import { ClientClosedError, isRetryable, type WaitOptions, type ZkClient } from '@zkit/core';
-import { LockLostError } from './errors.js';
+import {
+  ClientClosedError,
+  NoNodeError,
+  isRetryable,
+  type WaitOptions,
+  type ZkClient,
+} from '@zkit/core';
+import { LockLostError, RevocationRequestedError } from './errors.js';
 
 /**
  * A held lock: a mutex, one side of a read-write lock, or one of a semaphore's n slots.
@@ -34,6 +40,18 @@ export interface Lease extends AsyncDisposable {
    * then learns about loss from the session only. It does not abort on {@link Lease.release}.
    */
   readonly signal: AbortSignal;
+  /**
+   * Aborts, with a {@link RevocationRequestedError}, when someone asks this holder to give the
+   * lock up (Apache Curator's revocation: {@link Mutex.revoke}, a waiter acquiring with
+   * `revoke: true`, or Curator's `Revoker.attemptRevoke`). Nothing is taken away: the holder
+   * decides, and releases when it is ready. Also published on the diagnostics channel
+   * `zkit:lock:revocation` ({@link LockMessage}).
+   *
+   * Listening costs one read with a watch on the lease's node, made the first time this
+   * property is read; a request made before that is seen by that read. It never aborts once the
+   * lease is released or lost.
+   */
+  readonly revocationRequested: AbortSignal;
   /** `false` once released or lost. */
   readonly held: boolean;
   /**
@@ -116,8 +134,34 @@ export interface TryAcquireOptions {
 const acquiredChannel = diagnostics.channel('zkit:lock:acquired');
 const releasedChannel = diagnostics.channel('zkit:lock:released');
 const lostChannel = diagnostics.channel('zkit:lock:lost');
+const revocationChannel = diagnostics.channel('zkit:lock:revocation');
 
-/** Published on `zkit:lock:acquired`, `zkit:lock:released` and `zkit:lock:lost`. */
+/**
+ * The data that asks the holder of a lease node to give the lock up: Curator's revocation
+ * message, the ASCII bytes of `__REVOKE__`, written over the node's data.
+ */
+const REVOKE_MESSAGE = Buffer.from('__REVOKE__', 'ascii');
+
+/**
+ * Asks the holder of the lease node at `path` to give the lock up (see
+ * {@link Lease.revocationRequested}). Resolves `false` when the node is gone (nothing to ask).
+ *
+ * @internal
+ */
+export async function requestRevocation(client: ZkClient, path: string): Promise<boolean> {
+  try {
+    await client.set(path, REVOKE_MESSAGE);
+    return true;
+  } catch (error) {
+    if (error instanceof NoNodeError) return false;
+    throw error;
+  }
+}
+
+/**
+ * Published on `zkit:lock:acquired`, `zkit:lock:released`, `zkit:lock:lost` and
+ * `zkit:lock:revocation`.
+ */
 export interface LockMessage {
   /** The client the lock uses. */
   readonly client: ZkClient;
@@ -125,8 +169,8 @@ export interface LockMessage {
   readonly path: string;
   /** The lease's fencing token. */
   readonly fencingToken: bigint;
-  /** Set on `zkit:lock:lost`. */
-  readonly error?: LockLostError;
+  /** Set on `zkit:lock:lost`; on `zkit:lock:revocation`, the request. */
+  readonly error?: LockLostError | RevocationRequestedError;
 }
 
 /**
@@ -203,8 +247,9 @@ export class HeldLease implements Lease {
   // uncontended cycle should cost as little as the three requests it makes.
   #lost: AbortController | undefined;
   #lostError: LockLostError | undefined;
-  /** Aborted on release or loss: stops the deletion watch. */
+  /** Aborted on release or loss: stops the deletion and revocation watches. */
   #stop: AbortController | undefined;
+  #revocation: AbortController | undefined;
   #held = true;
   #release: Promise<void> | undefined;
   readonly #onSessionAbort = () => this.#lose('session', this.#sessionSignal.reason);
@@ -233,11 +278,22 @@ export class HeldLease implements Lease {
       this.#lost = new AbortController();
       if (this.#lostError !== undefined) this.#lost.abort(this.#lostError);
       else if (this.#held) {
-        this.#stop = new AbortController();
+        this.#stop ??= new AbortController();
         void this.#watchNode(this.#stop.signal);
       }
     }
     return this.#lost.signal;
+  }
+
+  get revocationRequested(): AbortSignal {
+    if (this.#revocation === undefined) {
+      this.#revocation = new AbortController();
+      if (this.#held) {
+        this.#stop ??= new AbortController();
+        void this.#watchRevocation(this.#stop.signal);
+      }
+    }
+    return this.#revocation.signal;
   }
 
   /** The session that owns the node. */
@@ -289,6 +345,35 @@ export class HeldLease implements Lease {
         fencingToken: this.fencingToken,
         error,
       } satisfies LockMessage);
+    }
+  }
+
+  /** Watches our own node's data while held, for a revocation request. */
+  async #watchRevocation(signal: AbortSignal): Promise<void> {
+    while (!signal.aborted) {
+      try {
+        const watched = await this.#client.getWatched(this.path, { signal });
+        if (watched.value.data.equals(REVOKE_MESSAGE)) {
+          watched.cancel();
+          if (!this.#held) return;
+          const request = new RevocationRequestedError(this.path);
+          this.#revocation?.abort(request);
+          if (revocationChannel.hasSubscribers) {
+            revocationChannel.publish({
+              client: this.#client,
+              path: this.path,
+              fencingToken: this.fencingToken,
+              error: request,
+            } satisfies LockMessage);
+          }
+          return;
+        }
+        await watched.changed;
+      } catch (error) {
+        // A deleted node or a lost session ends the lease, which its signal reports; retryable
+        // errors mean the connection came and went, so look again.
+        if (signal.aborted || !isRetryable(error)) return;
+      }
     }
   }
 

@@ -1,12 +1,38 @@
-import { combineSignals, lineKey, tryOnce, waitSignal, type Data, type ZkClient } from '@zkit/core';
+import {
+  InvalidArgumentError,
+  checkLineArgs,
+  combineSignals,
+  lineKey,
+  tryOnce,
+  waitSignal,
+  type Data,
+  type ZkClient,
+} from '@zkit/core';
 import { LockDriver, checkLockArgs, type LockRules } from './driver.js';
-import type { AcquireOptions, Lease, Lock, Participant, TryAcquireOptions } from './lease.js';
+import {
+  requestRevocation,
+  type AcquireOptions,
+  type Lease,
+  type Lock,
+  type Participant,
+  type TryAcquireOptions,
+} from './lease.js';
 
 /** Options of {@link Mutex}. */
 export interface MutexOptions {
   /** Data stored in each lease node, shown by {@link Mutex.participants}. Default: empty. */
   readonly data?: Data;
 }
+
+/** Options of {@link Mutex.acquire}: those of every `acquire`, and `revoke`. */
+export type MutexAcquireOptions = AcquireOptions & {
+  /**
+   * While waiting, ask each holder found in the way, once, to give the lock up (Apache Curator's
+   * revocation: its {@link Lease.revocationRequested} aborts; a Curator holder made revocable
+   * hears it too). The holder decides; this only asks. Default `false`.
+   */
+  readonly revoke?: boolean;
+};
 
 const LOCK_NAME = 'lock-';
 
@@ -97,11 +123,34 @@ export class Mutex implements Lock {
    *
    * @throws `InvalidArgumentError` synchronously for a negative or non-finite timeout
    */
-  acquire(options: AcquireOptions = {}): Promise<Lease> {
+  acquire(options: MutexAcquireOptions = {}): Promise<Lease> {
     const what = `Mutex ${this.path}: not acquired`;
     const signal = waitSignal(what, options);
+    if (options.revoke !== undefined && typeof options.revoke !== 'boolean') {
+      throw new InvalidArgumentError('revoke must be a boolean');
+    }
     if (options.timeout === 0) return tryOnce(what, this.tryAcquire({ signal: options.signal }));
-    return this.#driver.wait(signal);
+    return this.#driver.wait(signal, options.revoke === true);
+  }
+
+  /**
+   * Asks the holder of the lease node at `nodePath` to give the lock up: writes Curator's
+   * revocation message (`__REVOKE__`) into the node, which the holder watches (zkit:
+   * {@link Lease.revocationRequested}; Curator: a mutex made revocable). Resolves `true` once
+   * the request is written, `false` when the node is already gone. For operators and waiters;
+   * the holder decides whether and when to release. Node paths are listed by
+   * {@link Mutex.participants}.
+   *
+   * @example
+   * ```ts
+   * const [holder] = await mutex.participants();
+   * if (holder) await Mutex.revoke(client, holder.path);
+   * ```
+   * @throws `InvalidPathError` / `InvalidArgumentError` synchronously for a bad path or client
+   */
+  static revoke(client: ZkClient, nodePath: string): Promise<boolean> {
+    const path = checkLineArgs(client, nodePath, 'a revocation');
+    return requestRevocation(client, path);
   }
 
   /**

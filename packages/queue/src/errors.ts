@@ -109,3 +109,34 @@ export class TakeOutcomeUnknownError<T = unknown> extends ZkError {
     this.values = values;
   }
 }
+
+/**
+ * A `put` sent its create, lost the reply, and cannot find out whether the item was queued.
+ * Code `'PUT_OUTCOME_UNKNOWN'`; `path` is the queue, `cause` the error that cut the reply off.
+ *
+ * After a lost reply, `put` looks for the node it created (each node carries a random mark
+ * after Curator's item framing, which Curator's reader and zkit's ignore). Found: `put`
+ * resolves with its path. Not found, and the queue's children show that nothing was removed
+ * since the create was sent: the item was not queued, and the create is sent again. Not found,
+ * but items were removed meanwhile (or the queue could not be read): a consumer may already
+ * have taken this one, and putting it again could queue it twice; `put` rejects with this error
+ * rather than guess. Put it again only if a duplicate is harmless.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await queue.put(job);
+ * } catch (error) {
+ *   if (error instanceof PutOutcomeUnknownError) await recordForReview(job);
+ *   else throw error;
+ * }
+ * ```
+ */
+export class PutOutcomeUnknownError extends ZkError {
+  constructor(path: string, cause: unknown) {
+    super('PUT_OUTCOME_UNKNOWN', 0, 'whether this put queued the item is unknown', {
+      path,
+      cause,
+    });
+  }
+}

@@ -11,9 +11,13 @@ const VERSION = 0x00010001;
 const ITEM = 0x01;
 const END = 0x02;
 
-/** Frames `items` as one node's data. */
-export function encodeItems(items: readonly Uint8Array[]): Buffer {
-  let size = 4 + 1;
+/**
+ * Frames `items` as one node's data; `mark`, when given, follows the end byte. Readers stop at
+ * the end byte (Curator's reader too), so the mark changes nothing for them; a producer uses it
+ * to recognise its own node after a lost reply.
+ */
+export function encodeItems(items: readonly Uint8Array[], mark?: Uint8Array): Buffer {
+  let size = 4 + 1 + (mark?.byteLength ?? 0);
   for (const item of items) size += 5 + item.byteLength;
   const out = Buffer.allocUnsafe(size);
   let at = out.writeInt32BE(VERSION, 0);
@@ -23,8 +27,14 @@ export function encodeItems(items: readonly Uint8Array[]): Buffer {
     out.set(item, at);
     at += item.byteLength;
   }
-  out.writeUInt8(END, at);
+  at = out.writeUInt8(END, at);
+  if (mark) out.set(mark, at);
   return out;
+}
+
+/** Whether `data` carries `mark` after its end byte. */
+export function hasMark(data: Buffer, mark: Uint8Array): boolean {
+  return data.length >= 5 + mark.byteLength && data.subarray(-mark.byteLength).equals(mark);
 }
 
 /** The items of one node's data; throws a plain `Error` saying what is wrong with the framing. */

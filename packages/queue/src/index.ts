@@ -1,7 +1,8 @@
 /**
  * `@zkit/queue` — a distributed work queue on ZooKeeper: {@link Queue} with FIFO and priority
- * items, at-most-once `take` and at-least-once `consume`. The znode layout and item framing are
- * Apache Curator's `DistributedQueue`, so Java and Node services can share a queue.
+ * items, at-most-once `take` and at-least-once `consume`; {@link DelayQueue}, whose items become
+ * visible at a due time; {@link IdQueue}, whose items can be withdrawn by id. The znode layouts
+ * and item framing are Apache Curator's queues', so Java and Node services can share a queue.
  *
  * @packageDocumentation
  */
@@ -13,10 +14,15 @@
 /// <reference lib="esnext.disposable" preserve="true" />
 export { Queue } from './queue.js';
 export type { ConsumeOptions, Message, PutOptions, QueueOptions } from './queue.js';
+export { DelayQueue } from './delay-queue.js';
+export type { DelayPutOptions } from './delay-queue.js';
+export { IdQueue } from './id-queue.js';
+export type { IdPutOptions } from './id-queue.js';
 export { bytesSerializer, jsonSerializer, stringSerializer } from './serializer.js';
 export type { Serializer } from './serializer.js';
 export {
   MalformedItemError,
+  PutOutcomeUnknownError,
   QueueClosedError,
   QueueFullError,
   TakeOutcomeUnknownError,

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import {
   BadVersionError,
   DataTooLargeError,
@@ -21,16 +22,28 @@ import {
 import type { Stat, WaitOptions, Watched } from '@zkit/core';
 import {
   MalformedItemError,
+  PutOutcomeUnknownError,
   QueueClosedError,
   QueueFullError,
   TakeOutcomeUnknownError,
 } from './errors.js';
-import { decodeItems, encodeItems } from './framing.js';
+import { decodeItems, encodeItems, hasMark } from './framing.js';
+import { fifoLayout, ITEM_PREFIX } from './layout.js';
+import type { Layout } from './layout.js';
 import { jsonSerializer } from './serializer.js';
 import type { Serializer } from './serializer.js';
 
-/** Curator's item-node prefix; children with other names are ignored. */
-const ITEM_PREFIX = 'queue-';
+/** Upper bound of a timer to a due item: Node's timers take at most 2^31 − 1 ms. */
+const MAX_TIMER_MS = 0x7fffffff;
+/**
+ * The key under which a queue class built on {@link Queue} passes its {@link Layout} in the
+ * options; not exported from the package.
+ */
+export const LAYOUT: unique symbol = Symbol('zkit.queue.layout');
+/** Random bytes after each node's item framing, by which a producer knows its own node. */
+const MARK_BYTES = 16;
+/** Creates a put sends at most, each known not to have landed before the next. */
+const PUT_SENDS = 4;
 /**
  * Once a race for an item has been lost (consumers on other sessions work on the same listing),
  * this many picks are made at random from the whole listing, so consumers fall out of step.
@@ -135,6 +148,15 @@ interface Hold {
   session: string | undefined;
 }
 
+// Set by Queue's static block: the queue classes built on Queue reach its put through these.
+let putNamedImpl: <T>(
+  queue: Queue<T>,
+  name: string,
+  items: readonly T[],
+  signal: AbortSignal | undefined,
+) => Promise<string>;
+let clientImpl: (queue: Queue<unknown>) => ZkClient;
+
 /**
  * The claims made through each client in this process, by claim path. When a retried create
  * finds a node of its own session, core takes it for an earlier attempt of its own that landed
@@ -170,8 +192,11 @@ const holdsByClient = new WeakMap<ZkClient, Map<string, Hold>>();
  *
  * Connection states: operations wait through `suspended` (core's retry policy); a consumer
  * keeps running across `lost` (its claims are gone with the session and the items go back to
- * the queue; `Message.signal` has aborted). A `put` whose reply is lost to a connection drop is
- * retried and may leave the item in the queue twice: producers are at-least-once.
+ * the queue; `Message.signal` has aborted). A `put` never queues its item twice: after a reply
+ * lost to a connection drop it looks for its node (each carries a random 16-byte mark after the
+ * item framing, which readers skip) and resolves with it, sends the create again when the node
+ * certainly did not land, or rejects with {@link PutOutcomeUnknownError} when a consumer may
+ * already have taken it.
  *
  * @example
  * ```ts
@@ -192,6 +217,7 @@ export class Queue<T = unknown> {
   readonly #serializer: Serializer<T>;
   readonly #maxItems: number | undefined;
   readonly #onMalformed: ((error: MalformedItemError) => void) | undefined;
+  readonly #layout: Layout;
   readonly #closing = new AbortController();
   /** Names of the current listing not yet handed out, sorted. */
   #batch: string[] = [];
@@ -205,6 +231,8 @@ export class Queue<T = unknown> {
   >();
   #spread = 0;
   #misses = 0;
+  /** The queue node's stat as last read by a put (`null`: absent); see #put. */
+  #known: { stat: Stat | null } | undefined;
   readonly #malformed = new Set<string>();
   /** Items of a multi-item node taken by `take`, returned by the next calls. */
   readonly #taken: T[] = [];
@@ -244,6 +272,12 @@ export class Queue<T = unknown> {
     this.#serializer = serializer;
     this.#maxItems = maxItems;
     this.#onMalformed = options.onMalformed;
+    this.#layout = (options as { [LAYOUT]?: Layout })[LAYOUT] ?? fifoLayout;
+  }
+
+  static {
+    putNamedImpl = (queue, name, items, signal) => queue.#putItems(name, items, signal);
+    clientImpl = (queue) => queue.#client;
   }
 
   /** Whether {@link Queue.close} has been called. */
@@ -254,12 +288,18 @@ export class Queue<T = unknown> {
   /**
    * Adds one item. Resolves with the item node's path once the server has it.
    *
-   * One request (two with `maxItems`; the queue node is created on first use). Waits through
-   * `suspended`; a create retried after a lost reply may add the item twice.
+   * Two pipelined requests: the create, and a read of the queue node's stat sent just ahead of
+   * it (the first put of a queue object, and every put with `maxItems`, waits for that read
+   * before sending the create; the queue node is created on first use). Waits through `suspended`. The item is queued
+   * once at most: after a lost reply the put looks for its node and resolves with it if it
+   * landed; a create that certainly did not land is sent again; when neither can be told (a
+   * consumer removed items meanwhile, and may have taken this one), it rejects with
+   * {@link PutOutcomeUnknownError}.
    *
    * @throws `InvalidArgumentError` (bad priority, an item the serializer refuses) and
    *   `DataTooLargeError` before any request; {@link QueueFullError}; {@link QueueClosedError};
-   *   `SessionExpiredError` or connection errors when retries run out
+   *   {@link PutOutcomeUnknownError}; `SessionExpiredError` or connection errors when the create
+   *   certainly did not land and retries run out
    * @example
    * ```ts
    * await queue.put({ id: 7 }, { priority: -10 }); // before every priority ≥ -9
@@ -280,38 +320,144 @@ export class Queue<T = unknown> {
    * ```
    */
   putMany(items: readonly T[], options: PutOptions = {}): Promise<string> {
+    return this.#putItems(ITEM_PREFIX + priorityName(options.priority), items, options.signal);
+  }
+
+  /** Checks and frames `items`, then puts them as one node `<name><seq>`. */
+  #putItems(name: string, items: readonly T[], signal: AbortSignal | undefined): Promise<string> {
     this.#checkOpen();
     if (!Array.isArray(items) || items.length === 0) {
       throw new InvalidArgumentError('items must be a non-empty array');
     }
-    const name = ITEM_PREFIX + priorityName(options.priority);
-    const data = encodeItems(items.map((item) => this.#serializer.serialize(item)));
+    const mark = randomBytes(MARK_BYTES);
+    const data = encodeItems(
+      items.map((item) => this.#serializer.serialize(item)),
+      mark,
+    );
     // Checked here too: with maxItems, the size check in core's create would come after a read.
     if (data.length > this.#client.maxDataBytes) {
       throw new DataTooLargeError(data.length, this.#client.maxDataBytes, { path: this.path });
     }
-    return this.#put(name, data, options.signal);
+    return this.#put(name, data, mark, signal);
   }
 
-  async #put(name: string, data: Buffer, signal: AbortSignal | undefined): Promise<string> {
-    const opts = { mode: 'persistentSequential', signal } as const;
+  async #put(
+    name: string,
+    data: Buffer,
+    mark: Buffer,
+    signal: AbortSignal | undefined,
+  ): Promise<string> {
+    // Sent once per attempt: a create retried blindly after a lost reply can queue the item
+    // twice. Whether an attempt landed is looked up instead (see #findPut).
+    const opts = { mode: 'persistentSequential', signal, retry: false } as const;
     if (this.#maxItems !== undefined) {
       const stat = await this.#client.exists(this.path, { signal });
+      this.#known = { stat };
       if (stat && stat.numChildren >= this.#maxItems) {
         throw new QueueFullError(this.path, this.#maxItems);
       }
     }
-    for (let attempt = 0; ; attempt++) {
+    // The first put of this queue object reads the stat before its create, so that even its
+    // lost reply can be decided (see #findPut); with maxItems it was just read.
+    let fresh = this.#maxItems !== undefined;
+    if (!fresh && this.#known === undefined) {
+      this.#known = { stat: await this.#client.exists(this.path, { signal }) };
+      fresh = true;
+    }
+    let ensured = false;
+    for (let sends = 1; ; sends++) {
+      // The queue node's stat as it was before this create: read at some earlier time, and
+      // again just ahead of the create, on the same connection (not awaited). When the
+      // connection drops, that read usually goes with the create, and the earlier one serves.
+      const earlier = this.#known;
+      let ahead: { stat: Stat | null } | undefined;
+      if (!fresh) {
+        this.#client.exists(this.path, { signal }).then(
+          (stat) => {
+            ahead ??= { stat };
+            this.#known = { stat };
+          },
+          () => undefined,
+        );
+      }
+      fresh = false;
       try {
         return await this.#client.create(join(this.path, name), data, opts);
       } catch (error) {
-        if (error instanceof NoNodeError && attempt === 0) {
+        if (error instanceof NoNodeError && !ensured) {
+          ensured = true;
           await this.#ensureQueue(signal);
           continue;
         }
-        throw error;
+        if (!isRetryable(error) && !(error instanceof SessionExpiredError)) throw error;
+        // Only a read answered by now was answered before the create was lost: a read that
+        // failed with it is retried on the next connection, after the create, and says nothing.
+        const before = ahead ?? earlier;
+        const found = await this.#findPut(name, mark, before?.stat, error, signal);
+        if (found !== undefined) return found;
+        // Known not to have landed: the error is the whole truth once sends run out.
+        if (sends >= PUT_SENDS) throw error;
       }
     }
+  }
+
+  /**
+   * After a create whose reply was lost: the path of the node it created, if it is there
+   * (its data ends with `mark`); `undefined` when it certainly did not land.
+   *
+   * A sequential node's number is its parent's `cversion` when it is created, and `cversion`
+   * grows with every child created or deleted. So only numbers from `before.cversion` on can be
+   * ours, and `Δcversion − ΔnumChildren` since `before` is 0 exactly when no child was removed:
+   * then, with no node of ours there, the create did not land. Otherwise a consumer may have
+   * taken it already.
+   * @throws {@link PutOutcomeUnknownError} when that cannot be told
+   */
+  async #findPut(
+    name: string,
+    mark: Buffer,
+    before: Stat | null | undefined,
+    cause: unknown,
+    signal: AbortSignal | undefined,
+  ): Promise<string | undefined> {
+    try {
+      // The lost create cannot land after this look: a server that takes the session over on
+      // a new connection closes its old one (what it had read of it is applied first, the rest
+      // dropped), and a create forwarded by another server after the session moved is refused
+      // by the leader. The sync makes this server catch up with the leader.
+      await this.#client.sync(this.path, { signal });
+      const { children, stat } = await this.#client.getChildren(this.path, {
+        signal,
+        withStat: true,
+      });
+      const from = before?.czxid === stat.czxid ? before.cversion : 0;
+      const candidates = children
+        .filter((c) => c.length === name.length + 10 && c.startsWith(name))
+        .filter((c) => Number(c.slice(name.length)) >= from)
+        .sort((a, b) => (a < b ? 1 : a > b ? -1 : 0));
+      for (const candidate of candidates) {
+        const path = join(this.path, candidate);
+        try {
+          if (hasMark((await this.#client.get(path, { signal })).data, mark)) return path;
+        } catch (error) {
+          if (!(error instanceof NoNodeError)) throw error;
+        }
+      }
+      // The queue node as it was then (absent: an empty node of the same lineage).
+      const then =
+        before === null
+          ? { czxid: stat.czxid, cversion: 0, numChildren: 0 }
+          : before?.czxid === stat.czxid
+            ? before
+            : undefined;
+      if (then !== undefined) {
+        const removed = stat.cversion - then.cversion - (stat.numChildren - then.numChildren);
+        if (removed === 0) return undefined;
+      }
+    } catch (error) {
+      if (signal?.aborted) throw error;
+      // Fall through: the queue could not be looked at, so the doubt stays.
+    }
+    throw new PutOutcomeUnknownError(this.path, cause);
   }
 
   /** Creates the queue node (persistent, with container ancestors, as Curator does). */
@@ -896,7 +1042,7 @@ export class Queue<T = unknown> {
       await this.#ensureQueue(signal);
       return;
     }
-    let names = this.#items(children);
+    let { ready: names } = this.#order(children);
     // Every item listed was claimed by other consumers the last time round: listing again at
     // once would find the same claims, over and over. Wait for an item or a claim to change.
     const stuck = names.length > 0 && names.every((n) => this.#claimedElsewhere.has(n));
@@ -914,13 +1060,18 @@ export class Queue<T = unknown> {
         await this.#ensureQueue(signal);
         return;
       }
-      names = this.#items(watched.value.children);
+      let next: number | undefined;
+      ({ ready: names, next } = this.#order(watched.value.children));
       if (names.length === 0) {
         try {
-          await watched.changed;
+          // Until a child changes, or the earliest item not due yet becomes due.
+          await this.#untilDue(watched.changed, next);
         } catch (error) {
           // A lost session took the watch: list again on the new one.
           if (!(error instanceof SessionExpiredError)) throw error;
+        } finally {
+          // Left on the server, as below: the next put or take fires it.
+          watched.cancel({ keepServerWatch: true });
         }
         return;
       }
@@ -944,8 +1095,9 @@ export class Queue<T = unknown> {
       const claims = await this.#client.getChildrenWatched(this.lockPath, { signal });
       watches.push(claims);
       const held = new Set(claims.value.children);
-      if (this.#items(queue.value.children).some((n) => !held.has(n))) return;
-      await Promise.race(watches.map((w) => w.changed));
+      const { ready, next } = this.#order(queue.value.children);
+      if (ready.some((n) => !held.has(n))) return;
+      await this.#untilDue(Promise.race(watches.map((w) => w.changed)), next);
     } catch (error) {
       // The lock path reaped with its last claim, or a lost session that took the watches:
       // either way, list again.
@@ -956,10 +1108,32 @@ export class Queue<T = unknown> {
     }
   }
 
+  /** The item names a consumer may take now, in order, and when the next one becomes due. */
+  #order(children: string[]): { ready: string[]; next: number | undefined } {
+    const names = children.filter((c) => c.startsWith(ITEM_PREFIX) && !this.#malformed.has(c));
+    return this.#layout.order(names, Date.now());
+  }
+
   #items(children: string[]): string[] {
-    return children
-      .filter((c) => c.startsWith(ITEM_PREFIX) && !this.#malformed.has(c))
-      .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    return this.#order(children).ready;
+  }
+
+  /** Settles with `changed`, or resolves at `due` (epoch ms) if that comes first. */
+  async #untilDue(changed: Promise<unknown>, due: number | undefined): Promise<void> {
+    if (due === undefined) {
+      await changed;
+      return;
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const wake = new Promise<void>((resolve) => {
+      // One more millisecond: the item is due once the clock has passed its due time.
+      timer = setTimeout(resolve, Math.min(Math.max(0, due - Date.now() + 1), MAX_TIMER_MS));
+    });
+    try {
+      await Promise.race([changed, wake]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /**
@@ -1080,4 +1254,23 @@ function priorityName(priority: number | undefined): string {
   }
   const hex = (priority >>> 0).toString(16).toUpperCase().padStart(8, '0');
   return (priority >= 0 ? '1' : '0') + hex;
+}
+
+/**
+ * Puts `items` as one node named `<name><seq>`, with every check and the lost-reply handling of
+ * {@link Queue.putMany}; for the queue classes that name their items their own way.
+ * @internal
+ */
+export function putNamed<T>(
+  queue: Queue<T>,
+  name: string,
+  items: readonly T[],
+  signal: AbortSignal | undefined,
+): Promise<string> {
+  return putNamedImpl(queue, name, items, signal);
+}
+
+/** The client a queue works through. @internal */
+export function clientOf(queue: Queue<unknown>): ZkClient {
+  return clientImpl(queue);
 }

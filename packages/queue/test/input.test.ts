@@ -27,7 +27,8 @@ test('input - an oversized item fails before any request, also with maxItems', a
     diagnostics.unsubscribe('zkit:op', onOp);
   }
   expect(seen).toEqual(['exists /probe']);
-  // Framing adds 10 bytes to one item: 990 bytes of item fit in 1000.
-  await bounded.put(Buffer.alloc(990));
+  // Framing adds 10 bytes to one item, the producer's mark 16: 974 bytes of item fit in 1000.
+  expect(() => bounded.put(Buffer.alloc(975))).toThrow(DataTooLargeError);
+  await bounded.put(Buffer.alloc(974));
   expect(await bounded.size()).toBe(1);
 });

@@ -68,11 +68,15 @@ describe('Queue', () => {
     expect(path).toMatch(/^\/jobs\/queue\/queue-\d{10}$/);
     const { data, stat } = await client.get(path);
     expect(stat.ephemeralOwner).toBe('0');
-    expect(data.toString('hex')).toBe('00010001' + '01' + '00000002' + '6869' + '02');
+    // Curator's framing, then the producer's 16-byte random mark, which readers never reach.
+    const framed = '00010001' + '01' + '00000002' + '6869' + '02';
+    expect(data.toString('hex')).toMatch(new RegExp(`^${framed}[0-9a-f]{32}$`));
     const multi = await queue.putMany(['a', 'bc']);
-    expect((await client.get(multi)).data.toString('hex')).toBe(
-      '00010001' + '01000000016' + '1' + '0100000002' + '6263' + '02',
-    );
+    const framedMulti = '00010001' + '01000000016' + '1' + '0100000002' + '6263' + '02';
+    const multiData = (await client.get(multi)).data.toString('hex');
+    expect(multiData).toMatch(new RegExp(`^${framedMulti}[0-9a-f]{32}$`));
+    // Each put has its own mark.
+    expect(multiData.slice(-32)).not.toBe(data.toString('hex').slice(-32));
     const high = await queue.put('p', { priority: 5 });
     const low = await queue.put('n', { priority: -1 });
     expect(high).toMatch(/\/queue-100000005\d{10}$/);

@@ -25,6 +25,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.curator.framework.CuratorFramework;
+import org.apache.curator.framework.recipes.atomic.DistributedAtomicLong;
 import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.framework.recipes.barriers.DistributedDoubleBarrier;
 import org.apache.curator.framework.recipes.leader.LeaderLatch;
@@ -37,6 +38,7 @@ import org.apache.curator.framework.recipes.queue.QueueSerializer;
 import org.apache.curator.framework.recipes.queue.SimpleDistributedQueue;
 import org.apache.curator.framework.state.ConnectionState;
 import org.apache.curator.retry.ExponentialBackoffRetry;
+import org.apache.curator.retry.RetryNTimes;
 import org.apache.curator.x.discovery.ServiceCache;
 import org.apache.curator.x.discovery.ServiceDiscovery;
 import org.apache.curator.x.discovery.ServiceDiscoveryBuilder;
@@ -188,6 +190,12 @@ public final class CuratorBench {
         return s5(ctx);
       case "S6":
         return s6(ctx);
+      case "S7-c1":
+        return s7(ctx, 1);
+      case "S7-c8":
+        return s7(ctx, 8);
+      case "S7-c32":
+        return s7(ctx, 32);
       default:
         throw new IllegalArgumentException("no scenario named " + name);
     }
@@ -535,6 +543,61 @@ public final class CuratorBench {
     if (!mutex.acquire(ACQUIRE_BOUND_S, TimeUnit.SECONDS)) {
       throw new IllegalStateException("lock acquire did not finish within 60 s");
     }
+  }
+
+  /**
+   * S7: DistributedAtomicLong, C sessions on one node, T increments in total behind a start gate,
+   * each retried until it succeeds (RetryNTimes(10000, 1)).
+   */
+  Map<String, Object> s7(Scenario ctx, int sessions) throws Exception {
+    int total = ctx.param("increments", ctx.count(2000, 2 * sessions));
+    ctx.param("sessions", sessions);
+    String path = "/bench/s7-c" + sessions + "/counter";
+    List<DistributedAtomicLong> counters = new ArrayList<>();
+    for (int i = 0; i < sessions; i++) {
+      counters.add(new DistributedAtomicLong(ctx.client(), path, new RetryNTimes(10_000, 1)));
+    }
+    counters.get(0).forceSet(0L);
+    for (DistributedAtomicLong c : counters) c.get();
+    AtomicInteger failed = new AtomicInteger();
+    AtomicReference<Throwable> failure = new AtomicReference<>();
+    CountDownLatch gate = new CountDownLatch(1);
+    List<Thread> workers = new ArrayList<>();
+    for (int w = 0; w < sessions; w++) {
+      final int quota = total / sessions + (w < total % sessions ? 1 : 0);
+      DistributedAtomicLong counter = counters.get(w);
+      Thread t =
+          new Thread(
+              () -> {
+                try {
+                  gate.await();
+                  for (int n = 0; n < quota; n++) {
+                    if (!counter.increment().succeeded()) failed.incrementAndGet();
+                  }
+                } catch (Throwable e) {
+                  failure.compareAndSet(null, e);
+                }
+              });
+      t.setDaemon(true);
+      t.start();
+      workers.add(t);
+    }
+    double wall =
+        ctx.section(
+            "increment",
+            total,
+            () -> {
+              gate.countDown();
+              for (Thread t : workers) t.join();
+            });
+    if (failure.get() != null) throw new Exception(failure.get());
+    long value = counters.get(0).get().postValue();
+    Map<String, Object> r = new LinkedHashMap<>();
+    r.put("wall_s", wall);
+    r.put("increments_per_s", total / wall);
+    r.put("failed", failed.get());
+    r.put("counter_ok", failed.get() == 0 && value == total);
+    return r;
   }
 
   Map<String, Object> s2(Scenario ctx, int sessions) throws Exception {

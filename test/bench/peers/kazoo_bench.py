@@ -819,6 +819,56 @@ def s6(ctx):
     }
 
 
+def s7(sessions):
+    """S7: kazoo's Counter (its own layout: the value as text), each increment retried by
+    kazoo until it succeeds."""
+
+    def run(ctx):
+        total = ctx.param("increments", ctx.count(2000, 2 * sessions))
+        ctx.param("sessions", sessions)
+        path = "/bench/s7-c%d/counter" % sessions
+        counters = [ctx.client().Counter(path) for _ in range(sessions)]
+        for counter in counters:
+            counter.value  # untimed: creates the node, warms the session up
+        failures = []
+        gate = threading.Event()
+
+        def worker(me):
+            quota = total // sessions + (1 if me < total % sessions else 0)
+            counter = counters[me]
+
+            def body():
+                try:
+                    gate.wait()
+                    c = counter
+                    for _ in range(quota):
+                        c += 1
+                except Exception as e:  # noqa: BLE001 - reported below
+                    failures.append(e)
+
+            return body
+
+        threads = start_threads([worker(i) for i in range(sessions)])
+
+        def timed():
+            gate.set()
+            for t in threads:
+                t.join()
+
+        _, wall = ctx.section("increment", total, timed)
+        if failures:
+            raise failures[0]
+        final = counters[0].value
+        return {
+            "wall_s": wall,
+            "increments_per_s": total / wall,
+            "failed": 0,
+            "counter_ok": final == total,
+        }
+
+    return run
+
+
 # ------------------------------------------------------------------ main
 
 SCENARIOS = {
@@ -833,6 +883,9 @@ SCENARIOS = {
     "S4c": s4("/bench/s4c", 2000, True),
     "S5": s5,
     "S6": s6,
+    "S7-c1": s7(1),
+    "S7-c8": s7(8),
+    "S7-c32": s7(32),
 }
 
 

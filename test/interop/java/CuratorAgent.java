@@ -17,6 +17,9 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.CuratorFrameworkFactory;
+import org.apache.curator.framework.recipes.atomic.AtomicValue;
+import org.apache.curator.framework.recipes.atomic.DistributedAtomicLong;
+import org.apache.curator.framework.recipes.atomic.PromotedToLock;
 import org.apache.curator.framework.recipes.barriers.DistributedBarrier;
 import org.apache.curator.framework.recipes.barriers.DistributedDoubleBarrier;
 import org.apache.curator.framework.recipes.leader.LeaderLatch;
@@ -26,13 +29,19 @@ import org.apache.curator.framework.recipes.locks.InterProcessMutex;
 import org.apache.curator.framework.recipes.locks.InterProcessReadWriteLock;
 import org.apache.curator.framework.recipes.locks.InterProcessSemaphoreV2;
 import org.apache.curator.framework.recipes.locks.Lease;
+import org.apache.curator.framework.recipes.locks.Revoker;
+import org.apache.curator.framework.recipes.queue.DistributedDelayQueue;
+import org.apache.curator.framework.recipes.queue.DistributedIdQueue;
+import org.apache.curator.framework.recipes.nodes.GroupMember;
 import org.apache.curator.framework.recipes.queue.DistributedPriorityQueue;
 import org.apache.curator.framework.recipes.queue.DistributedQueue;
 import org.apache.curator.framework.recipes.queue.QueueBuilder;
 import org.apache.curator.framework.recipes.queue.QueueConsumer;
 import org.apache.curator.framework.recipes.queue.QueueSerializer;
+import org.apache.curator.framework.recipes.shared.SharedCount;
 import org.apache.curator.framework.state.ConnectionState;
 import org.apache.curator.retry.ExponentialBackoffRetry;
+import org.apache.curator.retry.RetryNTimes;
 import org.apache.curator.x.discovery.ServiceCache;
 import org.apache.curator.x.discovery.ServiceDiscovery;
 import org.apache.curator.x.discovery.ServiceDiscoveryBuilder;
@@ -46,8 +55,8 @@ import org.apache.zookeeper.data.Stat;
  *
  * <p>Usage: {@code java CuratorAgent <connectString> [sessionTimeoutMs]}. One CuratorFramework
  * (one ZooKeeper session) per process. Input: one command per line, {@code <id> <command>
- * <args...>}, arguments separated by blanks; the last argument of {@code queue.put} and {@code
- * pqueue.put} is the rest of the line. Output: one JSON object per line. Every command gets
+ * <args...>}, arguments separated by blanks; the last argument of {@code queue.put}, {@code
+ * pqueue.put}, {@code dqueue.put} and {@code idqueue.put} is the rest of the line. Output: one JSON object per line. Every command gets
  * {@code {"event":"ack","id":..}} or {@code {"event":"error","id":..,"error":..}}; recipes also
  * report asynchronous events (isLeader, notLeader, consumed, discovery.changed, state).
  *
@@ -71,9 +80,12 @@ public final class CuratorAgent {
   private final Map<String, DistributedQueue<byte[]>> producers = new ConcurrentHashMap<>();
   private final Map<String, DistributedPriorityQueue<byte[]>> priorityProducers =
       new ConcurrentHashMap<>();
+  private final Map<String, DistributedDelayQueue<byte[]>> delayProducers = new ConcurrentHashMap<>();
+  private final Map<String, DistributedIdQueue<byte[]>> idProducers = new ConcurrentHashMap<>();
   private final Map<String, AutoCloseable> consumers = new ConcurrentHashMap<>();
   private final Map<String, ServiceDiscovery<Void>> discoveries = new ConcurrentHashMap<>();
   private final Map<String, ServiceCache<Void>> caches = new ConcurrentHashMap<>();
+  private final Map<String, GroupMember> groupMembers = new ConcurrentHashMap<>();
 
   private CuratorAgent(CuratorFramework client) {
     this.client = client;
@@ -195,6 +207,34 @@ public final class CuratorAgent {
           String key = key(arg(a, 0), arg(a, 1, DEFAULT_OWNER));
           run(id, cmd, "mutex " + key, ack -> mutex(key, arg(a, 0)).release());
         }
+        case "mutex.revocable" -> {
+          // mutex.revocable <path> [owner]: before mutex.acquire; reports revocationRequested
+          String owner = arg(a, 1, DEFAULT_OWNER);
+          String key = key(arg(a, 0), owner);
+          run(id, cmd, "mutex " + key, ack -> mutex(key, arg(a, 0)).makeRevocable(
+              lock -> emit(event("revocationRequested").put("path", arg(a, 0)).put("owner", owner))));
+        }
+        case "revoke" -> run(id, cmd, null, ack -> Revoker.attemptRevoke(client, arg(a, 0)));
+        case "atomic.increment" ->
+            // atomic.increment <path> <count> [promotedLockPath]
+            run(id, cmd, null, ack -> atomicIncrement(ack, arg(a, 0), Integer.parseInt(arg(a, 1)), arg(a, 2, null)));
+        case "atomic.get" ->
+            run(id, cmd, null, ack -> ack.put("value",
+                String.valueOf(new DistributedAtomicLong(client, arg(a, 0), new RetryNTimes(0, 0)).get().postValue())));
+        case "sharedcount.get" ->
+            run(id, cmd, null, ack -> {
+              try (SharedCount count = new SharedCount(client, arg(a, 0), 0)) {
+                count.start();
+                ack.put("value", count.getCount()).put("version", count.getVersionedValue().getVersion());
+              }
+            });
+        case "sharedcount.set" ->
+            run(id, cmd, null, ack -> {
+              try (SharedCount count = new SharedCount(client, arg(a, 0), 0)) {
+                count.start();
+                count.setCount(Integer.parseInt(arg(a, 1)));
+              }
+            });
         case "participants" ->
             run(id, cmd, null, ack -> putStrings(ack, "participants",
                 new InterProcessMutex(client, arg(a, 0)).getParticipantNodes()));
@@ -261,14 +301,28 @@ public final class CuratorAgent {
           String[] p = rest.split("\\s+", 2);
           run(id, cmd, null, ack -> producer(arg(p, 0)).put(arg(p, 1).getBytes(StandardCharsets.UTF_8)));
         }
-        case "queue.consume" -> run(id, cmd, null, ack -> consume(arg(a, 0), arg(a, 1, null), false));
+        case "queue.consume" -> run(id, cmd, null, ack -> consume(arg(a, 0), arg(a, 1, null), "plain"));
         case "pqueue.put" -> {
           String[] p = rest.split("\\s+", 3);
           run(id, cmd, null, ack -> priorityProducer(arg(p, 0))
               .put(arg(p, 2).getBytes(StandardCharsets.UTF_8), Integer.parseInt(arg(p, 1))));
         }
-        case "pqueue.consume" -> run(id, cmd, null, ack -> consume(arg(a, 0), null, true));
-        case "queue.stop", "pqueue.stop" ->
+        case "pqueue.consume" -> run(id, cmd, null, ack -> consume(arg(a, 0), null, "priority"));
+        case "dqueue.put" -> {
+          String[] p = rest.split("\\s+", 3);
+          run(id, cmd, null, ack -> delayProducer(arg(p, 0))
+              .put(arg(p, 2).getBytes(StandardCharsets.UTF_8), Long.parseLong(arg(p, 1))));
+        }
+        case "dqueue.consume" -> run(id, cmd, null, ack -> consume(arg(a, 0), null, "delay"));
+        case "idqueue.put" -> {
+          String[] p = rest.split("\\s+", 3);
+          run(id, cmd, null, ack -> idProducer(arg(p, 0))
+              .put(arg(p, 2).getBytes(StandardCharsets.UTF_8), arg(p, 1)));
+        }
+        case "idqueue.remove" ->
+            run(id, cmd, null, ack -> ack.put("removed", idProducer(arg(a, 0)).remove(arg(a, 1))));
+        case "idqueue.consume" -> run(id, cmd, null, ack -> consume(arg(a, 0), null, "id"));
+        case "queue.stop", "pqueue.stop", "dqueue.stop", "idqueue.stop" ->
             run(id, cmd, null, ack -> {
               AutoCloseable consumer = consumers.remove(arg(a, 0));
               if (consumer != null) consumer.close();
@@ -290,6 +344,35 @@ public final class CuratorAgent {
               }
             });
         case "discovery.watch" -> run(id, cmd, null, ack -> watchService(ack, arg(a, 0), arg(a, 1)));
+        // GroupMember: group.start <membershipPath> <id> <payload>, group.members <path> <id>
+        // (id → payload as seen by that member), group.set <path> <id> <payload>, group.close <path> <id>.
+        case "group.start" ->
+            run(id, cmd, null, ack -> {
+              GroupMember member =
+                  new GroupMember(client, arg(a, 0), arg(a, 1), arg(a, 2).getBytes(StandardCharsets.UTF_8));
+              groupMembers.put(key(arg(a, 0), arg(a, 1)), member);
+              member.start();
+            });
+        case "group.members" ->
+            run(id, cmd, null, ack -> {
+              GroupMember member = groupMembers.get(key(arg(a, 0), arg(a, 1)));
+              if (member == null) throw new Refusal("noMember", "no member " + arg(a, 1));
+              ObjectNode members = ack.putObject("members");
+              for (Map.Entry<String, byte[]> e : member.getCurrentMembers().entrySet()) {
+                members.put(e.getKey(), new String(e.getValue(), StandardCharsets.UTF_8));
+              }
+            });
+        case "group.set" ->
+            run(id, cmd, null, ack -> {
+              GroupMember member = groupMembers.get(key(arg(a, 0), arg(a, 1)));
+              if (member == null) throw new Refusal("noMember", "no member " + arg(a, 1));
+              member.setThisData(arg(a, 2).getBytes(StandardCharsets.UTF_8));
+            });
+        case "group.close" ->
+            run(id, cmd, null, ack -> {
+              GroupMember member = groupMembers.remove(key(arg(a, 0), arg(a, 1)));
+              if (member != null) member.close();
+            });
         case "children" ->
             run(id, cmd, null, ack -> {
               List<String> children = new ArrayList<>(client.getChildren().forPath(arg(a, 0)));
@@ -413,6 +496,30 @@ public final class CuratorAgent {
     ack.put("node", lease.getNodeName());
   }
 
+  /** Increments a DistributedAtomicLong `count` times and reports how many succeeded. */
+  private void atomicIncrement(ObjectNode ack, String path, int count, String promotedLockPath)
+      throws Exception {
+    DistributedAtomicLong counter =
+        promotedLockPath == null
+            ? new DistributedAtomicLong(client, path, new RetryNTimes(1000, 1))
+            : new DistributedAtomicLong(
+                client,
+                path,
+                new RetryNTimes(3, 1),
+                PromotedToLock.builder()
+                    .lockPath(promotedLockPath)
+                    .retryPolicy(new RetryNTimes(1000, 1))
+                    .build());
+    int succeeded = 0;
+    int failed = 0;
+    for (int i = 0; i < count; i++) {
+      AtomicValue<Long> value = counter.increment();
+      if (value.succeeded()) succeeded++;
+      else failed++;
+    }
+    ack.put("succeeded", succeeded).put("failed", failed);
+  }
+
   /** The calling thread's lock node; Curator keeps it behind a protected accessor. */
   private static String lockPath(InterProcessMutex mutex) {
     try {
@@ -507,13 +614,37 @@ public final class CuratorAgent {
     return queue;
   }
 
-  private void consume(String path, String lockPath, boolean priority) throws Exception {
+  private DistributedDelayQueue<byte[]> delayProducer(String path) throws Exception {
+    DistributedDelayQueue<byte[]> queue = delayProducers.get(path);
+    if (queue == null) {
+      queue = QueueBuilder.builder(client, null, BYTES, path).putInBackground(false).buildDelayQueue();
+      queue.start();
+      delayProducers.put(path, queue);
+    }
+    return queue;
+  }
+
+  private DistributedIdQueue<byte[]> idProducer(String path) throws Exception {
+    DistributedIdQueue<byte[]> queue = idProducers.get(path);
+    if (queue == null) {
+      queue = QueueBuilder.builder(client, null, BYTES, path).putInBackground(false).buildIdQueue();
+      queue.start();
+      idProducers.put(path, queue);
+    }
+    return queue;
+  }
+
+  private void consume(String path, String lockPath, String kind) throws Exception {
     if (consumers.containsKey(path)) throw new Refusal("started", "already consuming " + path);
     QueueConsumer<byte[]> consumer =
         new QueueConsumer<>() {
           @Override
           public void consumeMessage(byte[] item) {
-            emit(event("consumed").put("path", path).put("item", new String(item, StandardCharsets.UTF_8)));
+            emit(
+                event("consumed")
+                    .put("path", path)
+                    .put("item", new String(item, StandardCharsets.UTF_8))
+                    .put("at", System.currentTimeMillis()));
           }
 
           @Override
@@ -521,14 +652,27 @@ public final class CuratorAgent {
         };
     QueueBuilder<byte[]> builder = QueueBuilder.builder(client, consumer, BYTES, path);
     if (lockPath != null) builder = builder.lockPath(lockPath);
-    if (priority) {
-      DistributedPriorityQueue<byte[]> queue = builder.buildPriorityQueue(0);
-      queue.start();
-      consumers.put(path, queue);
-    } else {
-      DistributedQueue<byte[]> queue = builder.buildQueue();
-      queue.start();
-      consumers.put(path, queue);
+    switch (kind) {
+      case "priority" -> {
+        DistributedPriorityQueue<byte[]> queue = builder.buildPriorityQueue(0);
+        queue.start();
+        consumers.put(path, queue);
+      }
+      case "delay" -> {
+        DistributedDelayQueue<byte[]> queue = builder.buildDelayQueue();
+        queue.start();
+        consumers.put(path, queue);
+      }
+      case "id" -> {
+        DistributedIdQueue<byte[]> queue = builder.buildIdQueue();
+        queue.start();
+        consumers.put(path, queue);
+      }
+      default -> {
+        DistributedQueue<byte[]> queue = builder.buildQueue();
+        queue.start();
+        consumers.put(path, queue);
+      }
     }
   }
 
@@ -584,10 +728,13 @@ public final class CuratorAgent {
     all.addAll(consumers.values());
     all.addAll(producers.values());
     all.addAll(priorityProducers.values());
+    all.addAll(delayProducers.values());
+    all.addAll(idProducers.values());
     all.addAll(caches.values());
     all.addAll(discoveries.values());
     all.addAll(latches.values());
     all.addAll(leases.values());
+    for (GroupMember m : groupMembers.values()) all.add(m::close);
     for (AutoCloseable c : all) {
       try {
         c.close();
