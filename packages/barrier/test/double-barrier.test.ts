@@ -251,12 +251,15 @@ describe('DoubleBarrier', () => {
     const [a, b] = await Promise.all([zk.client(), zk.client()]);
     const other = new DoubleBarrier(b, PATH, { members: 2 });
     const otherIn = other.enter({ timeout: 10_000 });
+    let otherOut: Promise<void>;
     {
       await using barrier = new DoubleBarrier(a, PATH, { members: 2 });
       await barrier.enter({ timeout: 10_000 });
       await otherIn;
-      track(other.leave({ timeout: 10_000 }));
+      // Leaving waits for every member: it completes once the block has left for `barrier`.
+      otherOut = track(other.leave({ timeout: 10_000 }));
     }
+    await otherOut;
     expect(other.state).not.toBe('entered');
     await waitFor(async () => (await children(a, PATH)).length === 0);
   });

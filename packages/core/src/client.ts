@@ -8,6 +8,7 @@ import {
   ClientClosedError,
   InvalidArgumentError,
   ThrottledError,
+  UnimplementedError,
   UnknownWriteOutcomeError,
   ZkError,
   isRetryable,
@@ -58,6 +59,7 @@ export type {
   ErrorPolicy,
   ReadOptions,
   RetryPolicy,
+  SaslOptions,
   TransportKind,
   VersionOptions,
   Watched,
@@ -218,7 +220,10 @@ export class ZkClient extends Emitter<ZkClientEvents> {
     return this.#session.state;
   }
 
-  /** Whether requests can be sent right now. */
+  /**
+   * Whether requests can be sent right now: `connected`, `reconnected`, or `readOnly` (where
+   * reads are served and writes fail with {@link NotReadOnlyError}).
+   */
   get isConnected(): boolean {
     return this.#session.isConnected;
   }
@@ -315,20 +320,42 @@ export class ZkClient extends Emitter<ZkClientEvents> {
 
   /**
    * Replaces the server list used from now on; a chroot in `connectString` is ignored (the
-   * client keeps its own). The current session stays on its connection, and the next handle the
-   * client opens (after `lost`) connects through the new list.
+   * client keeps its own). Returns whether the session moves to another server.
    *
-   * The native binding's own server-list update (`set_servers`) was measured to leave the handle
-   * unable to reconnect at all, so it is not used: moving a live session to new servers would
-   * need a handle the binding does not provide. To move at once, close and start a new client.
+   * On the wire transport this is ZooKeeper's client-side rebalancing, as its Java client does
+   * it: a client whose server left the list moves to another one; when servers were added, each
+   * client moves to one of them with the probability that evens out the load (with `n` servers
+   * before and `m` after, `1 − n/m`), so that over many clients every server ends up with about
+   * `1/m` of them. A move keeps the session (same id, its ephemeral nodes and watches): the
+   * client reports `suspended`, then `reconnected` once connected to the new server; requests in
+   * flight fail with {@link ConnectionLossError} and are retried by the retry policy. Under the
+   * default error policy, {@link ZkClient.sessionSignal} aborts on the move, as on any
+   * suspension.
+   *
+   * On the native transport the list is only used by the next session (after `lost`): the
+   * binding's own update (`set_servers`) was measured to leave the handle unable to reconnect
+   * at all, so the current session stays where it is and this returns `false`.
+   *
+   * @throws {@link InvalidArgumentError} for a bad connect string; {@link ClientClosedError}
    */
-  updateServers(connectString: string): void {
+  updateServers(connectString: string): boolean {
     this.#session.assertOpen();
     // The chroot cannot change within a session: keep ours, whatever the new string says.
     const { hosts } = parseConnectString(connectString);
     const servers = hosts.map(formatHostPort).join(',') + this.#options.chroot;
     updateExtraServers(this, servers);
     this.#session.servers = servers;
+    return this.#session.transport?.updateServers?.(servers) ?? false;
+  }
+
+  /**
+   * The server (`host:port`, as the connect string names it) the session is connected to right
+   * now; `undefined` while not connected, and always on the native transport (the binding does
+   * not say).
+   */
+  get server(): string | undefined {
+    if (!this.isConnected) return undefined;
+    return (this.#session.transport as Partial<ProtocolTransport> | undefined)?.server;
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -570,6 +597,71 @@ export class ZkClient extends Emitter<ZkClientEvents> {
         throw error;
       }),
     );
+  }
+
+  /**
+   * The paths of this session's ephemeral nodes whose path starts with `prefix` (default `/`:
+   * all of them), in no particular order. `prefix` is a path and matches by text, so
+   * `/workers/w` finds `/workers/w-1` and `/workers/w2/x`. With a namespace, both `prefix` and
+   * the paths returned are within it. One request (ZooKeeper 3.6+).
+   *
+   * @throws {@link InvalidPathError} before anything is sent; {@link UnimplementedError} on the
+   * native transport (the binding has no such request: use the default wire transport)
+   * @example
+   * ```ts
+   * const mine = await client.getEphemerals('/workers/');
+   * ```
+   */
+  async getEphemerals(prefix = '/', options: ReadOptions = {}): Promise<string[]> {
+    // A prefix may end with `/` (every ephemeral below a node): check it as the path before it.
+    validatePath(prefix.length > 1 && prefix.endsWith('/') ? prefix.slice(0, -1) : prefix);
+    // The namespace alone would also match its siblings (`/app` matches `/app2/x`).
+    const list = await this.#protocol('getEphemerals', prefix, options.signal, (t, full) =>
+      t.getEphemerals(prefix === '/' && full !== '/' ? `${full}/` : full),
+    );
+    return list.map((p) => this.#exec.rel(p));
+  }
+
+  /**
+   * How many nodes there are below `path`, at any depth (the node itself not counted). One
+   * request (ZooKeeper 3.6+), answered from the server's memory without listing anything.
+   *
+   * @throws {@link NoNodeError}, {@link NoAuthError}, {@link InvalidPathError};
+   * {@link UnimplementedError} on the native transport
+   */
+  async getAllChildrenNumber(path: string, options: ReadOptions = {}): Promise<number> {
+    validatePath(path);
+    return this.#protocol('getAllChildrenNumber', path, options.signal, (t, full) =>
+      t.getAllChildrenNumber(full),
+    );
+  }
+
+  /**
+   * The identities the server associates with this session: one `{ scheme, user }` per
+   * credential it accepted (`digest`, `sasl`, `x509`, …) and the `ip` one it adds itself.
+   *
+   * @throws {@link UnimplementedError} from a server before ZooKeeper 3.7 (which does not know
+   * the request) and on the native transport
+   */
+  async whoAmI(options: ReadOptions = {}): Promise<{ scheme: string; user: string }[]> {
+    return this.#protocol('whoAmI', '/', options.signal, (t) => t.whoAmI());
+  }
+
+  /** A request only the wire transport has; on the native one, a typed refusal. */
+  #protocol<T>(
+    op: string,
+    path: string,
+    signal: AbortSignal | undefined,
+    fn: (transport: ProtocolTransport, full: string) => Promise<T>,
+  ): Promise<T> {
+    if (!this.#wire) {
+      return Promise.reject(
+        new UnimplementedError({
+          message: `${op} needs the wire transport (transport: 'wire', the default); the native binding has no such request`,
+        }),
+      );
+    }
+    return this.#wire.run(op, path, signal, fn);
   }
 
   /** Replaces a node's ACL; with `version`, only if the ACL is at that version (`aversion`). */

@@ -237,25 +237,14 @@ export class BadArgumentsError extends ZkError {
 }
 
 /**
- * The request is not implemented (`ZUNIMPLEMENTED`, -6): by the server (e.g. a TTL node on a
- * server without `extendedTypesEnabled=true`), or by the client's transport. In the second case
- * `feature` names what was asked for, and the message says that the wire transport (the
- * default) has it: the native binding lacks transactions, create-with-stat and watch removal.
+ * The request is not implemented (`ZUNIMPLEMENTED`, -6): by the server (a TTL node on a server
+ * without `extendedTypesEnabled=true`, `whoAmI` before ZooKeeper 3.7), or by the client's
+ * transport, in which case the message names the transport that has it (e.g. `getEphemerals`
+ * with `transport: 'native'`; nothing is sent then).
  */
 export class UnimplementedError extends ZkError {
-  /** What the transport lacks, e.g. `'transactions'`; `undefined` when the server refused. */
-  readonly feature: string | undefined;
-  constructor(options: ZkErrorOptions & { readonly feature?: string } = {}) {
-    super(
-      'UNIMPLEMENTED',
-      -6,
-      options.feature === undefined
-        ? 'not implemented by the server'
-        : `${options.feature}: not implemented by the native transport; ` +
-            `the wire transport (transport: 'wire', the default) supports it`,
-      options,
-    );
-    this.feature = options.feature;
+  constructor(options?: ZkErrorOptions & { readonly message?: string }) {
+    super('UNIMPLEMENTED', -6, options?.message ?? 'not implemented by the server', options);
   }
 }
 
@@ -266,6 +255,43 @@ export class UnimplementedError extends ZkError {
 export class NoWatcherError extends ZkError {
   constructor(options?: ZkErrorOptions) {
     super('NO_WATCHER', -121, 'no watcher', options);
+  }
+}
+
+/**
+ * A write reached a read-only server (`ZNOTREADONLY`, -119): the client was created with
+ * `canBeReadOnly` and is in the `readOnly` state, connected to a member cut off from the
+ * quorum. Not retried: writes succeed again once the client is back on a read-write server
+ * (state `reconnected`).
+ */
+export class NotReadOnlyError extends ZkError {
+  constructor(options?: ZkErrorOptions) {
+    super('NOT_READ_ONLY', -119, 'the server is read-only', options);
+  }
+}
+
+/**
+ * A TLS connection could not be set up with any server: the server's certificate was not
+ * trusted (wrong `ca`), not valid for its name, or the server refused the client's certificate
+ * (or the port does not speak TLS). Code `'TLS'`; `cause` is the last `node:tls` error and
+ * `servers` names each server with why it failed. `start()` rejects with it and the client
+ * closes after one round over the servers in which every attempt failed this way: retrying
+ * would only repeat the same refusal.
+ */
+export class TlsError extends ZkError {
+  /** Each server of the connect string with why its last attempt failed. */
+  readonly servers: readonly { readonly server: string; readonly error: string }[];
+  constructor(
+    servers: readonly { readonly server: string; readonly error: string }[],
+    options?: ZkErrorOptions,
+  ) {
+    super(
+      'TLS',
+      0,
+      `no TLS connection to any server: ${servers.map((s) => `${s.server}: ${s.error}`).join('; ')}`,
+      options,
+    );
+    this.servers = servers;
   }
 }
 
@@ -448,6 +474,7 @@ const byRc = new Map<number, ErrorFactory>([
   [-8, (o) => new BadArgumentsError(o)],
   [-6, (o) => new UnimplementedError(o)],
   [-121, (o) => new NoWatcherError(o)],
+  [-119, (o) => new NotReadOnlyError(o)],
 ]);
 
 /**

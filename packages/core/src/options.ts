@@ -5,7 +5,8 @@
  */
 import type { CreateFlags, Acl } from './binding.js';
 import type { ListenerError } from './emitter.js';
-import { InvalidArgumentError } from './errors.js';
+import type { ConnectionOptions } from 'node:tls';
+import { InvalidArgumentError, UnimplementedError } from './errors.js';
 import { DEFAULT_MAX_FRAME_BYTES } from './frame-size.js';
 import { validatePath } from './paths.js';
 import type { Stat } from './stat.js';
@@ -20,10 +21,15 @@ import type { NodeEvent } from './watches.js';
  * - `lost`: the session is gone (the server expired it, or the client was suspended longer than
  *   the negotiated session timeout). Its ephemeral nodes and watches are gone too. The client
  *   opens a new session at once and reports `reconnected` when it is up.
+ * - `readOnly`: connected to a read-only server (a member cut off from the quorum), only with
+ *   {@link ZkClientOptions.canBeReadOnly}. Reads are served (possibly stale); writes fail with
+ *   {@link NotReadOnlyError}. Curator's `READ_ONLY`. For what the session signal and the recipes
+ *   do, it counts as `suspended`: the quorum does not track the session meanwhile. The client
+ *   looks for a read-write server and reports `reconnected` once on one.
  * - `closed`: `close()` was called.
  */
 export type ConnectionState =
-  'latent' | 'connected' | 'suspended' | 'reconnected' | 'lost' | 'closed';
+  'latent' | 'connected' | 'suspended' | 'reconnected' | 'readOnly' | 'lost' | 'closed';
 
 /**
  * Which state makes {@link ZkClient.sessionSignal} abort. `'suspended'` (the default) is the safe
@@ -109,6 +115,51 @@ export interface ZkClientOptions {
    * the two (so that a deployment, or a test run, can switch without a code change).
    */
   readonly transport?: TransportKind;
+  /**
+   * Accept a read-only server when no read-write one answers: a member cut off from the quorum
+   * that runs with the system property `readonlymode.enabled=true` serves reads (from its own,
+   * possibly stale, copy) and refuses writes. The client then reports the state `readOnly`,
+   * looks for a read-write server (asking the others with the `isro` four-letter word after
+   * 0.1 s, then twice as long each time up to a minute) and moves there, reporting
+   * `reconnected`. A session that was created on a read-only server is known to that server
+   * only: the first read-write server gives the client a new session (`session` event).
+   * Default `false`. Wire transport only: with `transport: 'native'` the constructor throws
+   * {@link UnimplementedError}.
+   */
+  readonly canBeReadOnly?: boolean;
+  /**
+   * Connect with TLS, to the servers' `secureClientPort`: `node:tls` options such as `ca` (the
+   * authority that signed the servers' certificates), `cert` and `key` (this client's own, for
+   * servers that ask for one: the server then knows the client by the certificate's subject,
+   * the `x509` ACL scheme) and `servername`. The server's certificate is checked against the
+   * host name of the connect string (an IP address is checked as itself), unless `servername`
+   * names another. If, before any session, every server of the list fails in TLS (a wrong
+   * `ca`, a certificate for another name, our certificate refused), `start()` rejects with
+   * {@link TlsError} and the client closes, after one round over the list. Wire transport
+   * only: with `transport: 'native'` the constructor throws {@link UnimplementedError}.
+   */
+  readonly tls?: ConnectionOptions;
+  /**
+   * Authenticate every connection with SASL, after the handshake and before any other request:
+   * `{ mechanism: 'DIGEST-MD5', username, password }` against a server with a JAAS `Server`
+   * section holding the user (`DigestLoginModule`) and `SASLAuthenticationProvider` registered.
+   * The session is then known as `username` to the `sasl` ACL scheme. A refused password (or a
+   * server that cannot prove it knows it) makes `start()` reject with {@link AuthFailedError}
+   * and closes the client; once started, the same refusal on a reconnect closes the client
+   * (state `closed`): nothing retries with credentials the server refuses. Wire transport only:
+   * with `transport: 'native'` the constructor throws {@link UnimplementedError}.
+   */
+  readonly sasl?: SaslOptions;
+}
+
+/** SASL credentials of {@link ZkClientOptions.sasl}. */
+export interface SaslOptions {
+  /** The mechanism: DIGEST-MD5 (RFC 2831), the one ZooKeeper's servers offer for passwords. */
+  readonly mechanism: 'DIGEST-MD5';
+  /** The user, as the server's JAAS `Server` section names it (`user_<name>=…`). */
+  readonly username: string;
+  /** The user's password. */
+  readonly password: string;
 }
 
 /** The transports {@link ZkClientOptions.transport} selects from. */
@@ -211,6 +262,9 @@ export interface ResolvedOptions {
   defaultAcl: readonly Acl[] | undefined;
   session: { readonly id: string; readonly password: string } | undefined;
   transport: TransportKind;
+  canBeReadOnly: boolean;
+  tls: ConnectionOptions | undefined;
+  sasl: SaslOptions | undefined;
 }
 
 const DEFAULTS = Object.freeze({
@@ -278,6 +332,24 @@ export function resolveOptions(options: ZkClientOptions, chroot: string): Resolv
   if (options.transport !== undefined && !TRANSPORTS.includes(options.transport)) {
     throw new InvalidArgumentError(`transport must be 'wire' or 'native'`);
   }
+  if (options.canBeReadOnly !== undefined && typeof options.canBeReadOnly !== 'boolean') {
+    throw new InvalidArgumentError('canBeReadOnly must be a boolean');
+  }
+  if (options.tls !== undefined && (typeof options.tls !== 'object' || options.tls === null)) {
+    throw new InvalidArgumentError('tls must be an object of node:tls options');
+  }
+  if (options.sasl !== undefined) validateSasl(options.sasl);
+  const transport = options.transport ?? defaultTransport();
+  if (transport === 'native') {
+    // What only the wire transport can do is refused before anything starts.
+    for (const name of ['canBeReadOnly', 'tls', 'sasl'] as const) {
+      if (options[name] !== undefined && options[name] !== false) {
+        throw new UnimplementedError({
+          message: `${name} needs the wire transport (transport: 'wire', the default)`,
+        });
+      }
+    }
+  }
   return {
     sessionTimeout: options.sessionTimeout ?? DEFAULTS.sessionTimeout,
     connectTimeout: options.connectTimeout ?? DEFAULTS.connectTimeout,
@@ -289,8 +361,22 @@ export function resolveOptions(options: ZkClientOptions, chroot: string): Resolv
     namespace: namespace === '/' ? '' : namespace,
     defaultAcl: options.defaultAcl,
     session: options.session,
-    transport: options.transport ?? defaultTransport(),
+    transport,
+    canBeReadOnly: options.canBeReadOnly ?? false,
+    tls: options.tls,
+    sasl: options.sasl,
   };
+}
+
+function validateSasl(sasl: SaslOptions): void {
+  if (typeof sasl !== 'object' || sasl === null || sasl.mechanism !== 'DIGEST-MD5') {
+    throw new InvalidArgumentError(`sasl.mechanism must be 'DIGEST-MD5'`);
+  }
+  for (const key of ['username', 'password'] as const) {
+    if (typeof sasl[key] !== 'string' || sasl[key] === '') {
+      throw new InvalidArgumentError(`sasl.${key} must be a non-empty string`);
+    }
+  }
 }
 
 export function validVersion(version: number | undefined): number {

@@ -22,9 +22,13 @@ import {
   ConnectionLossError,
   NodeExistsError,
   SessionExpiredError,
+  TlsError,
   ZkTimeoutError,
   errorFromCode,
+  type ZkError,
 } from './errors.js';
+import type { ProtocolTransport } from './transport.js';
+import { SASL_FAILED } from './wire/session.js';
 import type { ConnectionState, ResolvedOptions, ZkClientEvents } from './options.js';
 import { combineSignals, validateTimeout, waitSignal, type WaitOptions } from './signals.js';
 import { formatHostPort, parseConnectString } from './wire/host-list.js';
@@ -93,8 +97,11 @@ export class SessionState {
     return this.#state;
   }
 
+  /** `connected`, `reconnected` or `readOnly`: requests can be sent (reads only in the last). */
   get isConnected(): boolean {
-    return this.#state === 'connected' || this.#state === 'reconnected';
+    return (
+      this.#state === 'connected' || this.#state === 'reconnected' || this.#state === 'readOnly'
+    );
   }
 
   /** The transport in force; `undefined` while closed or between sessions. */
@@ -189,6 +196,9 @@ export class SessionState {
       session,
       // The wire transport checks every frame it writes against the same limit as the client.
       limits: { outgoing: maxFrame, incoming: Math.max(WIRE_LIMITS.incoming, maxFrame) },
+      canBeReadOnly: this.#options.canBeReadOnly,
+      tls: this.#options.tls,
+      sasl: this.#options.sasl,
     };
     let transport: Transport | undefined = undefined;
     const isCurrent = () => transport !== undefined && this.#transport === transport;
@@ -200,8 +210,8 @@ export class SessionState {
       disconnected: () => {
         if (isCurrent()) this.onSuspect();
       },
-      closed: (code) => {
-        if (isCurrent()) this.#onClosed(code);
+      closed: (code, error) => {
+        if (isCurrent()) this.#onClosed(code, error);
       },
       node: (kind, path) => {
         if (!isCurrent()) return;
@@ -223,13 +233,18 @@ export class SessionState {
     const previous = this.#sessionId;
     const newSession = id !== previous;
     this.#sessionId = id;
+    if ((transport as Partial<ProtocolTransport>).readOnly === true) {
+      this.#onReadOnly(id, previous);
+      return;
+    }
     if (this.#state === 'latent') {
       this.#trust = new AbortController();
       this.#setState('connected');
       this.#client.emit('session', id, previous);
       return;
     }
-    if (this.isConnected) return; // a reconnect the handle never announced as a drop
+    // A reconnect the handle never announced as a drop.
+    if (this.#state === 'connected' || this.#state === 'reconnected') return;
     // Same session and still trusted (the 'lost' policy): keep the signal holders already have,
     // so a later loss still reaches them.
     if (this.#trust.signal.aborted) this.#trust = new AbortController();
@@ -238,6 +253,19 @@ export class SessionState {
       this.#client.emit('session', id, previous);
       void this.#prepareSession().catch(() => undefined);
     }
+  }
+
+  /** Connected to a read-only server: counts as suspended for the session's trust. */
+  #onReadOnly(id: string, previous: string | undefined): void {
+    if (this.#state === 'readOnly') return;
+    if (this.#options.errorPolicy === 'suspended' || this.#state === 'latent') {
+      this.#trust.abort(new ConnectionLossError({ cause: 'connected to a read-only server' }));
+    }
+    if (this.#state === 'latent' && this.#options.errorPolicy === 'lost') {
+      this.#trust = new AbortController();
+    }
+    this.#setState('readOnly');
+    if (id !== previous) this.#client.emit('session', id, previous);
   }
 
   /** A drop (announced or inferred from a connection-loss reply). */
@@ -266,12 +294,25 @@ export class SessionState {
     poll.unref();
   }
 
-  #onClosed(code: number): void {
+  #onClosed(code: number, error?: ZkError): void {
     if (this.#state === 'closed') return;
     if (this.#state === 'latent' && this.#options.session) {
       // Attaching to a given session that no longer exists: report it, never replace it.
       this.#startFailure = code === AUTH_FAILED ? errorFromCode(-115) : new SessionExpiredError();
       this.#notifyStateWaiters();
+      return;
+    }
+    const refused = error instanceof TlsError || code === AUTH_FAILED || code === SASL_FAILED;
+    if (this.#state === 'latent' && refused) {
+      // Refused before the first session (certificates, credentials): a new session would be
+      // refused the same way, so start() fails and the client closes.
+      this.#startFailure = error ?? errorFromCode(-115);
+      this.#notifyStateWaiters();
+      return;
+    }
+    if (code === SASL_FAILED) {
+      // The SASL credentials were refused on a reconnect: every new session would be too.
+      void this.close();
       return;
     }
     this.#onLost();
@@ -286,7 +327,9 @@ export class SessionState {
     this.#trust.abort(error);
     this.#setState('lost');
     this.#hooks.lost(error);
-    old?.close();
+    // Nothing waits for the old transport: its session is gone, and so is anything a failure
+    // to close it could say.
+    Promise.resolve(old?.close()).catch(() => undefined);
     // A listener may have closed the client in the meantime.
     if (this.state === 'lost') this.#openTransport();
   }
@@ -294,7 +337,8 @@ export class SessionState {
   /** Per-session preparation: the namespace node. */
   async #prepareSession(): Promise<void> {
     const ns = this.#options.namespace;
-    if (ns === '') return;
+    // A read-only server refuses the create; the first read-write session prepares itself.
+    if (ns === '' || this.#state === 'readOnly') return;
     try {
       await this.#hooks.ensureNamespace(ns);
     } catch (error) {

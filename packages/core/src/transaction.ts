@@ -448,7 +448,10 @@ export class Transaction<R extends readonly OperationResult[] = []> {
     this.#committed = true;
     const host = this.#host;
     if (!host.wire) {
-      throw new UnimplementedError({ feature: 'transactions' });
+      throw new UnimplementedError({
+        message:
+          "transactions need the wire transport (transport: 'wire', the default); the native binding has none",
+      });
     }
     const ops = this.#ops;
     if (ops.length === 0) return [] as unknown as R;

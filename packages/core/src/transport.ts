@@ -22,9 +22,10 @@ export interface TransportListener {
   disconnected(): void;
   /**
    * The transport closed itself for good: 0 after `close()`, -112 when the server said the
-   * session expired, -113 when the server refused the credentials.
+   * session expired, -113 when the server refused the credentials, -1000 when no server could
+   * be reached over TLS before any session. `error`, when given, is what to report.
    */
-  closed(code: number): void;
+  closed(code: number, error?: ZkError): void;
   /** A watched node changed. */
   node(kind: NodeEventKind, path: string): void;
 }
@@ -74,6 +75,12 @@ export interface Transport {
    * itself knows this; the native one has no such method.
    */
   connectFailures?(): readonly ServerFailure[];
+  /**
+   * Replaces the server list of the live session (its chroot, if any, is ignored), moving the
+   * session to another server when ZooKeeper's client-side rebalancing says so. Returns whether
+   * it moves. Only a transport that opens the sockets itself can do this.
+   */
+  updateServers?(connectString: string): boolean;
   create(path: string, data: Buffer, flags: number, ttl: number | undefined): Promise<string>;
   get(path: string, watch: boolean): Promise<{ data: Buffer; stat: Stat }>;
   exists(path: string, watch: boolean): Promise<Stat | null>;
@@ -152,6 +159,8 @@ export type WatchKind = 'data' | 'children' | 'persistent' | 'persistentRecursiv
 export interface ProtocolTransport extends Transport {
   /** Whether the current server is a read-only one. */
   readonly readOnly: boolean;
+  /** The server (`host:port`) the session is connected to, while it is. */
+  readonly server: string | undefined;
   /**
    * How many watches the server holds for this session, as far as the transport knows: those
    * set and not yet fired or removed. All of them are set again after a reconnect.

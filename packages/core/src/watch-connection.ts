@@ -16,7 +16,17 @@ import { combineSignals, raceSignal, type WaitOptions } from './signals.js';
 import type { Stat } from './stat.js';
 import type { NodeEventType } from './watches.js';
 import { parseConnectString } from './wire/host-list.js';
-import { readStat } from './wire/records.js';
+import {
+  AddWatchMode,
+  EventType,
+  OpCode,
+  PROTOCOL_VERSION,
+  Records,
+  WatcherTypeCode,
+  Xid,
+  decode,
+  encode,
+} from './wire/records.js';
 
 /**
  * Which kind of persistent watch {@link WatchConnection.addWatch} sets (ZooKeeper 3.6+):
@@ -91,28 +101,11 @@ export type ReadResult =
   | { readonly data: Buffer; readonly stat: Stat; readonly error?: undefined }
   | { readonly error: ZkError };
 
-const OP_GET_DATA = 4;
-const OP_GET_ACL = 6;
-const OP_GET_CHILDREN = 8;
-const OP_SYNC = 9;
-const OP_PING = 11;
-const OP_MULTI_READ = 22;
-const OP_ERROR = -1;
-const OP_REMOVE_WATCHES = 18;
-const OP_ADD_WATCH = 106;
-const OP_AUTH = 100;
-const OP_CLOSE_SESSION = -11;
-const XID_NOTIFICATION = -1;
-const XID_PING = -2;
-const XID_AUTH = -4;
-/** RemoveWatches' watcher type "any". */
-const WATCHER_ANY = 3;
-const MODES: Record<WatchMode, number> = { persistent: 0, persistentRecursive: 1 };
 const EVENT_TYPES: Record<number, NodeEventType> = {
-  1: 'created',
-  2: 'deleted',
-  3: 'dataChanged',
-  4: 'childrenChanged',
+  [EventType.created]: 'created',
+  [EventType.deleted]: 'deleted',
+  [EventType.dataChanged]: 'dataChanged',
+  [EventType.childrenChanged]: 'childrenChanged',
 };
 const MAX_PACKET = 16 * 1024 * 1024;
 const CLOSE_WAIT_MS = 1000;
@@ -259,7 +252,7 @@ export class WatchConnection extends Emitter<WatchConnectionEvents> {
     options: WaitOptions = {},
   ): Promise<void> {
     validatePath(path);
-    if (typeof mode !== 'string' || !Object.hasOwn(MODES, mode)) {
+    if (typeof mode !== 'string' || !Object.hasOwn(AddWatchMode, mode)) {
       throw new InvalidArgumentError(`unknown watch mode ${String(mode)}`);
     }
     const signal = combineSignals(options);
@@ -275,7 +268,8 @@ export class WatchConnection extends Emitter<WatchConnectionEvents> {
       if (!watch) {
         watch = { mode, confirmed: false, waiters: [] };
         this.#watches.set(path, watch);
-        if (this.#handshakeDone) this.#sendAddWatch(path, watch);
+        // Its outcome reaches the waiters below: #sendAddWatch never rejects.
+        if (this.#handshakeDone) void this.#sendAddWatch(path, watch);
       }
       watch.waiters.push({ resolve, reject });
     });
@@ -294,8 +288,11 @@ export class WatchConnection extends Emitter<WatchConnectionEvents> {
     this.#watches.delete(path);
     for (const w of watch.waiters) w.reject(new ClientClosedError({ path }));
     if (!this.#handshakeDone) return;
-    const body = new JuteWriter().string(this.#serverPath(path)).int(WATCHER_ANY);
-    await this.#request(OP_REMOVE_WATCHES, body).catch(() => undefined);
+    const body = encode(new JuteWriter(), Records.WatchesRequest, {
+      path: this.#serverPath(path),
+      type: WatcherTypeCode.any,
+    });
+    await this.#request(OpCode.removeWatches, body).catch(() => undefined);
   }
 
   /**
@@ -349,23 +346,17 @@ export class WatchConnection extends Emitter<WatchConnectionEvents> {
     validatePath(path);
     const serverPath = this.#serverPath(path);
     return this.#read(options, async () => {
-      const synced = this.#request(OP_SYNC, new JuteWriter().string(serverPath));
+      const body = encode(new JuteWriter(), Records.PathRequest, { path: serverPath });
+      const synced = this.#request(OpCode.sync, body);
       synced.catch(() => undefined);
-      const reply = this.#call(OP_GET_ACL, new JuteWriter().string(serverPath));
+      const reply = this.#call(OpCode.getAcl, body);
       reply.catch(() => undefined);
       await synced;
       const r = await reply.catch((error: unknown) => {
         throw withPath(error, path);
       });
-      const n = r.int();
-      const acl: Acl[] = [];
-      for (let i = 0; i < n; i++) {
-        const perms = r.int();
-        const scheme = r.string();
-        const id = r.string();
-        acl.push({ perms, scheme, id });
-      }
-      return { acl, stat: readStat(r) };
+      const { acl, stat } = decode(r, Records.AclResponse);
+      return { acl: [...acl], stat };
     });
   }
 
@@ -379,8 +370,8 @@ export class WatchConnection extends Emitter<WatchConnectionEvents> {
    */
   sync(path: string, options: WaitOptions = {}): Promise<void> {
     validatePath(path);
-    const body = new JuteWriter().string(this.#serverPath(path));
-    return this.#read(options, () => this.#request(OP_SYNC, body));
+    const body = encode(new JuteWriter(), Records.PathRequest, { path: this.#serverPath(path) });
+    return this.#read(options, () => this.#request(OpCode.sync, body));
   }
 
   /**
@@ -391,15 +382,15 @@ export class WatchConnection extends Emitter<WatchConnectionEvents> {
    */
   getChildren(path: string, options: WaitOptions = {}): Promise<string[]> {
     validatePath(path);
-    const body = new JuteWriter().string(this.#serverPath(path)).bool(false);
+    const body = encode(new JuteWriter(), Records.PathWatchRequest, {
+      path: this.#serverPath(path),
+      watch: false,
+    });
     return this.#read(options, async () => {
-      const r = await this.#call(OP_GET_CHILDREN, body).catch((error: unknown) => {
+      const r = await this.#call(OpCode.getChildren, body).catch((error: unknown) => {
         throw withPath(error, path);
       });
-      const n = r.int();
-      const children: string[] = [];
-      for (let i = 0; i < n; i++) children.push(r.string());
-      return children;
+      return [...decode(r, Records.ChildNamesResponse).children];
     });
   }
 
@@ -422,11 +413,11 @@ export class WatchConnection extends Emitter<WatchConnectionEvents> {
         const batch = paths.slice(at, at + READS_PER_REQUEST);
         const body = new JuteWriter();
         for (const path of batch) {
-          body.int(OP_GET_DATA).bool(false).int(-1);
-          body.string(this.#serverPath(path)).bool(false);
+          encode(body, Records.MultiHeader, { type: OpCode.getData, done: false, err: -1 });
+          encode(body, Records.PathWatchRequest, { path: this.#serverPath(path), watch: false });
         }
-        body.int(-1).bool(true).int(-1);
-        batches.push(this.#call(OP_MULTI_READ, body).then((r) => readMultiReply(r, batch)));
+        encode(body, Records.MultiHeader, { type: -1, done: true, err: -1 });
+        batches.push(this.#call(OpCode.multiRead, body).then((r) => readMultiReply(r, batch)));
       }
       return (await Promise.all(batches)).flat();
     });
@@ -447,7 +438,7 @@ export class WatchConnection extends Emitter<WatchConnectionEvents> {
     this.#watches.clear();
     const socket = this.#socket;
     if (socket && this.#handshakeDone) {
-      const closing = this.#request(OP_CLOSE_SESSION, new JuteWriter()).catch(() => undefined);
+      const closing = this.#request(OpCode.closeSession, new JuteWriter()).catch(() => undefined);
       const gone = new Promise<void>((resolve) => socket.once('close', () => resolve()));
       let timer: NodeJS.Timeout | undefined;
       const bound = new Promise<void>((resolve) => (timer = setTimeout(resolve, CLOSE_WAIT_MS)));
@@ -492,13 +483,14 @@ export class WatchConnection extends Emitter<WatchConnectionEvents> {
     const connectTimeout = Math.max(1000, Math.floor(this.#requestedTimeout / this.#hosts.length));
     const connectTimer = setTimeout(() => socket.destroy(), connectTimeout);
     socket.on('connect', () => {
-      const request = new JuteWriter()
-        .int(0) // protocol version
-        .long(this.#lastZxid)
-        .int(this.#requestedTimeout)
-        .long(this.#sessionId)
-        .buffer(this.#password)
-        .bool(false); // read-only not allowed
+      const request = encode(new JuteWriter(), Records.ConnectRequest, {
+        protocolVersion: PROTOCOL_VERSION,
+        lastZxidSeen: this.#lastZxid,
+        timeOut: this.#requestedTimeout,
+        sessionId: this.#sessionId,
+        passwd: this.#password,
+        readOnly: false,
+      });
       socket.write(request.frame());
     });
     socket.on('data', (chunk: Buffer) => {
@@ -534,11 +526,11 @@ export class WatchConnection extends Emitter<WatchConnectionEvents> {
   }
 
   #onHandshake(packet: Buffer, socket: Socket): void {
-    const r = new JuteReader(packet);
-    r.int(); // protocol version
-    const timeout = r.int();
-    const sessionId = r.long();
-    const password = r.buffer();
+    const {
+      timeOut: timeout,
+      sessionId,
+      passwd: password,
+    } = decode(new JuteReader(packet), Records.ConnectResponse);
     if (timeout <= 0) {
       // The session we asked for has expired: the server closes this socket; the next attempt
       // asks for a new session on the same server.
@@ -574,11 +566,12 @@ export class WatchConnection extends Emitter<WatchConnectionEvents> {
   }
 
   #sendAuth(a: AuthInfo): void {
-    const body = new JuteWriter()
-      .int(0)
-      .string(a.scheme)
-      .buffer(Buffer.from(a.credentials, 'utf8'));
-    this.#send(XID_AUTH, OP_AUTH, body);
+    const body = encode(new JuteWriter(), Records.AuthPacket, {
+      type: 0,
+      scheme: a.scheme,
+      auth: Buffer.from(a.credentials, 'utf8'),
+    });
+    this.#send(Xid.auth, OpCode.auth, body);
   }
 
   #tick(): void {
@@ -588,25 +581,22 @@ export class WatchConnection extends Emitter<WatchConnectionEvents> {
       socket.destroy();
       return;
     }
-    this.#send(XID_PING, OP_PING, new JuteWriter());
+    this.#send(Xid.ping, OpCode.ping, new JuteWriter());
   }
 
   #onPacket(packet: Buffer): void {
     const r = new JuteReader(packet);
-    const xid = r.int();
-    const zxid = r.long();
-    const err = r.int();
+    const { xid, zxid, err } = decode(r, Records.ReplyHeader);
     if (zxid > this.#lastZxid) this.#lastZxid = zxid;
-    if (xid === XID_PING) return;
-    if (xid === XID_NOTIFICATION) {
-      const type = r.int();
-      r.int(); // keeper state
-      const path = this.#clientPath(r.string());
-      const eventType = EVENT_TYPES[type];
+    if (xid === Xid.ping) return;
+    if (xid === Xid.notification) {
+      const event = decode(r, Records.WatcherEvent);
+      const path = this.#clientPath(event.path);
+      const eventType = EVENT_TYPES[event.type];
       if (eventType && path !== undefined) this.emit('event', { type: eventType, path, zxid });
       return;
     }
-    if (xid === XID_AUTH) {
+    if (xid === Xid.auth) {
       if (err !== 0) this.#fatal(new AuthFailedError());
       return;
     }
@@ -616,9 +606,13 @@ export class WatchConnection extends Emitter<WatchConnectionEvents> {
     pending.settle(err === 0 ? undefined : errorFromCode(err), r);
   }
 
+  /** Sets `watch` on the server and settles its waiters; the promise itself never rejects. */
   #sendAddWatch(path: string, watch: Watch): Promise<void> {
-    const body = new JuteWriter().string(this.#serverPath(path)).int(MODES[watch.mode]);
-    return this.#request(OP_ADD_WATCH, body).then(
+    const body = encode(new JuteWriter(), Records.AddWatchRequest, {
+      path: this.#serverPath(path),
+      mode: AddWatchMode[watch.mode],
+    });
+    return this.#request(OpCode.addWatch, body).then(
       () => {
         if (this.#watches.get(path) !== watch) return;
         watch.confirmed = true;
@@ -682,7 +676,9 @@ export class WatchConnection extends Emitter<WatchConnectionEvents> {
   #send(xid: number, type: number, body: JuteWriter): boolean {
     const socket = this.#socket;
     if (!socket || !this.#handshakeDone || socket.destroyed) return false;
-    const header = new JuteWriter().int(xid).int(type).frame().subarray(4);
+    const header = encode(new JuteWriter(), Records.RequestHeader, { xid, type })
+      .frame()
+      .subarray(4);
     const payload = body.frame().subarray(4);
     const frame = Buffer.allocUnsafe(4 + header.length + payload.length);
     frame.writeInt32BE(header.length + payload.length);
@@ -749,16 +745,14 @@ export class WatchConnection extends Emitter<WatchConnectionEvents> {
 function readMultiReply(r: JuteReader, paths: readonly string[]): ReadResult[] {
   const results: ReadResult[] = [];
   for (;;) {
-    const type = r.int();
-    const done = r.bool();
-    const err = r.int();
+    const { type, done, err } = decode(r, Records.MultiHeader);
     if (done) break;
     const path = paths[results.length];
-    if (type === OP_GET_DATA) {
-      const data = Buffer.from(r.buffer());
-      results.push({ data, stat: readStat(r) });
-    } else if (type === OP_ERROR) {
-      results.push({ error: errorFromCode(r.int(), '', path === undefined ? {} : { path }) });
+    if (type === OpCode.getData) {
+      results.push(decode(r, Records.DataResponse));
+    } else if (type === OpCode.error) {
+      const code = decode(r, Records.ErrorResponse).err;
+      results.push({ error: errorFromCode(code, '', path === undefined ? {} : { path }) });
     } else {
       throw new RangeError(`unexpected operation ${type} (error ${err}) in a multi-read reply`);
     }

@@ -65,7 +65,13 @@ export async function removeWatches(
       `kind must be 'data', 'children', 'persistent', 'persistentRecursive' or 'any'`,
     );
   }
-  if (!host.wire) throw new UnimplementedError({ feature: 'removeWatches', path });
+  if (!host.wire) {
+    throw new UnimplementedError({
+      message:
+        "removeWatches needs the wire transport (transport: 'wire', the default); the native binding has no such request",
+      path,
+    });
+  }
   if (options.local) {
     host.transport()?.forgetWatches(full, kind);
     host.registry.reject(full, registryTypes(kind), removed(path));

@@ -68,8 +68,8 @@ describe('transactions', () => {
     if (native) {
       const error = await tx.commit().catch((e: unknown) => e);
       expect(error).toBeInstanceOf(UnimplementedError);
-      expect(error).toMatchObject({ feature: 'transactions', code: 'UNIMPLEMENTED' });
-      expect((error as Error).message).toMatch(/wire transport/);
+      expect(error).toMatchObject({ code: 'UNIMPLEMENTED' });
+      expect((error as Error).message).toMatch(/^transactions need the wire transport/);
       expect(await client.exists('/t/a')).toBeNull();
       return;
     }
@@ -178,7 +178,7 @@ describe('transactions', () => {
     await client.start();
     if (native) {
       const tx = client.transaction().createProtected('/p', 'job-');
-      await expect(tx.commit()).rejects.toMatchObject({ feature: 'transactions' });
+      await expect(tx.commit()).rejects.toBeInstanceOf(UnimplementedError);
       return;
     }
     await client.create('/p');
@@ -270,7 +270,8 @@ describe('transactions', () => {
     await client.create('/w', 'x');
     if (native) {
       const error = await client.removeWatches('/w', 'data').catch((e: unknown) => e);
-      expect(error).toMatchObject({ code: 'UNIMPLEMENTED', feature: 'removeWatches' });
+      expect(error).toBeInstanceOf(UnimplementedError);
+      expect((error as Error).message).toMatch(/^removeWatches needs the wire transport/);
       return;
     }
     const server = zk.serverConnectString;

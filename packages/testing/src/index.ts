@@ -33,6 +33,8 @@ export type { ServerOptions } from './server-config.js';
 export { waitFor } from './wait-for.js';
 export type { WaitForOptions } from './wait-for.js';
 export { ZooKeeperServer } from './zookeeper-server.js';
+export { TestCertificates } from './certificates.js';
+export type { IssuedCertificate } from './certificates.js';
 export type { ServerState, ZooKeeperServerOptions } from './zookeeper-server.js';
 export { ZooKeeperEnsemble } from './zookeeper-ensemble.js';
 export type { ZooKeeperEnsembleOptions } from './zookeeper-ensemble.js';

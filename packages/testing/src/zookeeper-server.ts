@@ -23,6 +23,46 @@ import {
   type ServerOptions,
 } from './server-config.js';
 import { settlesWithin, sleep } from './sleep.js';
+import type { TestCertificates } from './certificates.js';
+
+/** A JAAS file whose `Server` section accepts these DIGEST-MD5 users. */
+function jaasServerSection(users: Readonly<Record<string, string>>): string {
+  const lines = Object.entries(users).map(([name, password]) => {
+    if (!/^[A-Za-z0-9_.-]+$/.test(name)) {
+      throw new TypeError(`a SASL user name of letters, digits, '_', '.' or '-', got ${name}`);
+    }
+    return `  user_${name}="${password.replace(/(["\\])/g, '\\$1')}"`;
+  });
+  return [
+    'Server {',
+    '  org.apache.zookeeper.server.auth.DigestLoginModule required',
+    `${lines.join('\n')};`,
+    '};',
+    '',
+  ].join('\n');
+}
+
+/**
+ * The `zoo.cfg` entries of a TLS port. ZooKeeper serves TLS only with its Netty connection
+ * factory; 3.8 reads PEM key and trust stores (`ssl.*.type=PEM`: the key store file
+ * holds the private key, then the certificate). Keys it does not know as `zoo.cfg` settings
+ * (`ssl.*`, `authProvider.*`, `serverCnxnFactory`) become `zookeeper.`-prefixed system
+ * properties, which is where it looks for them.
+ */
+async function tlsEntries(ca: TestCertificates, securePort: number): Promise<[string, string][]> {
+  const server = await ca.issue('localhost');
+  return [
+    ['serverCnxnFactory', 'org.apache.zookeeper.server.NettyServerCnxnFactory'],
+    ['secureClientPort', String(securePort)],
+    ['secureClientPortAddress', '127.0.0.1'],
+    ['ssl.keyStore.location', server.keyStoreFile],
+    ['ssl.keyStore.type', 'PEM'],
+    ['ssl.trustStore.location', ca.caFile],
+    ['ssl.trustStore.type', 'PEM'],
+    ['ssl.clientAuth', 'want'],
+    ['authProvider.x509', 'org.apache.zookeeper.server.auth.X509AuthenticationProvider'],
+  ];
+}
 
 /** Options of {@link ZooKeeperServer.start}. */
 export interface ZooKeeperServerOptions extends ServerOptions {
@@ -33,6 +73,19 @@ export interface ZooKeeperServerOptions extends ServerOptions {
    * left in place by `stop()`; only the temp directory holding `zoo.cfg` is removed.
    */
   dataDir?: string;
+  /**
+   * Also serve TLS on a second port ({@link ZooKeeperServer.secureConnectString}), with a
+   * certificate issued by this authority for `127.0.0.1`, trusting client certificates from it
+   * (asked for, not required), and the `x509` scheme registered for ACLs: a client that
+   * presents a certificate is authenticated as its subject (`CN=…`). The plain port stays open.
+   */
+  tls?: TestCertificates;
+  /**
+   * Accept SASL DIGEST-MD5 logins of these users (name → password): a JAAS `Server` section
+   * with ZooKeeper's `DigestLoginModule`, and `SASLAuthenticationProvider` registered, so that
+   * a client that logs in is known to the `sasl` ACL scheme by its user name.
+   */
+  sasl?: { readonly users: Readonly<Record<string, string>> };
 }
 
 /** Where a server's JVM is: `running`, `paused` (SIGSTOP), `down` (killed) or `stopped` (final). */
@@ -46,6 +99,8 @@ export interface ServerPlan {
   dir: string;
   dataDir: string;
   port: number;
+  /** The TLS port, when the server has one. */
+  securePort?: number | undefined;
   jvmFlags: readonly string[];
   startTimeout: number;
 }
@@ -109,6 +164,8 @@ export class ZooKeeperServer implements AsyncDisposable {
   readonly connectString: string;
   /** The data directory (snapshots, transaction logs and, in an ensemble, `myid`). */
   readonly dataDir: string;
+  /** `127.0.0.1:<TLS port>` of a server started with `tls`; `undefined` otherwise. */
+  readonly secureConnectString: string | undefined;
 
   readonly #plan: ServerPlan;
   readonly #tail = new OutputTail(OUTPUT_LINES);
@@ -129,6 +186,8 @@ export class ZooKeeperServer implements AsyncDisposable {
     this.port = plan.port;
     this.dataDir = plan.dataDir;
     this.connectString = `127.0.0.1:${plan.port}`;
+    this.secureConnectString =
+      plan.securePort === undefined ? undefined : `127.0.0.1:${plan.securePort}`;
   }
 
   /**
@@ -143,22 +202,36 @@ export class ZooKeeperServer implements AsyncDisposable {
     const installation = await locateZooKeeper();
     const attempts = options.port === undefined ? PORT_ATTEMPTS : 1;
     for (let attempt = 1; ; attempt += 1) {
-      const port = options.port ?? (await freePorts(1))[0] ?? 0;
+      const free = await freePorts(2);
+      const port = options.port ?? free[0] ?? 0;
+      const securePort = options.tls ? free[1] : undefined;
       const dir = await mkdtemp(join(tmpdir(), 'zkit-zookeeper-'));
       guardDir(dir);
       const dataDir = options.dataDir ?? join(dir, 'data');
       await mkdir(dataDir, { recursive: true });
-      await writeFile(
-        join(dir, 'zoo.cfg'),
-        renderConfig(baseEntries(options, { dataDir, clientPort: port }), options.config),
-      );
+      const entries = baseEntries(options, { dataDir, clientPort: port });
+      if (options.tls && securePort !== undefined) {
+        entries.push(...(await tlsEntries(options.tls, securePort)));
+      }
+      const extraFlags: string[] = [];
+      if (options.sasl) {
+        const jaas = join(dir, 'jaas.conf');
+        await writeFile(jaas, jaasServerSection(options.sasl.users));
+        extraFlags.push(`-Djava.security.auth.login.config=${jaas}`);
+        entries.push([
+          'authProvider.sasl',
+          'org.apache.zookeeper.server.auth.SASLAuthenticationProvider',
+        ]);
+      }
+      await writeFile(join(dir, 'zoo.cfg'), renderConfig(entries, options.config));
       const plan: ServerPlan = {
         installation,
         mainClass: STANDALONE_MAIN,
         dir,
         dataDir,
         port,
-        jvmFlags: jvmFlags(options),
+        securePort,
+        jvmFlags: [...extraFlags, ...jvmFlags(options)],
         startTimeout: options.startTimeout ?? DEFAULT_START_TIMEOUT,
       };
       try {

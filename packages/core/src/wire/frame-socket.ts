@@ -7,7 +7,8 @@
  * @internal
  * @module
  */
-import { createConnection, type Socket } from 'node:net';
+import { createConnection, isIP, type Socket } from 'node:net';
+import { connect as connectTls, type ConnectionOptions } from 'node:tls';
 import { RequestTooLargeError, ProtocolError } from '../errors.js';
 
 /** What a {@link FrameSocket} reports. */
@@ -41,21 +42,38 @@ export class FrameSocket {
   #ended = false;
   #error: Error | undefined;
 
+  /**
+   * @param address - where to connect; `name` is the host as the connect string gives it, which
+   *   a TLS connection verifies the server's certificate against (and sends as SNI when it is
+   *   a name, not an address)
+   * @param tls - `node:tls` options: connect with TLS instead of plain TCP
+   */
   constructor(
-    address: { host: string; port: number; family?: number },
+    address: { host: string; port: number; family?: number; name?: string },
     limits: FrameLimits,
     handlers: FrameSocketHandlers,
+    tls?: ConnectionOptions,
   ) {
     this.#limits = limits;
     this.#handlers = handlers;
-    const socket = createConnection({
+    const where = {
       host: address.host,
       port: address.port,
       ...(address.family ? { family: address.family } : {}),
-      noDelay: true,
-    });
+    };
+    let socket: Socket;
+    if (tls) {
+      const name = address.name ?? address.host;
+      const servername = tls.servername ?? (isIP(name) === 0 ? name : undefined);
+      // The address may be one the name resolved to: the certificate is checked against the
+      // name (an address is checked as itself).
+      socket = connectTls({ ...tls, ...where, ...(servername ? { servername } : {}) });
+      socket.setNoDelay(true);
+    } else {
+      socket = createConnection({ ...where, noDelay: true });
+    }
     this.#socket = socket;
-    socket.on('connect', () => {
+    socket.on(tls ? 'secureConnect' : 'connect', () => {
       if (!this.#ended) handlers.open();
     });
     socket.on('data', (chunk: Buffer) => this.#onData(chunk));

@@ -20,6 +20,8 @@ export interface HostPort {
 /** One address to connect to. */
 export interface ServerAddress extends HostPort {
   readonly family: number;
+  /** The host as the connect string names it (what a TLS certificate is checked against). */
+  readonly name: string;
   /** The connect string's entry it came from, as `host:port`. */
   readonly server: string;
 }
@@ -100,9 +102,20 @@ export function formatHostPort({ host, port }: HostPort): string {
   return isIP(host) === 6 ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
+/**
+ * After a server-list update that asks this client to move: the servers of the new list that
+ * were not in the old one, those that were, and the probability of trying a new one first.
+ */
+interface MovePlan {
+  readonly added: readonly HostPort[];
+  readonly kept: readonly HostPort[];
+  readonly pAdded: number;
+}
+
 /** Hands out server addresses one at a time, a shuffled round after another. */
 export class HostList {
-  readonly #hosts: readonly HostPort[];
+  #hosts: readonly HostPort[];
+  #plan: MovePlan | undefined;
   #round: ServerAddress[] = [];
   #at = 0;
   /** Addresses of the last round: the divisor of the per-attempt connect timeout. */
@@ -131,7 +144,11 @@ export class HostList {
    */
   async next(): Promise<ServerAddress | undefined> {
     if (this.roundDone) {
-      const round = shuffle(await resolveAll(this.#hosts, this.#failures));
+      const plan = this.#plan;
+      this.#plan = undefined;
+      const round = plan
+        ? await resolveAll(planOrder(plan), this.#failures)
+        : shuffle(await resolveAll(this.#hosts, this.#failures));
       // The address handed out last is the one just lost (or just refused): try it last, as the
       // Java client does, so a silent server does not cost the first attempt of the new round.
       const last = this.#last;
@@ -161,10 +178,76 @@ export class HostList {
     });
   }
 
+  /** The servers of the connect string. */
+  get hosts(): readonly HostPort[] {
+    return this.#hosts;
+  }
+
+  /** The next address is `host`'s (its first resolved address); then rounds go on as usual. */
+  prefer(host: HostPort): void {
+    this.#plan = { added: [host], kept: [], pAdded: 1 };
+    this.#at = this.#round.length;
+  }
+
   /** Skips the rest of the round: the next call starts a new one. */
   restart(): void {
     this.#at = this.#round.length;
   }
+
+  /**
+   * Replaces the server list and says whether this client should move to another server so
+   * that the load evens out across the new list (ZooKeeper's client-side rebalancing, as its
+   * Java client does it). `current` is the server (`host:port`) the client is connected to, or
+   * the one it tried last. With `n` servers before and `m` after:
+   * - `current` left the list: move. When the list grew, to one of the added servers; else to an
+   *   added one with probability `1 − k(n − m) / (m(n − k))`, `k` being the servers kept, and to
+   *   a kept one otherwise (so that the kept ones end up with `1/m` of the clients too).
+   * - `current` stays and the list grew: move, with probability `1 − n/m`, to an added server;
+   *   over many clients that takes the load of each old server down to `1/m`.
+   * - `current` stays and the list did not grow: stay.
+   * When moving, the next round tries the servers in that preference (each one once), then
+   * rounds go on as usual.
+   */
+  update(hosts: readonly HostPort[], current: string | undefined): boolean {
+    const before = new Set(this.#hosts.map(formatHostPort));
+    const next = new Set(hosts.map(formatHostPort));
+    const added = shuffle(hosts.filter((h) => !before.has(formatHostPort(h))));
+    const kept = shuffle(hosts.filter((h) => before.has(formatHostPort(h))));
+    const n = before.size;
+    const m = next.size;
+    const k = kept.length;
+    this.#hosts = hosts;
+    for (const server of [...this.#failures.keys()]) {
+      if (!next.has(server)) this.#failures.delete(server);
+    }
+    let pAdded: number | undefined;
+    if (current !== undefined && next.has(current)) {
+      if (m > n && Math.random() <= 1 - n / m) pAdded = 1;
+    } else if (current !== undefined) {
+      // k < n here: the current server is one of the old ones that left.
+      pAdded = m > n || k === n ? 1 : 1 - (k * (n - m)) / (m * (n - k));
+    }
+    // A round made from the old list must not be finished: the next address comes from the new.
+    this.#at = this.#round.length;
+    this.#plan = pAdded === undefined ? undefined : { added, kept, pAdded };
+    return pAdded !== undefined;
+  }
+}
+
+/**
+ * The order a move tries the servers in: at each step an added one with probability `pAdded`
+ * (a kept one otherwise), until one side is spent; then the rest of the other side.
+ */
+function planOrder({ added, kept, pAdded }: MovePlan): HostPort[] {
+  const order: HostPort[] = [];
+  let a = 0;
+  let k = 0;
+  while (a < added.length || k < kept.length) {
+    const takeAdded = Math.random() <= pAdded;
+    if (a < added.length && (takeAdded || k >= kept.length)) order.push(added[a++] as HostPort);
+    else order.push(kept[k++] as HostPort);
+  }
+  return order;
 }
 
 async function resolveAll(
@@ -176,10 +259,16 @@ async function resolveAll(
       const { host, port } = entry;
       const server = formatHostPort(entry);
       const family = isIP(host);
-      if (family !== 0) return [{ host, port, family, server }];
+      if (family !== 0) return [{ host, port, family, server, name: host }];
       try {
         const found = await lookup(host, { all: true });
-        return found.map((a) => ({ host: a.address, port, family: a.family, server }));
+        return found.map((a) => ({
+          host: a.address,
+          port,
+          family: a.family,
+          server,
+          name: host,
+        }));
       } catch (error) {
         // A name that does not resolve now is skipped this round; the others are still tried.
         failures.set(server, describe(error));

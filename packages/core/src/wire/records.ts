@@ -1,8 +1,8 @@
 /**
- * ZooKeeper's protocol as data: operation codes, special xids, and every record the wire
- * transport sends or reads, each described once as a list of typed fields and (de)serialised by
- * the two generic functions below. Field order is the protocol's; names follow the server's
- * record definitions.
+ * ZooKeeper's protocol as data: operation codes, special xids, and every record that the wire
+ * transport, and the native transport's extra connection (`watch-connection.ts`), send or read,
+ * each described once as a list of typed fields and (de)serialised by the two generic functions
+ * below. Field order is the protocol's; names follow the server's record definitions.
  *
  * @internal
  * @module
@@ -66,6 +66,7 @@ export const Code = {
   sessionExpired: -112,
   authFailed: -115,
   closing: -116,
+  notReadOnly: -119,
 } as const;
 
 /** Watch event types carried by a notification. */
@@ -183,6 +184,8 @@ export const Records = {
   VersionRequest: define([path, ['version', 'int']]),
   SetDataRequest: define([path, ['data', 'buffer'], ['version', 'int']]),
   SetAclRequest: define([path, ['acl', 'acls'], ['version', 'int']]),
+  /** The token of a SASL request and of its reply (`GetSASLRequest`, `SetSASLResponse`). */
+  SaslToken: define([['token', 'buffer']]),
   AuthPacket: define([
     ['type', 'int'],
     ['scheme', 'string'],
@@ -213,6 +216,8 @@ export const Records = {
   StatResponse: define([stat]),
   DataResponse: define([['data', 'buffer'], stat]),
   ChildrenResponse: define([['children', 'strings'], stat]),
+  /** getChildren, which has no stat (getChildren2 has). */
+  ChildNamesResponse: define([['children', 'strings']]),
   AclResponse: define([['acl', 'acls'], stat]),
   CreateResponse: define([path]),
   Create2Response: define([path, stat]),

@@ -15,9 +15,12 @@
  * @internal
  * @module
  */
+import { createConnection, isIP } from 'node:net';
+import { connect as connectTls, type ConnectionOptions } from 'node:tls';
 import {
   AuthFailedError,
   ConnectionLossError,
+  TlsError,
   RequestTooLargeError,
   ProtocolError,
   SessionExpiredError,
@@ -26,7 +29,13 @@ import {
 } from '../errors.js';
 import { JuteReader, JuteWriter } from '../jute.js';
 import { FrameSocket, type FrameLimits } from './frame-socket.js';
-import { HostList, type HostPort, type ServerAddress, type ServerFailure } from './host-list.js';
+import {
+  HostList,
+  formatHostPort,
+  type HostPort,
+  type ServerAddress,
+  type ServerFailure,
+} from './host-list.js';
 import {
   Code,
   EventType,
@@ -41,6 +50,7 @@ import {
   type Schema,
 } from './records.js';
 import { RequestQueue } from './request-queue.js';
+import { DigestMd5Client } from './sasl-digest.js';
 import { WatchTable, type WatchLists } from './watch-table.js';
 
 /** What a {@link WireSession} reports. */
@@ -49,8 +59,11 @@ export interface SessionHandlers {
   connected(): void;
   /** The connection dropped; the session may live on. `reason` says why, when known. */
   disconnected(reason: Error | undefined): void;
-  /** The session ended for good: -112 expired, -113 credentials refused. Not after `close()`. */
-  closed(code: number): void;
+  /**
+   * The session ended for good: -112 expired, -113 credentials refused, {@link TLS_FAILED} no
+   * TLS connection before any session; `error` says why. Not after `close()`.
+   */
+  closed(code: number, error: ZkError): void;
   /** A watch fired (server path, with the chroot). */
   notification(type: number, path: string): void;
 }
@@ -63,6 +76,19 @@ export interface SessionOptions {
   /** Attach to this session instead of asking for a new one. */
   readonly session?: { readonly id: bigint; readonly password: Buffer } | undefined;
   readonly limits: FrameLimits;
+  /**
+   * Accept a read-only server (a member cut off from the quorum, started with
+   * `readonlymode.enabled=true`) when no read-write one answers; while on one, look for a
+   * read-write server and move there once one answers.
+   */
+  readonly canBeReadOnly?: boolean | undefined;
+  /** `node:tls` options: every connection uses TLS. */
+  readonly tls?: ConnectionOptions | undefined;
+  /**
+   * SASL DIGEST-MD5 credentials: every connection authenticates with them after the handshake,
+   * before any other request; a refusal ends the session with {@link SASL_FAILED}.
+   */
+  readonly sasl?: { readonly username: string; readonly password: string } | undefined;
 }
 
 interface AuthEntry {
@@ -82,6 +108,16 @@ const CLOSE_WAIT_MS = 1000;
 const PASSWORD_BYTES = 16;
 /** Every ping is the same 12 bytes: built once, not at every ping of every session. */
 const PING_FRAME = requestFrame(Xid.ping, OpCode.ping, undefined, undefined);
+/**
+ * While on a read-only server, the other servers are asked whether they are read-write (the
+ * `isro` four-letter word, which every server started with `readonlymode.enabled=true` answers)
+ * after this long, then after twice as long each time, up to {@link PROBE_MAX_MS} (the Java
+ * client's bounds).
+ */
+const PROBE_MIN_MS = 100;
+const PROBE_MAX_MS = 60_000;
+/** xid, zxid and error code: what a server sends instead of a handshake to refuse one. */
+const REPLY_HEADER_BYTES = 16;
 /** A connection shorter than this counts as a failed attempt. */
 const SHORT_CONNECTION_MS = 1000;
 
@@ -97,12 +133,32 @@ export class WireSession {
   /** Credentials sent on the current connection and not yet answered, oldest first. */
   #authInFlight: AuthEntry[] = [];
   #socket: FrameSocket | undefined;
+  /** The server (`host:port` of the connect string) of the current or last connection attempt. */
+  #server: string | undefined;
+  /** The current connection is being dropped on purpose, to move to another server. */
+  #moving = false;
   #handshakeDone = false;
   #closed = false;
   #sessionId = 0n;
   #password: Buffer = Buffer.alloc(PASSWORD_BYTES);
   #negotiatedTimeout = 0;
   #readOnly = false;
+  readonly #canBeReadOnly: boolean;
+  /**
+   * A session created on a read-only server is known to that server only: until a read-write
+   * server has accepted the session, every connection asks for a new one (session id 0).
+   */
+  #seenReadWrite: boolean;
+  #probeTimer: NodeJS.Timeout | undefined;
+  #probeWait = PROBE_MIN_MS;
+  readonly #tls: ConnectionOptions | undefined;
+  readonly #sasl: SessionOptions['sasl'];
+  /** The current connection is in its SASL exchange: only SASL requests go out. */
+  #authenticating = false;
+  /** Attempts of the current round that failed in TLS, and those that failed otherwise. */
+  #roundTls = 0;
+  #roundOther = 0;
+  #lastTlsError: Error | undefined;
   #lastZxid = 0n;
   #established = false;
   #failures = 0;
@@ -123,6 +179,10 @@ export class WireSession {
     this.#hosts = new HostList(options.hosts);
     this.#limits = options.limits;
     this.#requestedTimeout = options.sessionTimeout;
+    this.#canBeReadOnly = options.canBeReadOnly === true;
+    this.#tls = options.tls;
+    this.#sasl = options.sasl;
+    this.#seenReadWrite = options.session !== undefined;
     if (options.session) {
       this.#sessionId = options.session.id;
       this.#password = Buffer.from(options.session.password);
@@ -153,7 +213,7 @@ export class WireSession {
 
   /** Whether requests can be sent now. */
   get connected(): boolean {
-    return this.#handshakeDone && !this.#closed;
+    return this.#handshakeDone && !this.#closed && !this.#authenticating;
   }
 
   get closed(): boolean {
@@ -163,6 +223,31 @@ export class WireSession {
   /** Each server of the connect string with why the last attempt to reach it failed. */
   get failures(): ServerFailure[] {
     return this.#hosts.failures();
+  }
+
+  /** The server (`host:port`) the session is connected to, while it is. */
+  get server(): string | undefined {
+    return this.connected ? this.#server : undefined;
+  }
+
+  /**
+   * Replaces the server list. When the list's rebalancing says this client should move (its
+   * server left the list, or servers were added and this client is one of those that go to
+   * them), the current connection is dropped and the session reconnects through the new list:
+   * same session, requests in flight fail with `ConnectionLossError` (and are retried by the
+   * client's policy). Returns whether it moves.
+   */
+  updateServers(hosts: readonly HostPort[]): boolean {
+    if (this.#closed) return false;
+    const move = this.#hosts.update(hosts, this.#server);
+    const socket = this.#socket;
+    if (move && socket) {
+      this.#moving = true;
+      socket.destroy(
+        new ConnectionLossError({ cause: 'moving to another server to even out the load' }),
+      );
+    }
+    return move;
   }
 
   /**
@@ -179,7 +264,7 @@ export class WireSession {
   ): Promise<T> {
     const socket = this.#socket;
     if (this.#closed) return Promise.reject(errorFromCode(Code.closing, '', { path }));
-    if (!socket || !this.#handshakeDone) {
+    if (!socket || !this.#handshakeDone || this.#authenticating) {
       return Promise.reject(new ConnectionLossError({ path, cause: 'not connected' }));
     }
     return new Promise<T>((resolve, reject) => {
@@ -293,6 +378,7 @@ export class WireSession {
   #shutDown(error: Error): void {
     this.#closed = true;
     clearInterval(this.#tickTimer);
+    clearTimeout(this.#probeTimer);
     this.#tickTimer = undefined;
     this.#queue.failAll(error);
     for (const entry of this.#auths) {
@@ -309,11 +395,21 @@ export class WireSession {
     this.#stop();
     this.#socket?.destroy();
     this.#handshakeDone = false;
-    this.#tell(() => this.#handlers.closed(code));
+    this.#tell(() => this.#handlers.closed(code, error));
   }
 
   async #connectNext(): Promise<void> {
     if (this.#stopped) return;
+    if (this.#hosts.roundDone) {
+      // Before any session: a round in which every server refused TLS is a configuration
+      // problem (a wrong CA, a certificate for another name); more rounds would only repeat it.
+      if (!this.#established && this.#roundTls > 0 && this.#roundOther === 0) {
+        this.#end(TLS_FAILED, new TlsError(this.#hosts.failures(), { cause: this.#lastTlsError }));
+        return;
+      }
+      this.#roundTls = 0;
+      this.#roundOther = 0;
+    }
     if (this.#hosts.roundDone && this.#failures > 0) {
       // Every address failed in a row: wait a little before the next round, longer each time.
       const rounds = Math.ceil(this.#failures / this.#hosts.size);
@@ -347,38 +443,50 @@ export class WireSession {
       Math.floor((this.#negotiatedTimeout || this.#requestedTimeout) / this.#hosts.size),
     );
     let connectTimer: NodeJS.Timeout | undefined = undefined;
-    const socket: FrameSocket = new FrameSocket(address, this.#limits, {
-      open: () => {
-        const request = new JuteWriter();
-        encode(request, Records.ConnectRequest, {
-          protocolVersion: PROTOCOL_VERSION,
-          lastZxidSeen: this.#lastZxid,
-          timeOut: this.#requestedTimeout,
-          sessionId: this.#sessionId,
-          passwd: this.#password,
-          readOnly: false,
-        });
-        socket.write(request.frame());
-      },
-      // A long reply arrives in many chunks: each one shows the server is there.
-      received: () => {
-        if (this.#socket === socket) this.#lastReceived = Date.now();
-      },
-      frame: (packet) => {
-        if (this.#socket !== socket) return;
-        if (this.#handshakeDone) this.#onFrame(socket, packet);
-        else {
+    const socket: FrameSocket = new FrameSocket(
+      address,
+      this.#limits,
+      {
+        open: () => {
+          const request = new JuteWriter();
+          encode(request, Records.ConnectRequest, {
+            protocolVersion: PROTOCOL_VERSION,
+            lastZxidSeen: this.#lastZxid,
+            timeOut: this.#requestedTimeout,
+            sessionId: this.#seenReadWrite ? this.#sessionId : 0n,
+            passwd: this.#seenReadWrite ? this.#password : Buffer.alloc(PASSWORD_BYTES),
+            readOnly: this.#canBeReadOnly,
+          });
+          socket.write(request.frame());
+        },
+        // A long reply arrives in many chunks: each one shows the server is there.
+        received: () => {
+          if (this.#socket === socket) this.#lastReceived = Date.now();
+        },
+        frame: (packet) => {
+          if (this.#socket !== socket) return;
+          if (this.#handshakeDone) this.#onFrame(socket, packet);
+          else {
+            clearTimeout(connectTimer);
+            this.#onHandshake(socket, packet);
+          }
+        },
+        closed: (reason) => {
           clearTimeout(connectTimer);
-          this.#onHandshake(socket, packet);
-        }
+          if (this.#socket === socket && !this.#handshakeDone && !this.#moving) {
+            this.#hosts.failed(address, reason);
+            if (isTlsFailure(reason)) {
+              this.#roundTls++;
+              this.#lastTlsError = reason;
+            } else this.#roundOther++;
+          }
+          if (this.#socket === socket) this.#onSocketClosed(reason);
+        },
       },
-      closed: (reason) => {
-        clearTimeout(connectTimer);
-        if (this.#socket === socket && !this.#handshakeDone) this.#hosts.failed(address, reason);
-        if (this.#socket === socket) this.#onSocketClosed(reason);
-      },
-    });
+      this.#tls,
+    );
     this.#socket = socket;
+    this.#server = address.server;
     this.#handshakeDone = false;
     connectTimer = setTimeout(
       () =>
@@ -394,6 +502,20 @@ export class WireSession {
   #onHandshake(socket: FrameSocket, packet: Buffer): void {
     let response: RecordOf<typeof Records.ConnectResponse>;
     let readOnly = false;
+    if (packet.length === REPLY_HEADER_BYTES) {
+      // Not a handshake but a reply header with an error: a read-only server without local
+      // sessions refuses to create a session this way (ZNOTREADONLY).
+      const code = packet.readInt32BE(12);
+      socket.destroy(
+        new ConnectionLossError({
+          cause:
+            code === Code.notReadOnly
+              ? 'the server is read-only and creates no session (it needs localSessionsEnabled=true)'
+              : errorFromCode(code),
+        }),
+      );
+      return;
+    }
     try {
       const r = new JuteReader(packet);
       response = decode(r, Records.ConnectResponse);
@@ -412,6 +534,7 @@ export class WireSession {
     this.#password = Buffer.from(response.passwd);
     this.#negotiatedTimeout = response.timeOut;
     this.#readOnly = readOnly;
+    if (!readOnly) this.#seenReadWrite = true;
     this.#handshakeDone = true;
     if (this.#closed) {
       // Connected only to end the session.
@@ -422,12 +545,96 @@ export class WireSession {
     this.#connectedAt = now;
     this.#lastReceived = now;
     this.#lastSent = now;
+    this.#startTicking();
+    if (this.#sasl) {
+      this.#authenticating = true;
+      void this.#authenticate(socket, this.#sasl, readOnly);
+      return;
+    }
+    this.#ready(socket, readOnly);
+  }
+
+  /** The connection serves requests: credentials, watches, then the news. */
+  #ready(socket: FrameSocket, readOnly: boolean): void {
     // Credentials first, then the watches: requests the client sends next are served with both.
     for (const entry of this.#auths) this.#sendAuth(socket, entry);
     if (this.#established) this.#setWatches(socket);
     this.#established = true;
-    this.#startTicking();
+    if (readOnly) this.#scheduleProbe(socket);
+    else this.#probeWait = PROBE_MIN_MS;
     this.#tell(() => this.#handlers.connected());
+  }
+
+  /**
+   * The SASL exchange of a connection, before anything else is sent on it: tokens go back and
+   * forth until the mechanism is satisfied. A refusal (by the server, or the server's proof
+   * refused here) ends the session; a dropped connection tries again on the next one.
+   */
+  async #authenticate(
+    socket: FrameSocket,
+    credentials: { readonly username: string; readonly password: string },
+    readOnly: boolean,
+  ): Promise<void> {
+    const mechanism = new DigestMd5Client(credentials.username, credentials.password);
+    let token: Buffer | undefined = Buffer.alloc(0);
+    try {
+      while (token !== undefined && !mechanism.complete) {
+        const reply = await this.#saslRequest(socket, token);
+        if (this.#socket !== socket) return;
+        token = mechanism.respond(reply);
+      }
+    } catch (error) {
+      if (this.#socket !== socket) return;
+      if (error instanceof AuthFailedError) this.#end(SASL_FAILED, error);
+      // Otherwise the connection dropped: the next one authenticates again.
+      return;
+    }
+    if (this.#socket !== socket || !this.#handshakeDone) return;
+    this.#authenticating = false;
+    this.#ready(socket, readOnly);
+  }
+
+  /** One SASL request on `socket`, past the gate that holds other requests back meanwhile. */
+  #saslRequest(socket: FrameSocket, token: Buffer): Promise<Buffer> {
+    return new Promise<Buffer>((resolve, reject) => {
+      const xid = this.#queue.nextXid();
+      socket.write(requestFrame(xid, OpCode.sasl, Records.SaslToken, { token }));
+      this.#lastSent = Date.now();
+      this.#queue.push({
+        xid,
+        reply: (err, r) => {
+          if (err === Code.ok) resolve(decode(r, Records.SaslToken).token);
+          else if (err === Code.authFailed) reject(new AuthFailedError({ cause: 'SASL' }));
+          else reject(errorFromCode(err));
+        },
+        fail: reject,
+      });
+    });
+  }
+
+  /** While on a read-only server: looks for a read-write one, and moves there when found. */
+  #scheduleProbe(socket: FrameSocket): void {
+    clearTimeout(this.#probeTimer);
+    this.#probeTimer = setTimeout(() => {
+      void this.#probe(socket);
+    }, this.#probeWait);
+    this.#probeTimer.unref();
+    this.#probeWait = Math.min(this.#probeWait * 2, PROBE_MAX_MS);
+  }
+
+  async #probe(socket: FrameSocket): Promise<void> {
+    const current = this.#server;
+    for (const host of this.#hosts.hosts) {
+      if (this.#socket !== socket || !this.#handshakeDone) return;
+      if (formatHostPort(host) === current) continue;
+      if ((await askReadOnly(host, this.#tls)) !== 'rw') continue;
+      if (this.#socket !== socket || !this.#handshakeDone) return;
+      this.#hosts.prefer(host);
+      this.#moving = true;
+      socket.destroy(new ConnectionLossError({ cause: 'moving to a read-write server' }));
+      return;
+    }
+    if (this.#socket === socket && this.#handshakeDone) this.#scheduleProbe(socket);
   }
 
   #sendAuth(socket: FrameSocket, entry: AuthEntry): void {
@@ -623,9 +830,13 @@ export class WireSession {
   }
 
   #onSocketClosed(reason: Error | undefined): void {
+    clearTimeout(this.#probeTimer);
+    const wasAuthenticating = this.#authenticating;
+    this.#authenticating = false;
     clearInterval(this.#tickTimer);
     this.#tickTimer = undefined;
-    const wasConnected = this.#handshakeDone;
+    // A connection still in its SASL exchange was never announced: its end is not a drop.
+    const wasConnected = this.#handshakeDone && !wasAuthenticating;
     this.#socket = undefined;
     this.#handshakeDone = false;
     this.#authInFlight = [];
@@ -643,10 +854,65 @@ export class WireSession {
     if (wasConnected) this.#tell(() => this.#handlers.disconnected(reason));
     // A connection that ends at once (a server that accepts and then drops us, or one that is
     // behind) counts as a failed attempt, so that such servers are not tried in a tight loop.
-    if (wasConnected && Date.now() - this.#connectedAt >= SHORT_CONNECTION_MS) this.#failures = 0;
-    else this.#failures++;
+    // A move on purpose is not a failure: the next server is tried at once.
+    const moved = this.#moving;
+    this.#moving = false;
+    if (moved || (wasConnected && Date.now() - this.#connectedAt >= SHORT_CONNECTION_MS)) {
+      this.#failures = 0;
+    } else this.#failures++;
     void this.#connectNext();
   }
+}
+
+/** What `closed` reports when the server refused the SASL credentials. */
+export const SASL_FAILED = -1001;
+
+/** What `closed` reports when no server could be reached over TLS before any session. */
+export const TLS_FAILED = -1000;
+
+/**
+ * Whether a connection failed in TLS: the server's certificate was refused here, or ours (or
+ * TLS itself) there. Certificate checks fail with OpenSSL's verification codes; alerts and
+ * protocol failures with `ERR_SSL_*` / `ERR_TLS_*`.
+ */
+function isTlsFailure(error: Error | undefined): error is Error {
+  const code = (error as { code?: unknown } | undefined)?.code;
+  return (
+    typeof code === 'string' &&
+    (/^ERR_(SSL|TLS)_/.test(code) || /CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)/.test(code))
+  );
+}
+
+/** How long a read-only probe waits for a server's answer. */
+const PROBE_TIMEOUT_MS = 1000;
+
+/** Asks a server `isro`: `'rw'` or `'ro'`, or `undefined` when it does not answer in time. */
+function askReadOnly(
+  host: HostPort,
+  tls: ConnectionOptions | undefined,
+): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    let answer = '';
+    const where = { host: host.host, port: host.port };
+    const socket = tls
+      ? connectTls({
+          ...tls,
+          ...where,
+          ...(isIP(host.host) === 0 && !tls.servername ? { servername: host.host } : {}),
+        })
+      : createConnection(where);
+    const timer = setTimeout(() => socket.destroy(), PROBE_TIMEOUT_MS);
+    socket.setEncoding('latin1');
+    socket.on(tls ? 'secureConnect' : 'connect', () => socket.end('isro'));
+    socket.on('data', (chunk: string) => {
+      answer += chunk;
+    });
+    socket.on('error', () => undefined);
+    socket.on('close', () => {
+      clearTimeout(timer);
+      resolve(answer === 'rw' || answer === 'ro' ? answer : undefined);
+    });
+  });
 }
 
 function emptyChunk(): {

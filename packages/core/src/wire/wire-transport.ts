@@ -7,6 +7,7 @@
  * @internal
  * @module
  */
+import type { ConnectionOptions } from 'node:tls';
 import { InvalidArgumentError, errorFromCode } from '../errors.js';
 import type { JuteReader, JuteWriter } from '../jute.js';
 import type { Stat } from '../stat.js';
@@ -58,6 +59,12 @@ export const WIRE_LIMITS = Object.freeze({
 /** Extra options of the wire transport (tests use them to make limits small). */
 export interface WireTransportOptions extends TransportOptions {
   readonly limits?: { readonly incoming: number; readonly outgoing: number } | undefined;
+  /** Accept a read-only server when no read-write one answers (see `SessionOptions`). */
+  readonly canBeReadOnly?: boolean | undefined;
+  /** `node:tls` options: every connection uses TLS. */
+  readonly tls?: ConnectionOptions | undefined;
+  /** SASL DIGEST-MD5 credentials, used on every connection (see `SessionOptions`). */
+  readonly sasl?: { readonly username: string; readonly password: string } | undefined;
 }
 
 const NODE_EVENTS: Record<number, NodeEventKind> = {
@@ -94,11 +101,14 @@ export function openWireTransport(
       sessionTimeout: options.sessionTimeout,
       session,
       limits: options.limits ?? WIRE_LIMITS,
+      canBeReadOnly: options.canBeReadOnly,
+      tls: options.tls,
+      sasl: options.sasl,
     },
     {
       connected: () => listener.connected(),
       disconnected: () => listener.disconnected(),
-      closed: (code) => listener.closed(code),
+      closed: (code, error) => listener.closed(code, error),
       notification: (type, serverPath) => {
         const kind = NODE_EVENTS[type];
         const path = toClient(serverPath);
@@ -252,8 +262,14 @@ export function openWireTransport(
     get readOnly() {
       return wire.readOnly;
     },
+    get server() {
+      return wire.server;
+    },
     connectFailures() {
       return wire.failures;
+    },
+    updateServers(connectString: string) {
+      return wire.updateServers(parseConnectString(connectString).hosts);
     },
     get watchCount() {
       return watches.size;
@@ -471,7 +487,8 @@ export function openWireTransport(
         OpCode.getEphemerals,
         prefix,
         Records.PathRequest,
-        { path: toServer(prefix) },
+        // The chroot alone would also match its siblings (`/app` matches `/app2/x`).
+        { path: prefix === '/' && chroot !== '' ? `${chroot}/` : toServer(prefix) },
         Records.EphemeralsResponse,
         (r) => r.ephemerals.map((p) => toClient(p) ?? p),
       );
