@@ -210,18 +210,23 @@ describe('transactions', () => {
     const stranger = await zk.client();
     // The stranger reads over and over while the node is made: its first look at the node
     // (the first answer other than "no node") must be a refusal.
-    let creating = true;
+    let failed = false;
     const firstLook = (async () => {
       for (;;) {
         const outcome = await stranger.get('/private').then(
           () => 'read',
           (e: unknown) => e,
         );
-        if (!(outcome instanceof NoNodeError) || !creating) return outcome;
+        // A read answered before the create says nothing yet; the first one after does.
+        if (!(outcome instanceof NoNodeError) || failed) return outcome;
       }
     })();
-    const { stat } = await owner.create('/private', 'mine', { acl: PRIVATE, withStat: true });
-    creating = false;
+    const { stat } = await owner
+      .create('/private', 'mine', { acl: PRIVATE, withStat: true })
+      .catch((error: unknown) => {
+        failed = true;
+        throw error;
+      });
     // The native binding has no create-with-ACL: it sets the ACL right after.
     expect(stat.aversion).toBe(native ? 1 : 0);
     const seen = await firstLook;
