@@ -53,6 +53,10 @@ export default defineConfig({
       },
       {
         extends: true,
+        test: { name: 'cache', include: ['packages/cache/test/**/*.test.ts'] },
+      },
+      {
+        extends: true,
         test: { name: 'queue', include: ['packages/queue/test/**/*.test.ts'] },
       },
       {

@@ -133,6 +133,13 @@ export const FIGURES: readonly Figure[] = [
   fig('S7-c8', 'requests per increment', 'req', 'lower', 2, requests('increment')),
   fig('S7-c32', 'increments/s', 'inc/s', 'higher', 0, numberAt('increments_per_s')),
   fig('S7-c32', 'requests per increment', 'req', 'lower', 2, requests('increment')),
+  fig('S8', 'initial load of 10,000 nodes', 'ms', 'lower', 0, numberAt('load_ms')),
+  fig('S8', 'initial load requests', 'req', 'lower', 0, numberAt('load_requests')),
+  fig('S8', 'initial load response bytes', 'B', 'lower', 0, numberAt('load_response_bytes')),
+  fig('S8', 'change → event p50', 'ms', 'lower', 2, numberAt('change_to_event_ms', 'p50')),
+  fig('S8', 'change → event p99', 'ms', 'lower', 2, numberAt('change_to_event_ms', 'p99')),
+  fig('S8', 'cache requests per change', 'req', 'lower', 2, numberAt('cache_requests_per_change')),
+  fig('S8', 'heap per cached node', 'B', 'lower', 0, numberAt('heap_bytes_per_node')),
 ];
 
 const queueCheck = (s: string): Check => ({

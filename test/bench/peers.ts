@@ -51,6 +51,7 @@ export const PEER_SCENARIOS = [
   'S7-c1',
   'S7-c8',
   'S7-c32',
+  'S8',
 ] as const;
 
 /** A runner process that has not finished after this long is killed (its bounded waits failed). */

@@ -20,6 +20,7 @@ import {
   type SummaryRow,
 } from './harness.js';
 import { chaosSeed } from './random.js';
+import { runCacheChaos } from './scenario-cache.js';
 import { runCounterChaos } from './scenario-counter.js';
 import { runElectionChaos } from './scenario-election.js';
 import { runMultiLockChaos } from './scenario-multilock.js';
@@ -317,5 +318,34 @@ describe('chaos', () => {
     expect(result.allocations).toBeGreaterThan(result.faults.length);
     expect(result.orphans).toEqual([]);
     expect(result.leftAfterClose).toEqual([]);
+  }, 150_000);
+
+  test('chaos - cache: every cache equals the server tree after each fault, no change out of order', async () => {
+    const result = await runCacheChaos(context(), {
+      writers: 2,
+      faults: ['leader-restart', 'partition-short', 'drop', 'drop', 'expire', 'expire'],
+    });
+    const slowest = Math.max(...result.convergences.map((c) => c.ms));
+    summary.push({
+      scenario: 'cache',
+      sessions: '2 writers, 3 caches',
+      ...faultFigures(result.faults),
+      operations: `${result.writes} writes, ${result.changes} changes reported`,
+      violations:
+        result.violations.length +
+        result.convergences.filter((c) => !c.ok).length +
+        result.cacheErrors.length,
+      'slowest recovery ms': `${slowest} (bound ${result.boundMs})`,
+      'duration s': (result.durationMs / 1000).toFixed(1),
+    });
+    log(
+      `  cache convergence: ${result.convergences.map((c) => `${c.fault} ${c.ms} ms`).join('; ')}`,
+    );
+    expect(result.violations).toEqual([]);
+    expect(result.convergences).toHaveLength(result.faults.length);
+    expect(result.convergences.filter((c) => !c.ok)).toEqual([]);
+    expect(result.cacheErrors).toEqual([]);
+    expect(result.writes).toBeGreaterThan(100);
+    expect(result.watchesLeft).toBe(0);
   }, 150_000);
 });

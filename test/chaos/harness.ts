@@ -175,12 +175,18 @@ export async function reaped(client: ZkClient, path: string, timeout: number): P
 }
 
 export type FaultKind =
-  'follower-restart' | 'leader-restart' | 'partition-long' | 'partition-short' | 'expire' | 'crash';
+  | 'follower-restart'
+  | 'leader-restart'
+  | 'partition-long'
+  | 'partition-short'
+  | 'drop'
+  | 'expire'
+  | 'crash';
 
 /** One planned fault: what, how long it lasts, and the quiet time after it. */
 export interface Fault {
   readonly kind: FaultKind;
-  /** Server down time, or partition length, in ms (0 for expiry and crash). */
+  /** Server down time, or partition length, in ms (0 for a drop, an expiry and a crash). */
   readonly holdMs: number;
   /** Load without faults after this one, in ms. */
   readonly gapMs: number;
@@ -215,7 +221,7 @@ export function planFaults(random: Random, kinds: readonly FaultKind[]): Fault[]
 /** What a scenario offers the schedule to hit. */
 export interface FaultTargets {
   /**
-   * A client's proxy to partition, and a name for the log. May first wait (bounded) for the
+   * A client's proxy to partition (or whose connections to drop), and a name for the log. May first wait (bounded) for the
    * target to be in the middle of something, e.g. a critical section.
    */
   partitionTarget(random: Random, fault: Fault): Promise<{ name: string; proxy: FaultProxy }>;
@@ -263,6 +269,14 @@ export async function runFaults(
         proxy.heal();
         break;
       }
+      case 'drop': {
+        // Connections reset at once: the client reconnects on the same session.
+        const { name, proxy } = await targets.partitionTarget(random, fault);
+        startedAt = Date.now();
+        target = name;
+        proxy.drop();
+        break;
+      }
       case 'expire':
         target = await targets.expire(random, fault);
         break;
@@ -308,6 +322,7 @@ export const FAULT_KINDS: readonly FaultKind[] = [
   'leader-restart',
   'partition-short',
   'partition-long',
+  'drop',
   'expire',
   'crash',
 ];

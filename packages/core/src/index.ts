@@ -135,6 +135,8 @@ export type {
   WatchMode,
 } from './watch-connection.js';
 export { getChildrenData, openExtraConnection, watchRecursive } from './recursive-watch.js';
+export { getMany, watchesOnOwnSession } from './read-many.js';
+export type { NodeData } from './read-many.js';
 export type {
   ChildData,
   RecursiveWatch,

@@ -28,6 +28,8 @@ import org.apache.curator.framework.CuratorFramework;
 import org.apache.curator.framework.recipes.atomic.DistributedAtomicLong;
 import org.apache.curator.framework.CuratorFrameworkFactory;
 import org.apache.curator.framework.recipes.barriers.DistributedDoubleBarrier;
+import org.apache.curator.framework.recipes.cache.CuratorCache;
+import org.apache.curator.framework.recipes.cache.CuratorCacheListener;
 import org.apache.curator.framework.recipes.leader.LeaderLatch;
 import org.apache.curator.framework.recipes.leader.LeaderLatchListener;
 import org.apache.curator.framework.recipes.locks.InterProcessMutex;
@@ -196,6 +198,8 @@ public final class CuratorBench {
         return s7(ctx, 8);
       case "S7-c32":
         return s7(ctx, 32);
+      case "S8":
+        return s8(ctx);
       default:
         throw new IllegalArgumentException("no scenario named " + name);
     }
@@ -1251,6 +1255,124 @@ public final class CuratorBench {
     out.put("register_call_ms", summarize(call, 1e-6));
     out.put("negative_samples", negative[0]);
     out.put("cold_query_ms", cold[0]);
+    return out;
+  }
+
+  // ---------------------------------------------------------------- S8
+
+  /** Heap in use after a full collection, bytes. */
+  static long usedHeap() {
+    Runtime rt = Runtime.getRuntime();
+    for (int i = 0; i < 3; i++) System.gc();
+    return rt.totalMemory() - rt.freeMemory();
+  }
+
+  Map<String, Object> s8(Scenario ctx) throws Exception {
+    int target = ctx.param("nodes", ctx.count(10_000, 200));
+    int parents = ctx.param("parents", Math.max(2, Math.round(target / 100f)));
+    int leaves = ctx.param("leaves_per_parent", 99);
+    int changes = ctx.param("changes", ctx.count(500, 50));
+    String root = "/bench/s8";
+    CuratorFramework writer = ctx.client();
+    ensure(writer, root);
+    byte[] data = new byte[32];
+    Arrays.fill(data, (byte) 'x');
+    List<String> paths = new ArrayList<>();
+    for (int p = 0; p < parents; p++) paths.add(String.format("%s/p%03d", root, p));
+    for (int p = 0; p < parents; p++) {
+      for (int c = 0; c < leaves; c++) paths.add(String.format("%s/p%03d/c%02d", root, p, c));
+    }
+    // Created in the background, 1000 at a time (parents first: they are the first chunk).
+    for (int at = 0; at < paths.size(); at += 1000) {
+      List<String> chunk = paths.subList(at, Math.min(paths.size(), at + 1000));
+      CountDownLatch done = new CountDownLatch(chunk.size());
+      for (String path : chunk) {
+        writer.create().inBackground((cl, event) -> done.countDown()).forPath(path, data);
+      }
+      if (!done.await(60, TimeUnit.SECONDS)) throw new IllegalStateException("setup timed out");
+    }
+    int nodes = 1 + paths.size();
+
+    CuratorFramework loader = ctx.client();
+    long heapBefore = usedHeap();
+    CountDownLatch initialized = new CountDownLatch(1);
+    Map<String, Long> seen = new ConcurrentHashMap<>();
+    Object signal = new Object();
+    CuratorCache cache = CuratorCache.build(loader, root);
+    cache.listenable().addListener(
+        CuratorCacheListener.builder()
+            .forInitialized(initialized::countDown)
+            .forChanges(
+                (before, after) -> {
+                  seen.put(after.getPath(), System.nanoTime());
+                  synchronized (signal) {
+                    signal.notifyAll();
+                  }
+                })
+            .build());
+    double[] loadMs = {0};
+    ctx.section(
+        "load",
+        1,
+        () -> {
+          long t = System.nanoTime();
+          cache.start();
+          if (!initialized.await(120, TimeUnit.SECONDS)) {
+            throw new IllegalStateException("the cache was not loaded within 120 s");
+          }
+          loadMs[0] = (System.nanoTime() - t) / 1e6;
+        });
+    ctx.defer(cache);
+    if (cache.size() != nodes) {
+      throw new IllegalStateException("the cache holds " + cache.size() + " nodes, not " + nodes);
+    }
+    double heapPerNode = (usedHeap() - heapBefore) / (double) nodes;
+
+    List<Double> afterReturn = new ArrayList<>();
+    List<Double> afterStart = new ArrayList<>();
+    ctx.section(
+        "change",
+        changes,
+        () -> {
+          for (int i = 0; i < changes; i++) {
+            String path =
+                String.format("%s/p%03d/c%02d", root, i % parents, (i / parents) % leaves);
+            seen.remove(path);
+            long a = System.nanoTime();
+            writer
+                .setData()
+                .forPath(path, String.format("change %025d", i).getBytes(StandardCharsets.UTF_8));
+            long b = System.nanoTime();
+            long deadline = b + VISIBLE_BOUND_MS * 1_000_000;
+            synchronized (signal) {
+              while (!seen.containsKey(path)) {
+                long left = (deadline - System.nanoTime()) / 1_000_000;
+                if (left <= 0) throw new IllegalStateException(path + " did not change within 10 s");
+                signal.wait(left);
+              }
+            }
+            long s = seen.get(path);
+            afterReturn.add((double) (s - b));
+            afterStart.add((double) (s - a));
+          }
+        });
+    cache.close();
+    writer.delete().deletingChildrenIfNeeded().forPath(root);
+    @SuppressWarnings("unchecked")
+    Map<String, Object> load = (Map<String, Object>) ctx.recorded.get("mntr_load");
+    @SuppressWarnings("unchecked")
+    Map<String, Object> change = (Map<String, Object>) ctx.recorded.get("mntr_change");
+    Map<String, Object> out = new LinkedHashMap<>();
+    out.put("nodes", nodes);
+    out.put("load_ms", loadMs[0]);
+    out.put("load_requests", ((Map<?, ?>) load.get("total")).get("packets_received"));
+    out.put("load_response_bytes", ((Map<?, ?>) load.get("total")).get("response_bytes"));
+    out.put("change_to_event_ms", summarize(afterReturn, 1e-6));
+    out.put("change_to_event_from_call_ms", summarize(afterStart, 1e-6));
+    out.put(
+        "cache_requests_per_change",
+        ((Number) ((Map<?, ?>) change.get("per_unit")).get("packets_received")).doubleValue() - 1);
+    out.put("heap_bytes_per_node", heapPerNode);
     return out;
   }
 }

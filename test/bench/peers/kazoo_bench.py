@@ -869,6 +869,12 @@ def s7(sessions):
     return run
 
 
+# ------------------------------------------------------------------ S8
+
+def s8(ctx):
+    return {"skipped": "kazoo's TreeCache is not part of this comparison"}
+
+
 # ------------------------------------------------------------------ main
 
 SCENARIOS = {
@@ -886,6 +892,7 @@ SCENARIOS = {
     "S7-c1": s7(1),
     "S7-c8": s7(8),
     "S7-c32": s7(32),
+    "S8": s8,
 }
 
 

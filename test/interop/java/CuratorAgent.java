@@ -21,6 +21,8 @@ import org.apache.curator.framework.recipes.atomic.AtomicValue;
 import org.apache.curator.framework.recipes.atomic.DistributedAtomicLong;
 import org.apache.curator.framework.recipes.atomic.PromotedToLock;
 import org.apache.curator.framework.recipes.barriers.DistributedBarrier;
+import org.apache.curator.framework.recipes.cache.ChildData;
+import org.apache.curator.framework.recipes.cache.CuratorCache;
 import org.apache.curator.framework.recipes.barriers.DistributedDoubleBarrier;
 import org.apache.curator.framework.recipes.leader.LeaderLatch;
 import org.apache.curator.framework.recipes.leader.LeaderLatchListener;
@@ -86,6 +88,7 @@ public final class CuratorAgent {
   private final Map<String, ServiceDiscovery<Void>> discoveries = new ConcurrentHashMap<>();
   private final Map<String, ServiceCache<Void>> caches = new ConcurrentHashMap<>();
   private final Map<String, GroupMember> groupMembers = new ConcurrentHashMap<>();
+  private final Map<String, CuratorCache> treeCaches = new ConcurrentHashMap<>();
 
   private CuratorAgent(CuratorFramework client) {
     this.client = client;
@@ -372,6 +375,30 @@ public final class CuratorAgent {
             run(id, cmd, null, ack -> {
               GroupMember member = groupMembers.remove(key(arg(a, 0), arg(a, 1)));
               if (member != null) member.close();
+            });
+        case "tree.write" ->
+            run(id, cmd, null, ack -> client.create().orSetData().creatingParentsIfNeeded()
+                .forPath(arg(a, 0), arg(a, 1, "").getBytes(StandardCharsets.UTF_8)));
+        case "tree.delete" ->
+            run(id, cmd, null, ack -> client.delete().deletingChildrenIfNeeded().forPath(arg(a, 0)));
+        case "treecache.start" ->
+            run(id, cmd, null, ack -> {
+              CuratorCache cache = CuratorCache.build(client, arg(a, 0));
+              java.util.concurrent.CountDownLatch loaded = new java.util.concurrent.CountDownLatch(1);
+              cache.listenable().addListener(
+                  org.apache.curator.framework.recipes.cache.CuratorCacheListener.builder()
+                      .forInitialized(loaded::countDown).build());
+              treeCaches.put(arg(a, 0), cache);
+              cache.start();
+              if (!loaded.await(30, TimeUnit.SECONDS)) throw new Refusal("timeout", "not loaded");
+            });
+        case "treecache.dump" ->
+            run(id, cmd, null, ack -> {
+              ObjectNode nodes = ack.putObject("nodes");
+              treeCaches.get(arg(a, 0)).stream()
+                  .sorted((x, y) -> x.getPath().compareTo(y.getPath()))
+                  .forEach((ChildData d) -> nodes.put(d.getPath(),
+                      d.getData() == null ? "" : new String(d.getData(), StandardCharsets.UTF_8)));
             });
         case "children" ->
             run(id, cmd, null, ack -> {
@@ -731,6 +758,7 @@ public final class CuratorAgent {
     all.addAll(delayProducers.values());
     all.addAll(idProducers.values());
     all.addAll(caches.values());
+    all.addAll(treeCaches.values());
     all.addAll(discoveries.values());
     all.addAll(latches.values());
     all.addAll(leases.values());

@@ -3,17 +3,17 @@ import { payload, type Scenario } from '../scenario.js';
 import { now, nsToMs, summarize } from '../stats.js';
 
 /**
- * S8 — N creates committed as one transaction against the same N creates pipelined (all sent
+ * S9 — N creates committed as one transaction against the same N creates pipelined (all sent
  * at once, each its own request), on the wire transport. Rounds alternate between the two so
  * that drift and background load fall on both alike; each round's nodes are deleted, untimed,
  * before the next. Figures: round latency (p50 / p99 / mean) and ZooKeeper requests per round.
  */
 
-const BASE = '/bench/s8';
+const BASE = '/bench/s9';
 const N = 10;
 
-export const s8: Scenario = {
-  name: 'S8',
+export const s9: Scenario = {
+  name: 'S9',
   title: `${N} creates: one transaction vs ${N} pipelined requests`,
   async run(ctx) {
     const rounds = ctx.param('rounds', ctx.count(500, 20));
