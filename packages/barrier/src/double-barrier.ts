@@ -89,6 +89,8 @@ export class DoubleBarrier {
   #state: DoubleBarrierState = 'idle';
   /** Session that owns our member node; `undefined` while we have none. */
   #nodeSession: string | undefined;
+  /** Our node's stat from its create, when the create returned it. */
+  #nodeStat: Stat | undefined;
   /**
    * The barrier's node existed at our last look. Only then is the listing sent with our create:
    * under a missing parent that listing fails and must be made again, one request more than
@@ -270,23 +272,30 @@ export class DoubleBarrier {
    * @returns the member names, or `null` when the `ready` node is up
    */
   async #join(signal: AbortSignal | undefined): Promise<string[] | null> {
-    const creating = this.#client.create(this.nodePath, undefined, {
-      mode: 'ephemeral',
-      parents: 'container',
-      signal,
-    });
+    const options = { mode: 'ephemeral', parents: 'container', signal } as const;
+    // On the wire transport the create's reply carries the node's stat, which ranks us among
+    // the members (#isExtra) without a read of our own node; elsewhere it would cost one.
+    const creating: Promise<Stat | undefined> =
+      this.#client.transport === 'wire'
+        ? this.#client
+            .create(this.nodePath, undefined, { ...options, withStat: true })
+            .then((r) => r.stat)
+        : this.#client.create(this.nodePath, undefined, options).then(() => undefined);
     // Sent now, right behind the create.
     const early = this.#parentSeen ? this.#client.getChildren(this.path, { signal }) : undefined;
     early?.catch(() => undefined);
+    let created: Stat | undefined;
     try {
-      await creating;
+      created = await creating;
     } catch (error) {
       // Ours from a create whose reply was lost (core recognises its own session's node).
       if (!(error instanceof NodeExistsError)) throw error;
       const stat = await this.#client.exists(this.nodePath, { signal });
       if (stat?.ephemeralOwner !== this.#client.sessionId) throw error;
+      created = stat ?? undefined;
     }
     this.#nodeSession = this.#client.sessionId;
+    this.#nodeStat = created;
     if (early === undefined) return this.#children(signal);
     let children: string[] | undefined;
     try {
@@ -318,12 +327,15 @@ export class DoubleBarrier {
   }
 
   /**
-   * More members than allowed: ranks them by creation (`czxid`); we are extra when our node is
-   * not among the first `members`.
+   * More members than allowed: ranks them by creation (`czxid`, read for every other member);
+   * we are extra when our node is not among the first `members`.
    */
   async #isExtra(names: string[], signal: AbortSignal | undefined): Promise<boolean> {
+    // Our own node's creation is known from its create (czxid never changes).
+    const ours = this.#hasNode ? this.#nodeStat : undefined;
     const stats = await Promise.all(
       names.map(async (name) => {
+        if (name === this.#name && ours !== undefined) return { name, stat: ours };
         const stat = await this.#client.exists(join(this.path, name), { signal });
         return { name, stat };
       }),
@@ -371,7 +383,10 @@ export class DoubleBarrier {
         const ours = this.#nodeSession === undefined ? -1 : members.indexOf(this.#name);
         if (members.length === 0) return;
         if (ours === 0 && members.length === 1) {
-          // The last one out: both deletes in one round trip (answered in order).
+          // The last one out: our node and the ready node go in one transaction, so that no
+          // member of the next round finds the ready node up without this round's members;
+          // where that cannot be done, both deletes in one round trip (answered in order).
+          if (await this.#deleteLast(signal)) return;
           await Promise.all([this.#deleteOwn(signal), this.#deleteReady(signal)]);
           return;
         }
@@ -404,6 +419,27 @@ export class DoubleBarrier {
         await client.whenConnected({ signal });
       }
     }
+  }
+
+  /**
+   * Our node and the ready node deleted in one transaction; `false` when that did not happen
+   * (the native transport has no transactions, one of the nodes is gone already, or the
+   * connection failed) and the two deletes are to be made one by one, which is idempotent.
+   */
+  async #deleteLast(signal: AbortSignal | undefined): Promise<boolean> {
+    const client = this.#client;
+    if (client.transport !== 'wire' || !this.#hasNode) return false;
+    try {
+      await client
+        .transaction()
+        .delete(this.nodePath)
+        .delete(this.#readyPath)
+        .commit(signal ? { signal } : {});
+    } catch {
+      return false;
+    }
+    this.#nodeSession = undefined;
+    return true;
   }
 
   async #deleteOwn(signal: AbortSignal | undefined): Promise<void> {

@@ -80,6 +80,33 @@ describe('DoubleBarrier', () => {
     await round(clients, observer, PATH);
   });
 
+  test('double barrier - the last one out removes its node and the ready node together', async ({
+    zk,
+  }) => {
+    const client = await zk.client();
+    const barrier = new DoubleBarrier(client, PATH, { members: 1 });
+    await barrier.enter({ timeout: 10_000 });
+    expect((await children(client, PATH)).sort()).toEqual(
+      [barrier.nodePath.slice(PATH.length + 1), 'ready'].sort(),
+    );
+    const ops: string[] = [];
+    const onOp = (m: unknown) => {
+      if ((m as OpMessage).client === client) ops.push((m as OpMessage).op);
+    };
+    diagnostics.subscribe('zkit:op', onOp);
+    try {
+      await barrier.leave({ timeout: 10_000 });
+    } finally {
+      diagnostics.unsubscribe('zkit:op', onOp);
+    }
+    // One transaction: nobody of a next round can see the ready node without this round's
+    // member (the native transport has none: two deletes, sent together).
+    expect(ops).toEqual(
+      client.transport === 'wire' ? ['getChildren', 'multi'] : ['getChildren', 'delete', 'delete'],
+    );
+    expect(await children(client, PATH)).toEqual([]);
+  });
+
   test('double barrier - one member passes at once', async ({ zk }) => {
     const client = await zk.client();
     const barrier = new DoubleBarrier(client, PATH, { members: 1 });
@@ -110,7 +137,21 @@ describe('DoubleBarrier', () => {
     await c.create('/other/x', undefined, { mode: 'ephemeral', parents: 'container' });
     await c.create('/other/y', undefined, { mode: 'ephemeral' });
     const late = new DoubleBarrier(a, '/other', { members: 2 });
-    expect(await rejection(late.enter({ timeout: 10_000 }))).toBeInstanceOf(BarrierFullError);
+    // Ranked by creation: the others' nodes are read, ours is known from its create.
+    const reads: string[] = [];
+    const onOp = (m: unknown) => {
+      const op = m as OpMessage;
+      if (op.client === a && op.op === 'exists') reads.push(op.path);
+    };
+    diagnostics.subscribe('zkit:op', onOp);
+    try {
+      expect(await rejection(late.enter({ timeout: 10_000 }))).toBeInstanceOf(BarrierFullError);
+    } finally {
+      diagnostics.unsubscribe('zkit:op', onOp);
+    }
+    expect(reads).toEqual(expect.arrayContaining(['/other/x', '/other/y']));
+    if (a.transport === 'wire') expect(reads).not.toContain(late.nodePath);
+    else expect(reads).toContain(late.nodePath);
     expect(await children(c, '/other')).toEqual(['x', 'y']);
 
     await Promise.all([first.leave({ timeout: 10_000 }), second.leave({ timeout: 10_000 })]);

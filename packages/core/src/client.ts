@@ -30,6 +30,7 @@ import {
   type ErrorPolicy,
   type ReadOptions,
   type ResolvedOptions,
+  type TransportKind,
   type VersionOptions,
   type Watched,
   type ZkClientEvents,
@@ -38,9 +39,11 @@ import {
 import { validatePath } from './paths.js';
 import { readAcl, updateExtraServers } from './recursive-watch.js';
 import { SessionState } from './session-state.js';
-import type { WaitOptions } from './signals.js';
+import { validateSignal, type WaitOptions } from './signals.js';
 import type { Stat } from './stat.js';
-import type { ProtocolTransport } from './transport.js';
+import type { ProtocolTransport, WatchKind } from './transport.js';
+import { Transaction, transactionHosts } from './transaction.js';
+import { removeWatches, type RemoveWatchesOptions } from './watch-removal.js';
 import type { NodeEvent } from './watches.js';
 import { WatchedReads } from './watched.js';
 import { formatHostPort, parseConnectString } from './wire/host-list.js';
@@ -180,6 +183,33 @@ export class ZkClient extends Emitter<ZkClientEvents> {
       };
       clientWire.set(this, this.#wire);
     }
+    const wire = this.#wire !== undefined;
+    const exec = this.#exec;
+    const session = this.#session;
+    transactionHosts.set(this, {
+      abs: (path) => exec.abs(path),
+      rel: (path) => exec.rel(path),
+      chroot,
+      toBuffer: (data, path) => exec.toBuffer(data, path),
+      validateCreate: (path, mode, options) => this.#creates.validateCreate(path, mode, options),
+      checkFrame: (size, path) => exec.checkFrame(size, path),
+      defaultAcl: resolved.defaultAcl,
+      exec: (op, path, signal, retry, fn) => exec.exec(op, path, signal, retry, fn),
+      whenConnected: (signal) => session.waitForState(() => session.isConnected, signal, false),
+      sessionId: () => session.sessionId,
+      wire,
+      retries: resolved.retry.retries,
+      getChildren: (path, signal) => this.getChildren(path, signal ? { signal } : {}),
+      ensurePath: (path, container, signal) =>
+        this.ensurePath(path, { container, ...(signal ? { signal } : {}) }),
+      deleteGuaranteed: (path) => void this.deleteGuaranteed(path).catch(() => undefined),
+    });
+    this.#watched.removal = {
+      registry: this.#watched.registry,
+      transport: () => (wire ? (session.transport as ProtocolTransport | undefined) : undefined),
+      wire,
+      exec: (path, signal, fn) => exec.exec('removeWatches', path, signal, true, fn),
+    };
   }
 
   /** Set on the wire transport: what recursive watches and bulk reads use of this client. */
@@ -206,6 +236,14 @@ export class ZkClient extends Emitter<ZkClientEvents> {
   /** The negotiated session timeout in ms once connected, else the requested one. */
   get sessionTimeout(): number {
     return this.#session.sessionTimeout;
+  }
+
+  /**
+   * The transport in use (see {@link ZkClientOptions.transport}). Recipes read it to pick the
+   * request that is cheapest on it, e.g. a transaction, which only the wire transport has.
+   */
+  get transport(): TransportKind {
+    return this.#options.transport;
   }
 
   /** The namespace prefix in force (`''` when none). */
@@ -328,15 +366,45 @@ export class ZkClient extends Emitter<ZkClientEvents> {
    *
    * A retried create of an ephemeral node that finds a node of its own session treats it as its
    * own. Sequential creates are not idempotent: a lost reply may leave a node behind; use
-   * {@link ZkClient.createProtected} when that matters. With `acl`, the node exists world-open
-   * until the follow-up `setAcl` lands (the binding has no create-with-ACL).
+   * {@link ZkClient.createProtected} when that matters. The ACL (`acl`, else `defaultAcl`)
+   * travels with the create on the wire transport; see {@link CreateOptions.acl} for the native
+   * one.
+   *
+   * With `{ withStat: true }` it returns the new node's path and {@link Stat} (its `czxid`
+   * ranks or fences the node) from the same request on the wire transport; the native one reads
+   * the stat with a second request.
    *
    * @throws {@link NodeExistsError}, {@link NoNodeError} (parent missing and `parents` off),
    * {@link NoChildrenForEphemeralsError}, {@link NoAuthError}, {@link InvalidPathError},
    * {@link DataTooLargeError}, {@link InvalidArgumentError}
    */
-  async create(path: string, data?: Data, options: CreateOptions = {}): Promise<string> {
+  async create(
+    path: string,
+    data?: Data,
+    options?: CreateOptions & { readonly withStat?: false },
+  ): Promise<string>;
+  /** Creates a node and returns its path and stat. */
+  async create(
+    path: string,
+    data: Data | undefined,
+    options: CreateOptions & { readonly withStat: true },
+  ): Promise<{ path: string; stat: Stat }>;
+  async create(
+    path: string,
+    data?: Data,
+    options: CreateOptions & { readonly withStat?: boolean } = {},
+  ): Promise<string | { path: string; stat: Stat }> {
+    if (options.withStat) return this.#creates.createWithStat(path, data, options);
     return this.#creates.create(path, data, options);
+  }
+
+  /**
+   * Starts an atomic {@link Transaction}: add `create`, `delete`, `set` and `check` operations,
+   * then `commit()` them in one request. Wire transport only: on the native one `commit()`
+   * rejects with {@link UnimplementedError}.
+   */
+  transaction(): Transaction {
+    return new Transaction(this);
   }
 
   /**
@@ -663,6 +731,39 @@ export class ZkClient extends Emitter<ZkClientEvents> {
     options: ReadOptions = {},
   ): Promise<Watched<{ children: string[]; stat: Stat }>> {
     return this.#watched.getChildrenWatched(path, options);
+  }
+
+  /**
+   * Removes the watches of `kind` that this client's session holds on `path` (ZooKeeper's
+   * `removeWatches`; the kinds follow its `WatcherType`): `data` (set by `exists` and `get`),
+   * `children` (set by `getChildren`), `persistent` and `persistentRecursive` (set by
+   * `addWatch`, which {@link watchRecursive} uses), or `any`. Callers waiting on a removed data
+   * or child watch see their `changed` reject with an `AbortError`; a recursive watch on the
+   * path stops receiving events.
+   *
+   * With `{ local: true }` only our side is removed, without a request, also while
+   * disconnected: the waiters are released and the watches are not set again on the server after
+   * a reconnect (see {@link RemoveWatchesOptions.local}).
+   *
+   * Wire transport only; on the native one it rejects with {@link UnimplementedError}.
+   *
+   * @throws {@link NoWatcherError} when the server holds no such watch on the path;
+   * {@link InvalidPathError} / {@link InvalidArgumentError} for bad input, before any request
+   */
+  async removeWatches(
+    path: string,
+    kind: WatchKind,
+    options: RemoveWatchesOptions = {},
+  ): Promise<void> {
+    validatePath(path);
+    validateSignal(options.signal);
+    const removal = this.#watched.removal ?? {
+      registry: this.#watched.registry,
+      transport: () => undefined,
+      wire: false,
+      exec: () => Promise.resolve(),
+    };
+    return removeWatches(removal, path, this.#exec.abs(path), kind, options);
   }
 
   /**

@@ -32,6 +32,8 @@ import { join, parent, validateName, validatePath } from './paths.js';
 import type { SessionState } from './session-state.js';
 import { delay } from './signals.js';
 import type { Stat } from './stat.js';
+import type { ProtocolTransport } from './transport.js';
+import { OPEN_ACL } from './wire/records.js';
 
 const PROTECTED_PREFIX = '_c_';
 /** How many times the sweep after a failed protected create tries, across connection problems. */
@@ -68,8 +70,32 @@ export class Creates {
     validatePath(path);
     const mode = options.mode ?? 'persistent';
     const buffer = this.#exec.toBuffer(data, path);
-    this.#validateCreate(path, mode, options);
+    this.validateCreate(path, mode, options);
     return this.#create(path, buffer, mode, options, options.retry !== false);
+  }
+
+  /**
+   * A create that also returns the new node's stat: from the create's own reply on the wire
+   * transport, read right after it on the native one.
+   */
+  async createWithStat(
+    path: string,
+    data: Data | undefined,
+    options: CreateOptions,
+  ): Promise<{ path: string; stat: Stat }> {
+    validatePath(path);
+    const mode = options.mode ?? 'persistent';
+    const buffer = this.#exec.toBuffer(data, path);
+    this.validateCreate(path, mode, options);
+    let stat: Stat | undefined;
+    const retry = options.retry !== false;
+    const created = await this.#create(path, buffer, mode, options, retry, false, (s) => {
+      stat = s;
+    });
+    stat ??= (await this.#client.exists(created, { signal: options.signal })) ?? undefined;
+    // Deleted by someone else before its stat could be read (native transport only).
+    if (stat === undefined) throw new NoNodeError({ path: created });
+    return { path: created, stat };
   }
 
   /**
@@ -84,10 +110,13 @@ export class Creates {
     options: CreateOptions,
     retry: boolean,
     absolute = false,
+    onStat?: (stat: Stat) => void,
   ): Promise<string> {
     const flags = CreateFlags[mode];
     const full = absolute ? path : this.#exec.abs(path);
     const ttl = options.ttl;
+    const acl = options.acl ?? this.#options.defaultAcl;
+    const wire = this.#options.transport === 'wire';
     this.#exec.checkFrame(
       createFrameBytes(
         this.#options.chroot + full,
@@ -104,19 +133,34 @@ export class Creates {
         const created = await this.#exec.exec('create', path, options.signal, retry, async (t) => {
           attempt++;
           try {
+            if (wire) {
+              // The ACL goes with the create: no moment in which the node is open to others.
+              const r = await (t as ProtocolTransport).createWithStat(
+                full,
+                buffer,
+                flags,
+                ttl,
+                acl ?? OPEN_ACL,
+              );
+              onStat?.(r.stat);
+              return r.path;
+            }
             return await t.create(full, buffer, flags, ttl);
           } catch (error) {
             if (attempt > 1 && mode === 'ephemeral' && error instanceof NodeExistsError) {
               // Our first attempt may have landed before the connection dropped.
               const stat = await t.exists(full, false);
-              if (stat && stat.ephemeralOwner === t.sessionId) return full;
+              if (stat && stat.ephemeralOwner === t.sessionId) {
+                if (!acl || wire) onStat?.(stat);
+                return full;
+              }
             }
             throw error;
           }
         });
-        const acl = options.acl ?? this.#options.defaultAcl;
         const relative = absolute ? created : this.#exec.rel(created);
-        if (acl) await this.#client.setAcl(relative, acl, { signal: options.signal });
+        // The binding has no create-with-ACL: the ACL follows the create.
+        if (acl && !wire) await this.#client.setAcl(relative, acl, { signal: options.signal });
         return relative;
       } catch (error) {
         // The root always exists, so "no node" for a node right under it means the chroot is
@@ -237,7 +281,7 @@ export class Creates {
     validateName(name);
     const mode = options.mode ?? 'ephemeralSequential';
     const buffer = this.#exec.toBuffer(data, parentPath);
-    this.#validateCreate(join(parentPath, name), mode, options);
+    this.validateCreate(join(parentPath, name), mode, options);
     const prefix = `${PROTECTED_PREFIX}${randomUUID()}-`;
     const target = join(parentPath, prefix + name);
     // The frame as sent: the sequence suffix is added by the server, not carried in the request.
@@ -304,7 +348,7 @@ export class Creates {
     void sweep().catch(() => undefined);
   }
 
-  #validateCreate(path: string, mode: CreateMode, options: CreateOptions): void {
+  validateCreate(path: string, mode: CreateMode, options: CreateOptions): void {
     if (typeof mode !== 'string' || !Object.hasOwn(CreateFlags, mode)) {
       throw new InvalidArgumentError(`unknown create mode ${String(mode)}`);
     }

@@ -249,6 +249,16 @@ export class UnimplementedError extends ZkError {
 }
 
 /**
+ * `removeWatches` found no watch of that kind on the path (`ZNOWATCHER`, -121): it fired
+ * already, or was never set.
+ */
+export class NoWatcherError extends ZkError {
+  constructor(options?: ZkErrorOptions) {
+    super('NO_WATCHER', -121, 'no watcher', options);
+  }
+}
+
+/**
  * A write reached a read-only server (`ZNOTREADONLY`, -119): the client was created with
  * `canBeReadOnly` and is in the `readOnly` state, connected to a member cut off from the
  * quorum. Not retried: writes succeed again once the client is back on a read-write server
@@ -463,6 +473,7 @@ const byRc = new Map<number, ErrorFactory>([
   [-127, (o) => new ThrottledError(o)],
   [-8, (o) => new BadArgumentsError(o)],
   [-6, (o) => new UnimplementedError(o)],
+  [-121, (o) => new NoWatcherError(o)],
   [-119, (o) => new NotReadOnlyError(o)],
 ]);
 

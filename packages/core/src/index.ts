@@ -30,6 +30,22 @@ export type {
   ZkClientEvents,
   ZkClientOptions,
 } from './client.js';
+export { Transaction, TransactionError } from './transaction.js';
+export type {
+  CheckResult,
+  CreateResult,
+  CreateStatResult,
+  DeleteResult,
+  OperationResult,
+  SetResult,
+  TransactionCreateOptions,
+  TransactionCreateStatOptions,
+  TransactionData,
+  TransactionOp,
+  TransactionProtectedOptions,
+} from './transaction.js';
+export type { RemoveWatchesOptions } from './watch-removal.js';
+export type { WatchKind } from './transport.js';
 export { Perms } from './binding.js';
 export type { Acl } from './binding.js';
 export type { Stat } from './stat.js';
@@ -55,6 +71,7 @@ export {
   NodeExistsError,
   NoNodeError,
   NotEmptyError,
+  NoWatcherError,
   NotReadOnlyError,
   OperationTimeoutError,
   ProtocolError,

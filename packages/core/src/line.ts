@@ -101,7 +101,10 @@ export interface LineListing {
   readonly stat: Stat;
   /** With `watch`: settles at the next change among the children. */
   readonly changed?: Promise<NodeEvent>;
-  /** With `watch`: forgets the child watch's waiter. */
+  /**
+   * With `watch`: forgets the child watch's waiter. The server's watch is left to fire (its
+   * event is then ignored): removing it would cost a request in every grant.
+   */
   cancel(): void;
 }
 
@@ -323,7 +326,7 @@ export class Line {
           sorted: this.sort(watched.value.children),
           stat: watched.value.stat,
           changed: watched.changed,
-          cancel: () => watched.cancel(),
+          cancel: () => watched.cancel({ keepServerWatch: true }),
         }));
     }
     return this.client

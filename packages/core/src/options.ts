@@ -182,7 +182,12 @@ export type Data = Uint8Array | string;
 export interface CreateOptions {
   /** Default `'persistent'`. */
   readonly mode?: CreateMode;
-  /** ACL to set right after the create. The binding creates every node world-open first. */
+  /**
+   * The node's ACL (default: the client's `defaultAcl`, else world-open). The wire transport
+   * sends it with the create, so the node is never open to others; the native one (whose
+   * binding has no create-with-ACL) sets it right after the create, so the node is world-open
+   * until then and its `aversion` is 1.
+   */
   readonly acl?: readonly Acl[];
   /** Time-to-live in ms for the TTL modes (required there, rejected elsewhere). */
   readonly ttl?: number;
@@ -230,9 +235,12 @@ export interface Watched<T> {
   readonly changed: Promise<NodeEvent>;
   /**
    * Stops waiting: `changed` rejects with an `AbortError` and the client forgets the waiter.
-   * (The server-side watch stays until it fires; the binding cannot remove it.)
+   * On the wire transport the server's watch is removed too (one request), unless another
+   * caller still waits on it or `keepServerWatch` is set; on the native one it stays until it
+   * fires (the binding cannot remove it). Recipes keep a watch that is about to fire anyway
+   * (a queue's child watch, a lock line's), where the request would cost more than the event.
    */
-  cancel(): void;
+  cancel(options?: { readonly keepServerWatch?: boolean }): void;
 }
 
 /** A snapshot yielded by {@link ZkClient.watchData}; `null` while the node does not exist. */

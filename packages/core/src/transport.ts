@@ -146,6 +146,13 @@ export type PersistentWatchMode = 'persistent' | 'persistentRecursive';
 export type WatcherType = 'children' | 'data' | 'any';
 
 /**
+ * The kinds of watch a path can hold, as ZooKeeper's `WatcherType` names them: `data` (set by
+ * `exists` and `get`), `children` (set by `getChildren`), the two persistent kinds (set by
+ * `addWatch`), and `any` for all of them.
+ */
+export type WatchKind = 'data' | 'children' | 'persistent' | 'persistentRecursive' | 'any';
+
+/**
  * What only a transport that speaks the protocol itself can do (the wire transport). Each method
  * is one request.
  */
@@ -178,6 +185,13 @@ export interface ProtocolTransport extends Transport {
   addWatch(path: string, mode: PersistentWatchMode): Promise<void>;
   /** Removes watches of a kind from a path (ZooKeeper 3.5+). */
   removeWatches(path: string, type: WatcherType): Promise<void>;
+  /** Whether the server holds a watch of that kind on the path, as far as the transport knows. */
+  holdsWatch(path: string, kind: WatchKind): boolean;
+  /**
+   * Forgets watches of that kind on the path without a request: they are not set again after a
+   * reconnect (the server's copy lives until it fires or the connection drops).
+   */
+  forgetWatches(path: string, kind: WatchKind): void;
   /** Resolves when the server holds such a watch on the path, rejects with `NoWatcher` else. */
   checkWatches(path: string, type: WatcherType): Promise<void>;
   /** The session's ephemeral nodes whose path starts with `prefix` (ZooKeeper 3.6+). */

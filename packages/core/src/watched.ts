@@ -30,6 +30,7 @@ import type { SessionState } from './session-state.js';
 import { combineSignals, follow, raceSignal, validateSignal, type WaitOptions } from './signals.js';
 import type { Stat } from './stat.js';
 import { WatchRegistry, publicEventType, type NodeEvent, type WatchType } from './watches.js';
+import { releaseWatch, type WatchRemovalHost } from './watch-removal.js';
 
 const EVENT_TYPES: readonly unknown[] = ['created', 'deleted', 'dataChanged', 'childrenChanged'];
 
@@ -56,6 +57,14 @@ export class WatchedReads {
   dispatch(kind: NodeEventKind, path: string): void {
     this.#watches.dispatch(kind, path);
   }
+
+  /** The callers waiting on watches, by path (for watch removal). */
+  get registry(): WatchRegistry {
+    return this.#watches;
+  }
+
+  /** What watch removal uses: set by the client on the wire transport. */
+  removal: WatchRemovalHost | undefined;
 
   /** Rejects every waiter: the session's watches are gone, or the client closed. */
   rejectAll(error: Error): void {
@@ -280,11 +289,17 @@ export class WatchedReads {
       (error: unknown) => {
         unlink();
         remove();
+        if (!keepServerWatch && this.removal) releaseWatch(this.removal, full, type);
         throw error;
       },
     );
     changed.catch(() => undefined);
-    const cancel = () => cancelled.abort(new DOMException('watch cancelled', 'AbortError'));
+    let keepServerWatch = false;
+    const cancel = (options?: { readonly keepServerWatch?: boolean }) => {
+      if (cancelled.signal.aborted) return;
+      keepServerWatch = options?.keepServerWatch === true;
+      cancelled.abort(new DOMException('watch cancelled', 'AbortError'));
+    };
     return { value, changed, cancel };
   }
 }

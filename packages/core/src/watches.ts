@@ -68,6 +68,26 @@ export class WatchRegistry {
     return { promise, remove };
   }
 
+  /** Whether a caller still waits on a watch of `type` for `path`. */
+  has(path: string, type: WatchType): boolean {
+    const set = this.#byPath.get(path);
+    if (!set) return false;
+    for (const waiter of set) if (waiter.type === type) return true;
+    return false;
+  }
+
+  /** Rejects the waiters of `path` whose watch is of one of `types`: it was removed. */
+  reject(path: string, types: readonly WatchType[], error: Error): void {
+    const set = this.#byPath.get(path);
+    if (!set) return;
+    for (const waiter of [...set]) {
+      if (!types.includes(waiter.type)) continue;
+      set.delete(waiter);
+      waiter.settle(error);
+    }
+    if (set.size === 0) this.#byPath.delete(path);
+  }
+
   /** Delivers a node event to the waiters whose watch type the server fires for it. */
   dispatch(kind: NodeEventKind, path: string): void {
     const set = this.#byPath.get(path);

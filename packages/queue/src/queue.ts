@@ -116,7 +116,8 @@ export interface Message<T> {
   /** Whether `ack` or `nack` has been called. */
   readonly settled: boolean;
   /**
-   * The work is done: deletes the item node, then the claim. For a node carrying several items
+   * The work is done: deletes the item node and the claim (in one transaction on the wire
+   * transport; on the native one, the item first). For a node carrying several items
    * (Curator's `putMulti`) the node goes once every item has been acked.
    * @throws a connection error when the delete could not be made; the item stays claimed and
    *   `ack` may be called again
@@ -620,13 +621,15 @@ export class Queue<T = unknown> {
   /**
    * At-least-once consumption: an async iterable of {@link Message}s. Each item is claimed with
    * an ephemeral node `lockPath/<item name>` (Curator's lock-safety protocol), read, and
-   * delivered; `ack()` deletes the item, then the claim; `nack()` deletes the claim only.
+   * delivered; `ack()` deletes the item and the claim in one transaction (on the native
+   * transport: the item, then the claim); `nack()` deletes the claim only.
    *
    * What a crash or a lost session does at each step (no step loses an item):
    * - after the claim, before delivery or ack: the claim goes with the session; the item is
    *   delivered again (a duplicate if the work had been done);
-   * - after the item's delete, before the claim's: the item is gone, the claim goes with the
-   *   session; nothing is delivered twice;
+   * - (native transport, or an ack retried after a connection problem) after the item's delete,
+   *   before the claim's: the item is gone, the claim goes with the session; nothing is
+   *   delivered twice;
    * - a `nack` is a single delete of the claim; the item never leaves the queue, so requeueing
    *   needs no multi-op. Settling a message after its session was lost deletes no claim: the
    *   node at the claim's path may by then be another consumer's.
@@ -634,7 +637,8 @@ export class Queue<T = unknown> {
    * A claim is held by one consumer at a time, also among consumers sharing a client (the
    * client's session owns all their claims, so they keep track of each other's in-process).
    *
-   * Four requests per item (claim, read, two deletes); claims of consumers on other clients cost
+   * Three requests per item (claim, read, and the transaction deleting item and claim; four on
+   * the native transport, whose deletes are two); claims of consumers on other clients cost
    * one failed create, those of consumers sharing this client none. The iteration ends when
    * `signal` aborts or the queue is closed; unsettled messages of this iteration are then
    * nacked. Waits through `suspended`; across `lost` it goes on with the new session. Malformed
@@ -754,6 +758,7 @@ export class Queue<T = unknown> {
         claim.remaining -= 1;
         if (claim.remaining > 0) return;
         if (!claim.nacked) {
+          if (await this.#deleteBoth(claim)) return this.#unhold(claim.claimPath, claim.hold);
           try {
             await this.#deleteItem(claim);
           } catch (error) {
@@ -781,6 +786,29 @@ export class Queue<T = unknown> {
       this.#unsettled.add(message);
       return message;
     });
+  }
+
+  /**
+   * The item and its claim deleted in one transaction: one request instead of two, and no
+   * moment with the item gone and the claim still there. `false` when that did not happen and the
+   * two deletes are made one by one (idempotent either way: a missing item or claim counts as
+   * deleted): on the native transport (no transactions), when the claim's session is gone (the
+   * node at its path may be another consumer's), when the item or the claim is missing already,
+   * or when the connection failed (the one-by-one deletes are retried).
+   */
+  async #deleteBoth(claim: Claim): Promise<boolean> {
+    const client = this.#client;
+    if (client.sessionId !== claim.session || client.transport !== 'wire') return false;
+    try {
+      await client
+        .transaction()
+        .delete(claim.itemPath)
+        .delete(claim.claimPath)
+        .commit({ signal: claim.signal });
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   async #deleteItem(claim: Claim): Promise<void> {
@@ -1042,11 +1070,13 @@ export class Queue<T = unknown> {
           // A lost session took the watch: list again on the new one.
           if (!(error instanceof SessionExpiredError)) throw error;
         } finally {
-          watched.cancel();
+          // Left on the server, as below: the next put or take fires it.
+          watched.cancel({ keepServerWatch: true });
         }
         return;
       }
-      watched.cancel();
+      // Left on the server: the next put or take fires it, and a removal would cost a request.
+      watched.cancel({ keepServerWatch: true });
     }
     this.#batch = names;
   }
@@ -1073,7 +1103,8 @@ export class Queue<T = unknown> {
       // either way, list again.
       if (!(error instanceof NoNodeError) && !(error instanceof SessionExpiredError)) throw error;
     } finally {
-      for (const w of watches) w.cancel();
+      // Left on the server: queue and claims change all the time, the next change fires them.
+      for (const w of watches) w.cancel({ keepServerWatch: true });
     }
   }
 

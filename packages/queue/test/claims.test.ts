@@ -136,3 +136,29 @@ describe('Queue.consume claims', () => {
     await held.return?.();
   });
 });
+
+describe('Queue.consume acks', () => {
+  test('queue - an ack deletes the item and its claim in one request on the wire transport', async ({
+    zk,
+  }) => {
+    const client = await zk.client({ transport: 'wire' });
+    const queue = new Queue<string>(client, PATH, { lockPath: LOCKS });
+    await queue.put('a');
+    const consumer = queue.consume()[Symbol.asyncIterator]();
+    const message = await next(consumer);
+    const ops: string[] = [];
+    const onOp = (m: unknown) => {
+      if ((m as OpMessage).client === client) ops.push((m as OpMessage).op);
+    };
+    diagnostics.subscribe('zkit:op', onOp);
+    try {
+      await message.ack();
+    } finally {
+      diagnostics.unsubscribe('zkit:op', onOp);
+    }
+    expect(ops).toEqual(['multi']);
+    expect(await client.getChildren(PATH)).toEqual([]);
+    expect(await client.getChildren(LOCKS)).toEqual([]);
+    await consumer.return?.();
+  });
+});

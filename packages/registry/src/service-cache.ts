@@ -391,7 +391,9 @@ export class ServiceCache extends Emitter<ServiceCacheEvents> {
         });
       }
       this.#kick = undefined;
-      watched.cancel();
+      // Kicked early, the child watch is still on the server: the next change of the service's
+      // instances fires it, which costs less than a request to remove it.
+      watched.cancel({ keepServerWatch: true });
       if (!this.client.isConnected && !signal.aborted) {
         await this.client.whenConnected({ signal }).catch(() => undefined);
       }

@@ -414,10 +414,33 @@ public final class CuratorAgent {
               ack.put("ephemeralOwner", Long.toHexString(stat.getEphemeralOwner()));
               ack.put("czxid", stat.getCzxid());
             });
+        case "txn.claim" ->
+            run(id, cmd, null, ack -> txnClaim(ack, arg(a, 0), Integer.parseInt(arg(a, 1)), arg(a, 2)));
         default -> emit(event("error").put("id", id).put("cmd", cmd).put("error", "unknown command " + cmd));
       }
     } catch (RuntimeException e) {
       emit(error(id, cmd, e));
+    }
+  }
+
+  /**
+   * One Curator transaction: check that {@code path} is at {@code version}, create {@code claim},
+   * and write "curator" to {@code path} at that version. Acks with {@code committed} and, when
+   * the server refused it, the failing operation's error code.
+   */
+  private void txnClaim(ObjectNode ack, String path, int version, String claim) throws Exception {
+    byte[] data = "curator".getBytes(StandardCharsets.UTF_8);
+    try {
+      client
+          .transaction()
+          .forOperations(
+              client.transactionOp().check().withVersion(version).forPath(path),
+              client.transactionOp().create().forPath(claim, data),
+              client.transactionOp().setData().withVersion(version).forPath(path, data));
+      ack.put("committed", true);
+    } catch (org.apache.zookeeper.KeeperException e) {
+      ack.put("committed", false);
+      ack.put("code", e.code().name());
     }
   }
 

@@ -21,6 +21,7 @@ import type {
   ProtocolTransport,
   TransportListener,
   TransportOptions,
+  WatchKind,
   WatcherType,
 } from '../transport.js';
 import { parseConnectString } from './host-list.js';
@@ -221,6 +222,28 @@ export function openWireTransport(
       Records.Create2Response,
       (r) => ({ path: toClient(r.path) ?? r.path, stat: r.stat }),
     );
+  }
+
+  /** The sets of the watch table that hold watches of a kind. */
+  function tableSets(kind: WatchKind): Set<string>[] {
+    switch (kind) {
+      case 'data':
+        return [watches.data, watches.exist];
+      case 'children':
+        return [watches.child];
+      case 'persistent':
+        return [watches.persistent];
+      case 'persistentRecursive':
+        return [watches.persistentRecursive];
+      default:
+        return [
+          watches.data,
+          watches.exist,
+          watches.child,
+          watches.persistent,
+          watches.persistentRecursive,
+        ];
+    }
   }
 
   const transport: ProtocolTransport = {
@@ -440,6 +463,14 @@ export function openWireTransport(
           if (type === 'children') watches.child.delete(p);
         },
       );
+    },
+    holdsWatch(path: string, kind: WatchKind) {
+      const p = toServer(path);
+      return tableSets(kind).some((set) => set.has(p));
+    },
+    forgetWatches(path: string, kind: WatchKind) {
+      const p = toServer(path);
+      for (const set of tableSets(kind)) set.delete(p);
     },
     checkWatches(path: string, type: WatcherType) {
       return call(
