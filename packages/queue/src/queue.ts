@@ -3,6 +3,7 @@ import {
   BadVersionError,
   DataTooLargeError,
   InvalidArgumentError,
+  InvalidPathError,
   NodeExistsError,
   NoNodeError,
   QueuedIterator,
@@ -334,9 +335,14 @@ export class Queue<T = unknown> {
       items.map((item) => this.#serializer.serialize(item)),
       mark,
     );
-    // Checked here too: with maxItems, the size check in core's create would come after a read.
+    // Checked here too: a put reads the queue's stat before its create, so core's checks of the
+    // create (data size, the reserved /zookeeper tree) would come after a request.
     if (data.length > this.#client.maxDataBytes) {
       throw new DataTooLargeError(data.length, this.#client.maxDataBytes, { path: this.path });
+    }
+    const full = this.#client.namespace + this.path;
+    if (full === '/zookeeper' || full.startsWith('/zookeeper/')) {
+      throw new InvalidPathError(this.path, '/zookeeper is reserved');
     }
     return this.#put(name, data, mark, signal);
   }
