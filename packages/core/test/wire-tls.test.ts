@@ -1,6 +1,6 @@
 import { createConnection, createServer, type Server } from 'node:net';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { TestCertificates, ZooKeeperServer } from '@zkit/testing';
+import { TestCertificates, ZooKeeperEnsemble, ZooKeeperServer } from '@zkit/testing';
 import { NoAuthError, Perms, TlsError, ZkClient } from '@zkit/core';
 
 // One TLS server for the file: certificates from a throw-away authority made at test time.
@@ -98,5 +98,31 @@ describe('TLS', () => {
     } finally {
       relay.server.close();
     }
+  });
+});
+
+describe('TLS ensemble', () => {
+  test('tls - a client on an ensemble over TLS moves to another member with its session and watches', async () => {
+    await using ensemble = await ZooKeeperEnsemble.start({ size: 3, tls: ca });
+    const secure = ensemble.secureConnectString as string;
+    expect(secure.split(',')).toHaveLength(3);
+    await using client = new ZkClient(secure, {
+      transport: 'wire',
+      tls: { ca: ca.ca },
+      sessionTimeout: 10_000,
+    });
+    await client.start();
+    const session = client.sessionId;
+    await client.create('/tls-moved', 'before');
+    const watched = await client.existsWatched('/tls-moved');
+    const member = ensemble.servers.findIndex((s) => s.secureConnectString === client.server);
+    expect(member).toBeGreaterThanOrEqual(0);
+    await ensemble.kill(member);
+    await client.whenConnected({ timeout: 30_000 });
+    expect(client.sessionId).toBe(session);
+    expect(client.server).not.toBe(ensemble.servers[member]?.secureConnectString);
+    await client.set('/tls-moved', 'after');
+    await watched.changed;
+    expect((await client.get('/tls-moved')).data.toString()).toBe('after');
   });
 });

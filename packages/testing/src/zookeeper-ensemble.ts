@@ -13,12 +13,25 @@ import {
   type ServerOptions,
 } from './server-config.js';
 import { waitFor } from './wait-for.js';
-import { isPortConflict, launchServer, type ZooKeeperServer } from './zookeeper-server.js';
+import type { TestCertificates } from './certificates.js';
+import {
+  isPortConflict,
+  launchServer,
+  tlsEntries,
+  type ZooKeeperServer,
+  type ZooKeeperServerOptions,
+} from './zookeeper-server.js';
 
 /** Options of {@link ZooKeeperEnsemble.start}. */
 export interface ZooKeeperEnsembleOptions extends ServerOptions {
   /** Number of servers (default 3). A quorum is a strict majority of them. */
   size?: number;
+  /**
+   * Every member also serves TLS on a second port ({@link ZooKeeperEnsemble.secureConnectString}),
+   * as {@link ZooKeeperServerOptions.tls} describes for one server. The quorum's own traffic
+   * between members stays plain.
+   */
+  tls?: TestCertificates;
 }
 
 const QUORUM_MAIN = 'org.apache.zookeeper.server.quorum.QuorumPeerMain';
@@ -50,6 +63,12 @@ export class ZooKeeperEnsemble implements AsyncDisposable {
   /** Every member's `127.0.0.1:<port>`, comma-separated, for a client. */
   readonly connectString: string;
 
+  /**
+   * Every member's `127.0.0.1:<TLS port>`, comma-separated, for an ensemble started with `tls`;
+   * `undefined` otherwise.
+   */
+  readonly secureConnectString: string | undefined;
+
   readonly #dir: string;
   #stopped = false;
 
@@ -57,6 +76,10 @@ export class ZooKeeperEnsemble implements AsyncDisposable {
     this.servers = servers;
     this.#dir = dir;
     this.connectString = servers.map((server) => server.connectString).join(',');
+    const secure = servers.map((server) => server.secureConnectString);
+    this.secureConnectString = secure.every((address) => address !== undefined)
+      ? secure.join(',')
+      : undefined;
   }
 
   /**
@@ -72,12 +95,13 @@ export class ZooKeeperEnsemble implements AsyncDisposable {
     }
     const installation = await locateZooKeeper();
     for (let attempt = 1; ; attempt += 1) {
-      const ports = await freePorts(size * 3);
+      const ports = await freePorts(size * (options.tls ? 4 : 3));
       const dir = await mkdtemp(join(tmpdir(), 'zkit-ensemble-'));
       guardDir(dir);
       const plans = await Promise.all(
         Array.from({ length: size }, async (_, i) => {
           const clientPort = port(ports, i);
+          const securePort = options.tls ? port(ports, 3 * size + i) : undefined;
           const serverDir = join(dir, `server-${i + 1}`);
           const dataDir = join(serverDir, 'data');
           await mkdir(dataDir, { recursive: true });
@@ -88,6 +112,9 @@ export class ZooKeeperEnsemble implements AsyncDisposable {
               [
                 ...baseEntries(options, { dataDir, clientPort }),
                 ...quorumEntries(options, size, ports),
+                ...(options.tls && securePort !== undefined
+                  ? await tlsEntries(options.tls, securePort)
+                  : []),
               ],
               options.config,
             ),
@@ -98,6 +125,7 @@ export class ZooKeeperEnsemble implements AsyncDisposable {
             dir: serverDir,
             dataDir,
             port: clientPort,
+            securePort,
             jvmFlags: jvmFlags(options),
             startTimeout: options.startTimeout ?? DEFAULT_START_TIMEOUT,
           };
@@ -173,7 +201,7 @@ export class ZooKeeperEnsemble implements AsyncDisposable {
   }
 }
 
-/** Ports are laid out as [client × size, quorum × size, election × size]. */
+/** Ports are laid out as [client × size, quorum × size, election × size, TLS × size]. */
 function port(ports: readonly number[], index: number): number {
   const value = ports[index];
   if (value === undefined) throw new RangeError(`port ${index} was not allocated`);
