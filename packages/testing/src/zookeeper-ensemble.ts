@@ -19,7 +19,6 @@ import {
   launchServer,
   tlsEntries,
   type ZooKeeperServer,
-  type ZooKeeperServerOptions,
 } from './zookeeper-server.js';
 
 /** Options of {@link ZooKeeperEnsemble.start}. */
