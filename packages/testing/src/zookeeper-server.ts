@@ -49,7 +49,10 @@ function jaasServerSection(users: Readonly<Record<string, string>>): string {
  * (`ssl.*`, `authProvider.*`, `serverCnxnFactory`) become `zookeeper.`-prefixed system
  * properties, which is where it looks for them.
  */
-export async function tlsEntries(ca: TestCertificates, securePort: number): Promise<[string, string][]> {
+export async function tlsEntries(
+  ca: TestCertificates,
+  securePort: number,
+): Promise<[string, string][]> {
   const server = await ca.issue('localhost');
   return [
     ['serverCnxnFactory', 'org.apache.zookeeper.server.NettyServerCnxnFactory'],
