@@ -27,6 +27,7 @@ import org.apache.curator.framework.recipes.barriers.DistributedDoubleBarrier;
 import org.apache.curator.framework.recipes.leader.LeaderLatch;
 import org.apache.curator.framework.recipes.leader.LeaderLatchListener;
 import org.apache.curator.framework.recipes.leader.Participant;
+import org.apache.curator.framework.recipes.locks.InterProcessMultiLock;
 import org.apache.curator.framework.recipes.locks.InterProcessMutex;
 import org.apache.curator.framework.recipes.locks.InterProcessReadWriteLock;
 import org.apache.curator.framework.recipes.locks.InterProcessSemaphoreV2;
@@ -75,6 +76,7 @@ public final class CuratorAgent {
   private final Map<String, ExecutorService> lanes = new ConcurrentHashMap<>();
   private final ExecutorService shared = Executors.newCachedThreadPool(daemon("agent-shared"));
   private final Map<String, InterProcessMutex> mutexes = new ConcurrentHashMap<>();
+  private final Map<String, InterProcessMultiLock> multiLocks = new ConcurrentHashMap<>();
   private final Map<String, InterProcessReadWriteLock> rwlocks = new ConcurrentHashMap<>();
   private final Map<String, Lease> leases = new ConcurrentHashMap<>();
   private final Map<String, LeaderLatch> latches = new ConcurrentHashMap<>();
@@ -209,6 +211,21 @@ public final class CuratorAgent {
         case "mutex.release" -> {
           String key = key(arg(a, 0), arg(a, 1, DEFAULT_OWNER));
           run(id, cmd, "mutex " + key, ack -> mutex(key, arg(a, 0)).release());
+        }
+        case "multilock.acquire" -> {
+          // multilock.acquire <path,path,...> <timeoutMs>: all of the mutexes or none
+          String paths = arg(a, 0);
+          run(id, cmd, "multilock " + paths, ack -> {
+            InterProcessMultiLock lock = multiLocks.computeIfAbsent(
+                paths, k -> new InterProcessMultiLock(client, List.of(k.split(","))));
+            if (!lock.acquire(ms(a, 1), TimeUnit.MILLISECONDS)) {
+              throw new Refusal("timeout", "not acquired within " + ms(a, 1) + " ms");
+            }
+          });
+        }
+        case "multilock.release" -> {
+          String paths = arg(a, 0);
+          run(id, cmd, "multilock " + paths, ack -> multiLocks.get(paths).release());
         }
         case "mutex.revocable" -> {
           // mutex.revocable <path> [owner]: before mutex.acquire; reports revocationRequested
