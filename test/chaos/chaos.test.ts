@@ -149,6 +149,10 @@ describe('chaos', () => {
       operations: `${result.terms} terms`,
       'hand-offs': result.terms - 1,
       violations: result.violations.length + result.recoveries.filter((r) => !r.ok).length,
+      'excused overlaps':
+        result.overlaps.length === 0
+          ? 0
+          : `${result.overlaps.length} (longest ${Math.max(...result.overlaps)} ms)`,
       'orphan nodes': result.orphans.length + result.leftAfterClose.length,
       'slowest recovery ms': `${slowest} (bound ${result.boundMs})`,
       'longest leaderless ms': result.longestGapMs,

@@ -1,4 +1,5 @@
-import { SessionExpiredError, ZkClient, type ConnectionState } from '@zkit/core';
+import { connect, type Socket } from 'node:net';
+import { ConnectionLossError, type ConnectionState, type ZkClient } from '@zkit/core';
 import { SessionNotExpiredError } from './errors.js';
 import { settlesWithin } from './sleep.js';
 
@@ -19,16 +20,18 @@ export interface ExpireSessionOptions {
  * Expires a live client's session for real, on the server: its ephemeral nodes are deleted and
  * its watches dropped, exactly as after a long network partition, but in about a second.
  *
- * How: a second ("twin") handle attaches to the same session with the client's session id and
- * password, then closes it, which ends the session on the server. One such close is racy: the
- * client may win the session back before the close arrives, and the session survives. So this
- * repeats until the client itself reports `lost`, and resolves only once it has.
+ * How: a "twin" connection attaches to the same session with the client's session id and
+ * password and asks the server to close the session, in one write. The server serves the two in
+ * order, so the client cannot win the session back in between (a close from a server that no
+ * longer owns the session would be refused). The twin tries again, on the next server, until the
+ * server says the session is gone; then this waits for the client itself to report `lost`.
  *
  * What the client does next is its own business; a `@zkit/core` client opens a new session and
  * reports `reconnected`.
  *
  * @throws {@link SessionNotExpiredError} when the client has not reported `lost` within
- *   `timeout`; `ConnectionLossError` when the client has no session to expire.
+ *   `timeout` (the message lists what each twin got); `ConnectionLossError` when the client has
+ *   no session to expire.
  * @example
  * ```ts
  * const before = client.sessionId;
@@ -44,7 +47,7 @@ export async function expireSession(
   const credentials = client.sessionCredentials();
   const sessionTimeout = client.sessionTimeout;
   const timeout = options.timeout ?? Math.max(10_000, 2 * sessionTimeout);
-  const connectString = options.connectString ?? client.connectString;
+  const servers = hostsOf(options.connectString ?? client.connectString);
   const deadline = Date.now() + timeout;
   let lost = false;
   let onState: (now: ConnectionState) => void = () => undefined;
@@ -56,42 +59,121 @@ export async function expireSession(
     };
   });
   client.on('state', onState);
+  const outcomes: string[] = [];
   try {
-    let attempts = 0;
-    let lastError: unknown;
-    while (!lost) {
+    let gone = false;
+    for (let attempt = 0; !lost; attempt += 1) {
       const left = deadline - Date.now();
       if (left <= 0) {
         throw new SessionNotExpiredError(
           `Session 0x${credentials.id} was not reported lost within ${timeout} ms ` +
-            `(${attempts} twin handles; client state '${client.state}')`,
-          lastError === undefined ? undefined : { cause: lastError },
+            `(twins: ${outcomes.join(', ') || 'none'}; client state '${client.state}')`,
         );
       }
-      attempts += 1;
-      const twin = new ZkClient(connectString, {
-        sessionTimeout,
-        session: credentials,
-        retry: { retries: 0 },
-      });
-      try {
-        await twin.start({ timeout: left });
-        lastError = undefined;
-      } catch (error) {
-        // SessionExpiredError: an earlier close already won and the client has not heard yet.
-        // Anything else (no connection in time) is retried until the deadline.
-        lastError = error instanceof SessionExpiredError ? undefined : error;
-      } finally {
-        await twin.close();
+      if (!gone) {
+        const server = servers[attempt % servers.length] as string;
+        const outcome = await closeSessionOn(server, credentials, sessionTimeout, left);
+        outcomes.push(`${server} ${outcome}`);
+        gone = outcome === 'closed' || outcome === 'expired';
+        if (!gone) continue;
       }
-      // The client learns of the expiry at its next reconnect attempt, which the native client
-      // makes about every third of the session timeout.
-      await settlesWithin(
-        reportedLost,
-        Math.min(sessionTimeout / 3 + 500, Math.max(0, deadline - Date.now())),
-      );
+      // The client hears it when its server drops the connection of the closed session, or at
+      // its next attempt to reconnect.
+      await settlesWithin(reportedLost, Math.max(0, Math.min(left, sessionTimeout)));
     }
   } finally {
     client.off('state', onState);
   }
+}
+
+/** `host:port` of each server in a connect string (a chroot suffix is ignored). */
+function hostsOf(connectString: string): string[] {
+  const slash = connectString.indexOf('/');
+  const list = slash < 0 ? connectString : connectString.slice(0, slash);
+  const hosts = list
+    .split(',')
+    .map((h) => h.trim())
+    .filter((h) => h !== '');
+  if (hosts.length === 0) {
+    throw new ConnectionLossError({ cause: `no server in '${connectString}'` });
+  }
+  return hosts.map((h) => (/:\d+$/.test(h) ? h : `${h}:2181`));
+}
+
+/** The close request's xid and opcode. */
+const CLOSE_XID = 1;
+const CLOSE_SESSION = -11;
+
+/**
+ * One twin: a connect request for the session followed at once by a close request. Resolves with
+ * `closed` (the server closed the session), `expired` (it was gone already), or why not.
+ */
+function closeSessionOn(
+  server: string,
+  credentials: { id: string; password: string },
+  sessionTimeout: number,
+  timeoutMs: number,
+): Promise<string> {
+  const colon = server.lastIndexOf(':');
+  const host = server.slice(0, colon).replace(/^\[(.*)\]$/, '$1');
+  const port = Number(server.slice(colon + 1));
+  const password = Buffer.from(credentials.password, 'hex');
+  // ConnectRequest: protocol version, last zxid seen, timeout, session id, password, read-only.
+  const connectBody = Buffer.alloc(4 + 8 + 4 + 8 + 4 + password.length + 1);
+  let at = connectBody.writeInt32BE(0, 0);
+  at = connectBody.writeBigInt64BE(0n, at);
+  at = connectBody.writeInt32BE(sessionTimeout, at);
+  at = connectBody.writeBigUInt64BE(BigInt(`0x${credentials.id}`), at);
+  at = connectBody.writeInt32BE(password.length, at);
+  at += password.copy(connectBody, at);
+  connectBody.writeUInt8(0, at);
+  const close = Buffer.alloc(8);
+  close.writeInt32BE(CLOSE_XID, 0);
+  close.writeInt32BE(CLOSE_SESSION, 4);
+  const frames = Buffer.concat([frame(connectBody), frame(close)]);
+
+  return new Promise<string>((resolve) => {
+    let socket: Socket | undefined = undefined;
+    let received = Buffer.alloc(0);
+    let connected = false;
+    const finish = (outcome: string): void => {
+      clearTimeout(timer);
+      socket?.destroy();
+      resolve(outcome);
+    };
+    const timer = setTimeout(() => finish('no answer'), Math.min(timeoutMs, 5000));
+    socket = connect({ host, port }, () => socket?.write(frames));
+    socket.on('error', (error) => finish(`error: ${error.message}`));
+    socket.on('close', () => finish(connected ? 'dropped after attaching' : 'dropped'));
+    socket.on('data', (chunk: Buffer) => {
+      received = Buffer.concat([received, chunk]);
+      for (;;) {
+        if (received.length < 4) return;
+        const size = received.readInt32BE(0);
+        if (received.length < 4 + size) return;
+        const body = received.subarray(4, 4 + size);
+        received = received.subarray(4 + size);
+        if (!connected) {
+          // ConnectResponse: protocol version, negotiated timeout (0: no such session), …
+          connected = true;
+          if (body.readInt32BE(4) <= 0) {
+            finish('expired');
+            return;
+          }
+          continue;
+        }
+        // ReplyHeader: xid, zxid, error code.
+        if (body.readInt32BE(0) !== CLOSE_XID) continue;
+        const code = body.readInt32BE(12);
+        finish(code === 0 ? 'closed' : `refused (${code})`);
+        return;
+      }
+    });
+  });
+}
+
+function frame(body: Buffer): Buffer {
+  const length = Buffer.alloc(4);
+  length.writeInt32BE(body.length, 0);
+  return Buffer.concat([length, body]);
 }

@@ -1,6 +1,6 @@
 import { ZkClient } from '@zkit/core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { waitFor, ZooKeeperEnsemble } from '../src/index.js';
+import { expireSession, waitFor, ZooKeeperEnsemble } from '../src/index.js';
 
 // One ensemble for the whole file: three JVMs are the most expensive thing these tests start.
 let ensemble: ZooKeeperEnsemble;
@@ -97,5 +97,28 @@ describe('ZooKeeperEnsemble', () => {
       await client.sync('/after-leader-crash');
       expect(await client.exists('/after-leader-crash')).not.toBeNull();
     });
+  });
+  test('ensemble - expireSession ends a session held on any member, every time', async () => {
+    // The client lives on one member; the twin attaches on whichever member comes next. A twin
+    // that only attached could lose the session back to the client, which reconnects at once.
+    const observer = new ZkClient(ensemble.connectString);
+    await observer.start();
+    try {
+      for (const server of ensemble.servers) {
+        await withClient(server.connectString, async (client) => {
+          for (let round = 0; round < 3; round += 1) {
+            const before = client.sessionId;
+            const mine = await client.create(`/expire-${before}`, '', { mode: 'ephemeral' });
+            await expireSession(client, { connectString: ensemble.connectString });
+            await observer.sync(mine);
+            expect(await observer.exists(mine)).toBeNull();
+            await client.whenConnected({ timeout: 10_000 });
+            expect(client.sessionId).not.toBe(before);
+          }
+        });
+      }
+    } finally {
+      await observer.close();
+    }
   });
 });
