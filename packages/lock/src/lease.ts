@@ -4,6 +4,7 @@ import {
   NoNodeError,
   isRetryable,
   type WaitOptions,
+  type Watched,
   type ZkClient,
 } from '@zkit/core';
 import { LockLostError, RevocationRequestedError } from './errors.js';
@@ -37,7 +38,8 @@ export interface Lease extends AsyncDisposable {
    *
    * Watching for deletion costs one request (an `exists` with a watch), made the first time this
    * property is read, so a lease whose signal is never read stays at zero extra requests and
-   * then learns about loss from the session only. It does not abort on {@link Lease.release}.
+   * then learns about loss from the session only. Releasing costs nothing more: the watch is
+   * left to fire at the release's own delete. It does not abort on {@link Lease.release}.
    */
   readonly signal: AbortSignal;
   /**
@@ -352,9 +354,10 @@ export class HeldLease implements Lease {
   async #watchRevocation(signal: AbortSignal): Promise<void> {
     while (!signal.aborted) {
       try {
-        const watched = await this.#client.getWatched(this.path, { signal });
+        const watched = await keptWatch((s) => this.#client.getWatched(this.path, s), signal);
         if (watched.value.data.equals(REVOKE_MESSAGE)) {
-          watched.cancel();
+          // Left on the server: it fires at our delete.
+          watched.cancel({ keepServerWatch: true });
           if (!this.#held) return;
           const request = new RevocationRequestedError(this.path);
           this.#revocation?.abort(request);
@@ -381,7 +384,7 @@ export class HeldLease implements Lease {
   async #watchNode(signal: AbortSignal): Promise<void> {
     while (!signal.aborted) {
       try {
-        const watched = await this.#client.existsWatched(this.path, { signal });
+        const watched = await keptWatch((s) => this.#client.existsWatched(this.path, s), signal);
         if (watched.value === null || watched.value.ephemeralOwner !== this.#session) {
           this.#lose('deleted');
           return;
@@ -398,4 +401,36 @@ export class HeldLease implements Lease {
       }
     }
   }
+}
+
+/**
+ * A watched read of the lease's own node whose server watch stays when `stop` aborts: `stop`
+ * aborts at release (or loss), and the watch then fires at our own delete anyway (or went with
+ * the session), so removing it first would cost every release a request. The read itself is
+ * still cut short by `stop`.
+ */
+async function keptWatch<T>(
+  read: (options: { signal: AbortSignal }) => Promise<Watched<T>>,
+  stop: AbortSignal,
+): Promise<Watched<T>> {
+  const reading = new AbortController();
+  const abortRead = () => reading.abort(stop.reason);
+  if (stop.aborted) abortRead();
+  else stop.addEventListener('abort', abortRead, { once: true });
+  let watched: Watched<T>;
+  try {
+    watched = await read({ signal: reading.signal });
+  } finally {
+    stop.removeEventListener('abort', abortRead);
+  }
+  const keep = () => watched.cancel({ keepServerWatch: true });
+  if (stop.aborted) {
+    keep();
+    return watched;
+  }
+  stop.addEventListener('abort', keep, { once: true });
+  // A watch that fires is re-armed by a new read: its listener must not stay on `stop`.
+  const unlink = () => stop.removeEventListener('abort', keep);
+  watched.changed.then(unlink, unlink);
+  return watched;
 }

@@ -1,4 +1,5 @@
 import { NoNodeError, type ZkClient } from '@zkit/core';
+import { fourLetterWord } from '@zkit/testing';
 import type { Lease } from '../src/index.js';
 
 /** The children of `path`, or `[]` when it does not exist. */
@@ -58,4 +59,16 @@ export async function rejection(promise: Promise<unknown>): Promise<unknown> {
     return error;
   }
   throw new Error('expected the promise to reject');
+}
+
+/**
+ * How many packets the server has received on `client`'s connection (the `recved` figure of
+ * `cons`): requests, and pings when the connection is idle for a third of the session timeout.
+ */
+export async function packetsReceived(server: string, client: ZkClient): Promise<number> {
+  const text = await fourLetterWord(server, 'cons', { timeout: 10_000 });
+  const line = text.split('\n').find((l) => l.includes(`sid=0x${client.sessionId},`));
+  const match = line && /recved=(\d+)/.exec(line);
+  if (!match) throw new Error(`no connection of session 0x${client.sessionId} in ${text}`);
+  return Number(match[1]);
 }

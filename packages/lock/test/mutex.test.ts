@@ -4,7 +4,7 @@ import { waitFor } from '@zkit/testing';
 import { test } from '@zkit/testing/vitest';
 import { describe, expect } from 'vitest';
 import { LockLostError, Mutex } from '../src/index.js';
-import { children, rejection, settled } from './helpers.js';
+import { children, packetsReceived, rejection, settled } from './helpers.js';
 import { sessionPathTests } from './session-paths.js';
 
 const PATH = '/locks/job';
@@ -157,6 +157,25 @@ describe('Mutex', () => {
     expect(signal.aborted).toBe(false);
     await client.close();
     expect(signal.aborted).toBe(false);
+  });
+
+  test('mutex - releasing a lease whose signal was read costs the delete alone: its own-node watch fires at that delete', async ({
+    zk,
+  }) => {
+    // Pings come after a third of the session timeout of idleness: none during this test.
+    const client = await zk.client({ sessionTimeout: 30_000 });
+    const lease = await new Mutex(client, PATH).acquire();
+    const before = await packetsReceived(zk.serverConnectString, client);
+    const signal = lease.signal;
+    // The watch is armed (one read) once its reply is in.
+    await waitFor(() => client.watchCount === 1);
+    expect(await packetsReceived(zk.serverConnectString, client)).toBe(before + 1);
+    await lease.release();
+    // Anything the release sent after its delete has reached the server before this sync.
+    await client.sync(PATH);
+    expect(await packetsReceived(zk.serverConnectString, client)).toBe(before + 3);
+    expect(signal.aborted).toBe(false);
+    expect(await children(client, PATH)).toEqual([]);
   });
 
   test('mutex - a lease signal aborts when the client closes', async ({ zk }) => {
