@@ -1,7 +1,8 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { promisify } from 'node:util';
-import { describe, expect } from 'vitest';
+import { Socket } from 'node:net';
+import { describe, expect, vi } from 'vitest';
 import { test } from '@zkit/testing/vitest';
 import { waitFor } from '@zkit/testing';
 import { RequestTooLargeError, NoAuthError, NodeExistsError, ZkError } from '../src/errors.js';
@@ -118,6 +119,38 @@ describe('wire transport', () => {
     expect(t.transport.connected).toBe(true);
     expect(t.log.disconnected).toBe(0);
     expect((await t.transport.set('/big', Buffer.from('small'), -1)).dataLength).toBe(5);
+  });
+
+  test('wire transport - requests made in one turn leave in one socket write, and a big one among them arrives whole', async ({
+    zk,
+  }) => {
+    await using t = open(zk.connectString);
+    await connected(t);
+    await t.transport.create('/w', Buffer.from('x'), CreateFlags.persistent, undefined);
+    const write = vi.spyOn(Socket.prototype, 'write');
+    const big = Buffer.alloc(64 * 1024, 1);
+    try {
+      const [stat, listing, got] = await Promise.all([
+        t.transport.exists('/w', false),
+        t.transport.getChildren('/w', false),
+        t.transport.get('/w', false),
+      ]);
+      expect(stat?.dataLength).toBe(1);
+      expect(listing.children).toEqual([]);
+      expect(got.data.toString()).toBe('x');
+      expect(write).toHaveBeenCalledTimes(1);
+
+      write.mockClear();
+      const [, set, after] = await Promise.all([
+        t.transport.exists('/w', false),
+        t.transport.set('/w', big, -1),
+        t.transport.get('/w', false),
+      ]);
+      expect(set.dataLength).toBe(big.length);
+      expect(after.data.equals(big)).toBe(true);
+    } finally {
+      write.mockRestore();
+    }
   });
 
   test('wire transport - watches set before a drop fire for changes made while disconnected', async ({
