@@ -110,6 +110,39 @@ export class Deletes {
     const ephemeral = options.ephemeral ?? false;
     this.#pending.set(path, { ephemeral });
     const sessionAtStart = session.sessionId;
+    // The usual case first, with nothing to set up: connected, one attempt. Only a failure that
+    // may be retried goes on to the loop below, which follows the session.
+    if (session.isConnected) {
+      try {
+        await this.#deleteOnce(path);
+        this.#pending.delete(path);
+        return;
+      } catch (error) {
+        if (
+          error instanceof NoNodeError ||
+          (!isRetryable(error) && !(error instanceof SessionExpiredError))
+        ) {
+          this.#pending.delete(path);
+          if (error instanceof NoNodeError) return;
+          throw error;
+        }
+      }
+    }
+    return this.#deleteUntilGone(path, ephemeral, sessionAtStart);
+  }
+
+  /** One delete attempt, not retried: `deleteGuaranteed`'s loop decides what comes next. */
+  #deleteOnce(path: string): Promise<void> {
+    const full = this.#exec.abs(path);
+    return this.#exec.exec('delete', path, undefined, false, (t) => t.delete(full, -1));
+  }
+
+  async #deleteUntilGone(
+    path: string,
+    ephemeral: boolean,
+    sessionAtStart: string | undefined,
+  ): Promise<void> {
+    const session = this.#session;
     // An ephemeral node dies with its session: once that session is lost there is nothing to do.
     const sessionGone = () =>
       ephemeral && (session.state === 'lost' || session.sessionId !== sessionAtStart);
