@@ -33,3 +33,4 @@ export { MultiPeriodLease, PeriodLease } from './period-lease.js';
 export type { PeriodGrant, PeriodLeaseOptions } from './period-lease.js';
 export { inspectLock } from './inspect.js';
 export type { InspectedNode, LockInspection } from './inspect.js';
+export { looksLikeMutex } from './recognize.js';
