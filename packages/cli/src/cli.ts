@@ -20,6 +20,8 @@ import { inspectElection } from '@zkit/election';
 import { inspectLock } from '@zkit/lock';
 import { inspectQueue, stringSerializer } from '@zkit/queue';
 import { ServiceRegistry, type ServiceInstance } from '@zkit/registry';
+import { formatAge } from './format.js';
+import { topCommand, type CliInput } from './top.js';
 
 /** A stream {@link main} writes to: `process.stdout` and `process.stderr` are ones. */
 export interface CliOutput {
@@ -27,6 +29,10 @@ export interface CliOutput {
   write(text: string): unknown;
   /** Whether it is a terminal: tables and colour only then. */
   readonly isTTY?: boolean | undefined;
+  /** A terminal's width in characters: `zkit top` fits its lines to it. */
+  readonly columns?: number | undefined;
+  /** A terminal's height in lines: `zkit top` shows no more. */
+  readonly rows?: number | undefined;
 }
 
 /** Where {@link main} writes, and what it reads from its environment. */
@@ -37,7 +43,9 @@ export interface CliIo {
   readonly stderr: CliOutput;
   /** The environment: `ZOOKEEPER_CONNECT` names the server when `--server` does not. */
   readonly env: Readonly<Record<string, string | undefined>>;
-  /** Ends `zkit watch` (the binary aborts it on SIGINT); other commands ignore it. */
+  /** The keyboard of `zkit top`'s full-screen view (`q` or Ctrl-C ends it); others ignore it. */
+  readonly stdin?: CliInput;
+  /** Ends `zkit watch` and `zkit top` (the binary aborts it on SIGINT); others ignore it. */
   readonly signal?: AbortSignal;
   /** The clock ages are measured against, ms since the epoch. Default `Date.now`. */
   readonly now?: () => number;
@@ -116,6 +124,19 @@ const COMMANDS: Readonly<Record<string, Command>> = {
     usage: 'zkit watch PATH',
     run: watchCommand,
   },
+  top: {
+    summary: 'a live view of every recipe under a path (q or Ctrl-C quits); --once prints it once',
+    usage: 'zkit top PATH [--once]',
+    run: (ctx, path) =>
+      topCommand({
+        client: ctx.client,
+        server: ctx.server,
+        path,
+        json: ctx.json,
+        once: ctx.once,
+        io: ctx.io,
+      }),
+  },
 };
 
 function mainHelp(): string {
@@ -140,6 +161,10 @@ interface Context {
   readonly peek: number;
   /** `NAME`, for `zkit services`. */
   readonly service: string | undefined;
+  /** The server as given, for `zkit top`'s header. */
+  readonly server: string;
+  /** `--once`, for `zkit top`. */
+  readonly once: boolean;
 }
 
 /**
@@ -185,6 +210,7 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
         help: { type: 'boolean', short: 'h' },
         'lock-path': { type: 'string' },
         peek: { type: 'string' },
+        once: { type: 'boolean' },
       },
     });
   } catch (error) {
@@ -225,6 +251,9 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
   if (name !== 'queue' && (values.peek !== undefined || values['lock-path'] !== undefined)) {
     throw new CliError(`--peek and --lock-path are options of zkit queue`);
   }
+  if (name !== 'top' && values.once !== undefined) {
+    throw new CliError(`--once is an option of zkit top`);
+  }
   const peek = values.peek === undefined ? 0 : Number(values.peek);
   if (!Number.isSafeInteger(peek) || peek < 0) {
     throw new CliError(`--peek must be a number of items, not '${values.peek}'`);
@@ -264,7 +293,17 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
     }
     const now = (io.now ?? Date.now)();
     return await command.run(
-      { client, json: values.json === true, io, now, lockPath, peek, service },
+      {
+        client,
+        json: values.json === true,
+        io,
+        now,
+        lockPath,
+        peek,
+        service,
+        server,
+        once: values.once === true,
+      },
       path,
     );
   } catch (error) {
@@ -656,15 +695,4 @@ function printTable(ctx: Context, header: readonly string[], rows: readonly stri
     row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i] ?? 0))).join('  ');
   out.write(`${BOLD}${line(header)}${RESET}\n`);
   for (const row of rows) out.write(`${line(row)}\n`);
-}
-
-/** `42s`, `3m12s`, `5h07m`, `2d03h`. */
-export function formatAge(ms: number): string {
-  const s = Math.floor(ms / 1000);
-  if (s < 60) return `${s}s`;
-  const m = Math.floor(s / 60);
-  if (m < 60) return `${m}m${String(s % 60).padStart(2, '0')}s`;
-  const h = Math.floor(m / 60);
-  if (h < 24) return `${h}h${String(m % 60).padStart(2, '0')}m`;
-  return `${Math.floor(h / 24)}d${String(h % 24).padStart(2, '0')}h`;
 }
