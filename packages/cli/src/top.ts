@@ -103,7 +103,10 @@ type Section =
           readonly id: string;
           readonly address: string | null;
           readonly port: number | null;
+          readonly sslPort: number | null;
+          readonly serviceType: string;
           readonly registered: number;
+          readonly payload: unknown;
         }[];
       }[];
       readonly malformed: readonly string[];
@@ -217,7 +220,10 @@ async function inspect(client: ZkClient, kind: Kind, path: string): Promise<Sect
               id: i.id,
               address: i.address,
               port: i.port,
+              sslPort: i.sslPort,
+              serviceType: i.serviceType,
               registered: i.registrationTimeUTC,
+              payload: i.payload,
             })),
           })),
         );
@@ -323,6 +329,8 @@ const age = (now: number, ctime: number) => ({
 /** The JSON document of one snapshot (schema: docs/cli.md). */
 function toJson(snapshot: Snapshot, now: number): Record<string, unknown> {
   const party = (p: Party) => ({ name: p.name, sessionId: p.sessionId, ...age(now, p.ctime) });
+  // The fields and their order of `zkit lock --json` and `zkit leader --json`.
+  const line = (p: Party) => ({ sessionId: p.sessionId, ...age(now, p.ctime), name: p.name });
   const recipes = snapshot.sections.map((s) => {
     switch (s.kind) {
       case 'lock':
@@ -334,14 +342,17 @@ function toJson(snapshot: Snapshot, now: number): Record<string, unknown> {
             min: String(s.fencingToken.min),
             max: String(s.fencingToken.max),
           },
-          nodes: s.nodes.map((n) => ({ role: n.role, data: n.data, ...party(n) })),
+          nodes: s.nodes.map((n) => {
+            const { sessionId, ...rest } = line(n);
+            return { role: n.role, sessionId, data: n.data, ...rest };
+          }),
         };
       case 'election':
         return {
           kind: s.kind,
           path: s.path,
           layout: s.layout,
-          participants: s.participants.map((p) => ({ id: p.id, leader: p.leader, ...party(p) })),
+          participants: s.participants.map((p) => ({ id: p.id, leader: p.leader, ...line(p) })),
         };
       case 'queue':
         return {
@@ -370,8 +381,11 @@ function toJson(snapshot: Snapshot, now: number): Record<string, unknown> {
               id: i.id,
               address: i.address,
               port: i.port,
+              sslPort: i.sslPort,
+              serviceType: i.serviceType,
               registered: new Date(i.registered).toISOString(),
               ageMs: Math.max(0, now - i.registered),
+              payload: i.payload,
             })),
           })),
           malformed: s.malformed,

@@ -180,8 +180,11 @@ describe('zkit top', () => {
                   id: 'api-1',
                   address: '10.0.0.5',
                   port: 8080,
+                  sslPort: null,
+                  serviceType: 'DYNAMIC',
                   registered: expect.any(String),
                   ageMs: expect.any(Number),
+                  payload: null,
                 },
               ],
             },
@@ -190,6 +193,25 @@ describe('zkit top', () => {
         },
       ],
     });
+
+    // Each recipe reads as its own command's --json prints it, with its kind first.
+    const [election, , lock] = doc.recipes as { participants?: object[]; nodes?: object[] }[];
+    expect(Object.keys(lock?.nodes?.[0] ?? {})).toEqual([
+      'role',
+      'sessionId',
+      'data',
+      'created',
+      'ageMs',
+      'name',
+    ]);
+    expect(Object.keys(election?.participants?.[0] ?? {})).toEqual([
+      'id',
+      'leader',
+      'sessionId',
+      'created',
+      'ageMs',
+      'name',
+    ]);
 
     // A path without recipes, and one that does not exist.
     const plain = await zkit(['top', '/app/config', '--once'], env);
@@ -212,7 +234,9 @@ describe('zkit top', () => {
     await app.stop();
   });
 
-  test('top - not on a terminal: one JSON line per change, until SIGINT', async ({ zk }) => {
+  test('top - not on a terminal: one snapshot (or JSON line) per change, until SIGINT', async ({
+    zk,
+  }) => {
     const [a, b] = await Promise.all([zk.client(), zk.client()]);
     await a.ensurePath('/app/locks/job');
     const child = spawn(process.execPath, [BIN, 'top', '/app', '--json'], {
@@ -221,6 +245,12 @@ describe('zkit top', () => {
     let stdout = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
     const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
+    const textChild = spawn(process.execPath, [BIN, 'top', '/app'], {
+      env: { PATH: process.env.PATH ?? '', ZOOKEEPER_CONNECT: zk.connectString },
+    });
+    let text = '';
+    textChild.stdout.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
+    const textExited = new Promise<number | null>((resolve) => textChild.on('close', resolve));
     const views = () =>
       stdout
         .split('\n')
@@ -240,6 +270,9 @@ describe('zkit top', () => {
     const holders = () => views().map((v) => v.recipes[0]?.nodes?.map((n) => n.sessionId) ?? []);
     await waitFor(() => holders().at(-1)?.length === 2, { message: 'the holder and the waiter' });
     expect(holders().at(-1)).toEqual([a.sessionId, b.sessionId]);
+    await waitFor(() => text.includes('lock /app/locks/job: held, 1 waiter'), {
+      message: 'the text snapshot with the holder and the waiter',
+    });
     await lease.release();
     await waitFor(() => holders().at(-1)?.[0] === b.sessionId, { message: 'the hand-over' });
     await (await waiting).release();
@@ -256,6 +289,14 @@ describe('zkit top', () => {
     expect(shown.filter((s, i) => i > 0 && s === shown[i - 1])).toEqual([]);
     child.kill('SIGINT');
     expect(await exited).toBe(0);
+    // Text: whole snapshots, each after a blank line but the first.
+    await waitFor(() => text.trimEnd().endsWith('no recipes found'), { message: 'the text view' });
+    textChild.kill('SIGINT');
+    expect(await textExited).toBe(0);
+    const snapshots = text.trimEnd().split('\n\n');
+    const headers = snapshots.filter((p) => p.startsWith('zkit top /app  '));
+    expect(headers.length).toBeGreaterThanOrEqual(3);
+    expect(text.match(/^zkit top /gm)).toHaveLength(headers.length);
   });
 
   test('top - on a terminal: redrawn in place after a change; q quits with 0 and restores the screen', async ({
