@@ -1,7 +1,8 @@
 import { execFile, spawn } from 'node:child_process';
+import diagnostics from 'node:diagnostics_channel';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import type { ZkClient } from '@zkit/core';
+import type { OpMessage, ZkClient } from '@zkit/core';
 import { LeaderLatch } from '@zkit/election';
 import { Mutex } from '@zkit/lock';
 import { Queue } from '@zkit/queue';
@@ -9,6 +10,7 @@ import { ServiceRegistry } from '@zkit/registry';
 import { waitFor } from '@zkit/testing';
 import { test } from '@zkit/testing/vitest';
 import { describe, expect } from 'vitest';
+import { main } from '../src/index.js';
 
 // The built binary, run as an operator would. The fixture's connect string carries the test's
 // chroot, so paths below are the recipes' own.
@@ -353,6 +355,75 @@ describe('zkit top', () => {
       expect(after).not.toContain('zkit top /app');
     } finally {
       await tmux('kill-server').catch(() => undefined);
+    }
+  });
+
+  test('top - a change reads again only the recipe it touched, and a burst is read once', async ({
+    zk,
+  }) => {
+    const [a, b] = await Promise.all([zk.client(), zk.client()]);
+    const leases = await Promise.all(
+      ['/app/x', '/app/y'].map((path) => new Mutex(a, path, { data: path }).acquire()),
+    );
+    // Every request of the command's own client, from the test's process.
+    const ops: { op: string; path: string }[] = [];
+    const record = (message: unknown) => {
+      const { client, op, path } = message as OpMessage;
+      if (client !== a && client !== b) ops.push({ op, path });
+    };
+    diagnostics.subscribe('zkit:op', record);
+    const stop = new AbortController();
+    let out = '';
+    const running = main(['top', '/app', '--json'], {
+      stdout: { write: (text: string) => (out += text) },
+      stderr: { write: (text: string) => (out += text) },
+      env: { ZOOKEEPER_CONNECT: zk.connectString },
+      signal: stop.signal,
+    });
+    try {
+      const views = () =>
+        out
+          .trimEnd()
+          .split('\n')
+          .filter((l) => l !== '')
+          .map(
+            (l) =>
+              JSON.parse(l) as { recipes: { path: string; nodes?: unknown[]; depth?: number }[] },
+          );
+      const recipe = (path: string) =>
+        views()
+          .at(-1)
+          ?.recipes.find((r) => r.path === path);
+      await waitFor(() => recipe('/app/y') !== undefined, { message: 'both locks' });
+
+      ops.length = 0;
+      const waiting = new Mutex(b, '/app/x').acquire();
+      await waitFor(() => recipe('/app/x')?.nodes?.length === 2, { message: 'the waiter' });
+      expect(ops.filter((o) => o.path.startsWith('/app/x')).length).toBeGreaterThan(0);
+      expect(ops.filter((o) => o.path.startsWith('/app/y'))).toEqual([]);
+
+      // Twenty items in one transaction: twenty events, one read of the queue.
+      ops.length = 0;
+      const shown = views().length;
+      const burst = a.transaction();
+      for (let i = 0; i < 20; i++)
+        burst.create('/app/q/queue-', '', { mode: 'persistentSequential' });
+      await a.ensurePath('/app/q');
+      await burst.commit();
+      await waitFor(() => recipe('/app/q')?.depth === 20, { message: 'the queue' });
+      const reads = ops.filter((o) => o.op === 'getChildren' && o.path === '/app/q-locks');
+      expect(reads.length).toBeGreaterThanOrEqual(1);
+      expect(reads.length).toBeLessThanOrEqual(2);
+      expect(views().length - shown).toBeLessThanOrEqual(2);
+      expect(ops.filter((o) => o.path.startsWith('/app/x') || o.path.startsWith('/app/y'))).toEqual(
+        [],
+      );
+      await Promise.all(leases.map((l) => l.release()));
+      await (await waiting).release();
+    } finally {
+      stop.abort();
+      expect(await running).toBe(0);
+      diagnostics.unsubscribe('zkit:op', record);
     }
   });
 });
