@@ -634,28 +634,38 @@ async function live(
   output: Output,
 ): Promise<number> {
   const clock = run.io.now ?? Date.now;
+  let done = false;
   let stop!: () => void;
   const stopped = new Promise<void>((resolve) => (stop = resolve));
   const signal = run.io.signal;
-  signal?.addEventListener('abort', () => stop(), { once: true });
+  signal?.addEventListener('abort', stop, { once: true });
   if (signal?.aborted === true) stop();
-  cache.on('closed', () => stop());
+  cache.on('closed', stop);
 
   let timer: NodeJS.Timeout | undefined;
   let updating: Promise<void> | undefined;
   const schedule = (delay = COALESCE_MS) => {
-    if (timer !== undefined || updating !== undefined) return;
+    if (done || timer !== undefined || updating !== undefined) return;
     timer = setTimeout(() => {
       timer = undefined;
-      updating = recipes.update().then((ok) => {
-        updating = undefined;
-        output.show(snapshot(), clock());
-        if (recipes.pending) schedule(ok ? COALESCE_MS : RETRY_MS);
-      });
+      updating = recipes.update().then(
+        (ok) => {
+          updating = undefined;
+          if (done) return;
+          output.show(snapshot(), clock());
+          if (recipes.pending) schedule(ok ? COALESCE_MS : RETRY_MS);
+        },
+        () => {
+          updating = undefined;
+          schedule(RETRY_MS);
+        },
+      );
     }, delay);
   };
   const onChange = () => schedule();
   cache.on('change', onChange);
+  // Changes noted between the first read and now.
+  if (recipes.pending) schedule();
   output.open(stop);
   const ticker = output.tick
     ? setInterval(() => output.show(snapshot(), clock()), 1000)
@@ -665,7 +675,10 @@ async function live(
     await stopped;
     return 0;
   } finally {
+    done = true;
+    signal?.removeEventListener('abort', stop);
     cache.off('change', onChange);
+    cache.off('closed', stop);
     clearInterval(ticker);
     clearTimeout(timer);
     await updating;
