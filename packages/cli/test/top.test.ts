@@ -316,6 +316,9 @@ describe('zkit top', () => {
     try {
       await waitFor(async () => (await screen()).includes('no recipes found'), {
         message: 'the first view',
+        // Each check runs tmux once: a slower pace than waitFor's default is plenty.
+        interval: 100,
+        timeout: 20_000,
       });
       const first = (await screen()).split('\n');
       expect(first[0]).toMatch(/^zkit top \/app {2}\S+ {2}\d{4}-/);
@@ -327,7 +330,7 @@ describe('zkit top', () => {
           const now = await screen();
           return now.includes('lock /app/locks/job: held') ? now : undefined;
         },
-        { message: 'the lock on screen' },
+        { message: 'the lock on screen', interval: 100 },
       );
       const lines = held.split('\n');
       // In place: the header is still the first line, and the view is drawn once.
@@ -348,7 +351,7 @@ describe('zkit top', () => {
           const now = await screen();
           return now.includes('zkit exited with') ? now : undefined;
         },
-        { message: 'zkit to exit' },
+        { message: 'zkit to exit', interval: 100 },
       );
       expect(after).toContain('zkit exited with 0');
       // The alternate screen is gone: the shell's own screen shows no trace of the view.
