@@ -405,7 +405,8 @@ describe('zkit top', () => {
       expect(ops.filter((o) => o.path.startsWith('/app/x')).length).toBeGreaterThan(0);
       expect(ops.filter((o) => o.path.startsWith('/app/y'))).toEqual([]);
 
-      // Twenty items in one transaction: twenty events, one read of the queue.
+      // Twenty items in one transaction: twenty events, one read of the queue (a few at most, if
+      // the cache applies them in several batches; without coalescing it is one per event).
       ops.length = 0;
       const shown = views().length;
       const burst = a.transaction();
@@ -416,8 +417,8 @@ describe('zkit top', () => {
       await waitFor(() => recipe('/app/q')?.depth === 20, { message: 'the queue' });
       const reads = ops.filter((o) => o.op === 'getChildren' && o.path === '/app/q-locks');
       expect(reads.length).toBeGreaterThanOrEqual(1);
-      expect(reads.length).toBeLessThanOrEqual(2);
-      expect(views().length - shown).toBeLessThanOrEqual(2);
+      expect(reads.length).toBeLessThanOrEqual(3);
+      expect(views().length - shown).toBeLessThanOrEqual(3);
       expect(ops.filter((o) => o.path.startsWith('/app/x') || o.path.startsWith('/app/y'))).toEqual(
         [],
       );
