@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { DoubleBarrier } from '@zkit/barrier';
 import { defaultNodeData } from '@zkit/core';
 import { LeaderLatch, LeaderSelector } from '@zkit/election';
 import { Mutex, ReadWriteLock, Semaphore } from '@zkit/lock';
@@ -239,6 +240,42 @@ describe('zkit against Curator', () => {
     await selector.close();
     await agent.send('latch.close', `${zk.chroot}/election/latch`, 'java-1');
     await latch.close();
+  });
+
+  test('interop cli - barrier: a Curator barrier up; a Curator member of a double barrier, then a zkit one', async ({
+    zk,
+  }) => {
+    const { agent } = await curator(zk.serverConnectString);
+    const client = await zk.client();
+    await agent.send('barrier.set', `${zk.chroot}/deploy/gate`);
+    expect((await zkit(zk.connectString, ['barrier', '/deploy/gate'])).stdout).toBe(
+      '/deploy/gate: up\n',
+    );
+    await agent.send('barrier.remove', `${zk.chroot}/deploy/gate`);
+
+    const path = `${zk.chroot}/batch/round`;
+    const curatorIn = agent.send('barrier.enter', path, 2, 30_000);
+    await waitFor(async () => (await children(client, '/batch/round')).length === 1);
+    const { title, rows } = await table(zk.connectString, ['barrier', '/batch/round']);
+    expect(title).toBe('/batch/round: up, 1 entered');
+    expect(rows.map((r) => r.slice(0, 2))).toEqual([
+      ['MEMBER', 'SESSION'],
+      [(await children(client, '/batch/round'))[0], agent.sessionId],
+    ]);
+    const member = new DoubleBarrier(client, '/batch/round', { members: 2 });
+    await Promise.all([curatorIn, member.enter({ timeout: 30_000 })]);
+    const doc = await json<{ up: boolean; ready: boolean; members: Node[] }>(zk.connectString, [
+      'barrier',
+      '/batch/round',
+    ]);
+    expect(doc).toMatchObject({ up: true, ready: true });
+    expect(doc.members.map((m) => m.sessionId).sort()).toEqual(
+      [agent.sessionId, client.sessionId].sort(),
+    );
+    await Promise.all([
+      agent.send('barrier.leave', path, 2, 30_000),
+      member.leave({ timeout: 30_000 }),
+    ]);
   });
 
   test("interop cli - queue and services: Curator's items and instances", async ({ zk }) => {
