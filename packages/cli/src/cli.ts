@@ -1,7 +1,8 @@
 /**
  * The `zkit` command: argument parsing, the connection, and one function per command. Every
- * command reads through a recipe's own inspection API (`inspectLock`, `inspectElection`) or
- * core's plain reads, so the CLI knows no znode layout of its own.
+ * command reads through a recipe's own inspection API (`detectLockKind`, `inspectLock`,
+ * `inspectReadWriteLock`, `inspectSemaphore`, `inspectElection`, …) or core's plain reads, so the
+ * CLI knows no znode layout of its own.
  *
  * @module
  */
