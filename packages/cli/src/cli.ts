@@ -1,7 +1,8 @@
 /**
  * The `zkit` command: argument parsing, the connection, and one function per command. Every
- * command reads through a recipe's own inspection API (`inspectLock`, `inspectElection`) or
- * core's plain reads, so the CLI knows no znode layout of its own.
+ * command reads through a recipe's own inspection API (`detectLockKind`, `inspectLock`,
+ * `inspectReadWriteLock`, `inspectSemaphore`, `inspectElection`, …) or core's plain reads, so the
+ * CLI knows no znode layout of its own.
  *
  * @module
  */
@@ -17,7 +18,15 @@ import {
 } from '@zkit/core';
 import { inspectBarrier } from '@zkit/barrier';
 import { inspectElection } from '@zkit/election';
-import { inspectLock } from '@zkit/lock';
+import {
+  detectLockKind,
+  inspectLock,
+  inspectReadWriteLock,
+  inspectSemaphore,
+  type FencingTokenBounds,
+  type InspectedNode,
+  type LockKind,
+} from '@zkit/lock';
 import { inspectQueue, stringSerializer } from '@zkit/queue';
 import { ServiceRegistry, type ServiceInstance } from '@zkit/registry';
 import { formatAge } from './format.js';
@@ -87,13 +96,19 @@ const EXIT_HELP = `Exit codes: 0 found, 1 the path does not exist, 2 usage or co
 interface Command {
   readonly summary: string;
   readonly usage: string;
+  /** More text for `zkit COMMAND --help`. */
+  readonly details?: string;
   readonly run: (ctx: Context, path: string) => Promise<number>;
 }
 
 const COMMANDS: Readonly<Record<string, Command>> = {
   lock: {
-    summary: 'holder and waiters of a lock, with the fencing token',
-    usage: 'zkit lock PATH',
+    summary: 'holders and waiters of a mutex, read-write lock or semaphore, with fencing tokens',
+    usage: 'zkit lock PATH [--kind mutex|rw|semaphore] [--permits N | --count-path PATH]',
+    details: `The kind is told from the lock's children: a semaphore has 'leases' and 'locks'
+children, a read-write lock's nodes carry __READ__ or __WRIT__, a mutex's lock-; a lock with no
+nodes reads as a free mutex. --kind says it instead. A semaphore's number of permits is not
+stored with it: --permits N gives it, --count-path PATH reads it from a shared count.`,
     run: lockCommand,
   },
   leader: {
@@ -148,7 +163,8 @@ function mainHelp(): string {
 }
 
 function commandHelp(name: string, command: Command): string {
-  return `Usage: ${command.usage} [options]\n\n${name}: ${command.summary}.\n\n${COMMON_HELP}\n\n${EXIT_HELP}\n`;
+  const details = command.details === undefined ? '' : `${command.details}\n\n`;
+  return `Usage: ${command.usage} [options]\n\n${name}: ${command.summary}.\n\n${details}${COMMON_HELP}\n\n${EXIT_HELP}\n`;
 }
 
 interface Context {
@@ -161,11 +177,25 @@ interface Context {
   readonly peek: number;
   /** `NAME`, for `zkit services`. */
   readonly service: string | undefined;
+  /** `--kind`, `--permits` and `--count-path`, for `zkit lock`. */
+  readonly lock: LockOptions;
   /** The server as given, for `zkit top`'s header. */
   readonly server: string;
   /** `--once`, for `zkit top`. */
   readonly once: boolean;
 }
+
+interface LockOptions {
+  readonly kind: LockKind | undefined;
+  readonly permits: number | undefined;
+  readonly countPath: string | undefined;
+}
+
+const KINDS: Readonly<Record<string, LockKind>> = {
+  mutex: 'mutex',
+  rw: 'readWrite',
+  semaphore: 'semaphore',
+};
 
 /**
  * Runs one `zkit` command line and resolves its exit code: `0` found, `1` the path does not
@@ -210,6 +240,9 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
         help: { type: 'boolean', short: 'h' },
         'lock-path': { type: 'string' },
         peek: { type: 'string' },
+        kind: { type: 'string' },
+        permits: { type: 'string' },
+        'count-path': { type: 'string' },
         once: { type: 'boolean' },
       },
     });
@@ -259,16 +292,8 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
     throw new CliError(`--peek must be a number of items, not '${values.peek}'`);
   }
   const lockPath = values['lock-path'];
-  if (lockPath !== undefined) {
-    try {
-      validatePath(lockPath);
-    } catch (error) {
-      if (error instanceof InvalidPathError) {
-        throw new CliError(`bad path '${lockPath}': ${error.message}`);
-      }
-      throw error;
-    }
-  }
+  if (lockPath !== undefined) checkPath(lockPath);
+  const lock = lockOptions(name, values);
   const server = values.server ?? io.env.ZOOKEEPER_CONNECT;
   if (server === undefined || server === '') {
     const lookalike = Object.keys(io.env).find(
@@ -301,6 +326,7 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
         lockPath,
         peek,
         service,
+        lock,
         server,
         once: values.once === true,
       },
@@ -317,25 +343,63 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
   }
 }
 
+function checkPath(path: string): void {
+  try {
+    validatePath(path);
+  } catch (error) {
+    if (error instanceof InvalidPathError)
+      throw new CliError(`bad path '${path}': ${error.message}`);
+    throw error;
+  }
+}
+
+function lockOptions(
+  name: string,
+  values: { kind?: string; permits?: string; 'count-path'?: string },
+): LockOptions {
+  const { kind, permits, 'count-path': countPath } = values;
+  if (name !== 'lock' && (kind ?? permits ?? countPath) !== undefined) {
+    throw new CliError(`--kind, --permits and --count-path are options of zkit lock`);
+  }
+  if (kind !== undefined && !Object.hasOwn(KINDS, kind)) {
+    throw new CliError(`--kind must be mutex, rw or semaphore, not '${kind}'`);
+  }
+  const count = permits === undefined ? undefined : Number(permits);
+  if (count !== undefined && (!Number.isSafeInteger(count) || count < 1)) {
+    throw new CliError(`--permits must be a number ≥ 1, not '${permits}'`);
+  }
+  if (countPath !== undefined) checkPath(countPath);
+  return { kind: kind === undefined ? undefined : KINDS[kind], permits: count, countPath };
+}
+
 // ---- commands -----------------------------------------------------------------------------
 
 async function lockCommand(ctx: Context, path: string): Promise<number> {
+  const { kind: given, permits, countPath } = ctx.lock;
+  const kind = given ?? (await detectLockKind(ctx.client, path));
+  if (kind === null) return notFound(ctx, path);
+  if (kind === 'unknown') {
+    throw new CliError(
+      `${path} is not a lock: its children are neither mutex, read-write lock nor semaphore nodes`,
+    );
+  }
+  if (kind !== 'semaphore' && (permits ?? countPath) !== undefined) {
+    throw new CliError(
+      `--permits and --count-path are for a semaphore; ${path} is a ${kind === 'mutex' ? 'mutex' : 'read-write lock'}`,
+    );
+  }
+  if (kind === 'readWrite') return readWriteCommand(ctx, path);
+  if (kind === 'semaphore') return semaphoreCommand(ctx, path);
   const lock = await inspectLock(ctx.client, path);
   if (lock === null) return notFound(ctx, path);
-  const nodes = lock.nodes.map((n) => ({
-    role: n.role,
-    sessionId: n.sessionId,
-    data: n.data.toString('utf8'),
-    created: new Date(n.ctime).toISOString(),
-    ageMs: Math.max(0, ctx.now - n.ctime),
-    name: n.name,
-  }));
+  const nodes = lock.nodes.map((n) => ({ role: n.role, ...nodeJson(ctx, n) }));
   const token = lock.fencingToken;
   if (ctx.json) {
     return printJson(ctx, {
       path: lock.path,
+      kind: 'mutex',
       held: nodes.length > 0,
-      fencingToken: token && { min: String(token.min), max: String(token.max) },
+      fencingToken: tokenJson(token),
       nodes,
     });
   }
@@ -345,7 +409,7 @@ async function lockCommand(ctx: Context, path: string): Promise<number> {
   }
   const exact = token.min === token.max;
   ctx.io.stdout.write(
-    `${lock.path}: held, fencing token ${exact ? token.min : `${token.min}..${token.max}`}` +
+    `${lock.path}: held, fencing token ${formatToken(token)}` +
       `${exact ? '' : " (between the holder's create and the latest change to the waiters)"}\n`,
   );
   printTable(
@@ -354,6 +418,125 @@ async function lockCommand(ctx: Context, path: string): Promise<number> {
     nodes.map((n) => [n.role, n.sessionId, n.data, formatAge(n.ageMs), n.name]),
   );
   return ExitCode.found;
+}
+
+async function readWriteCommand(ctx: Context, path: string): Promise<number> {
+  const lock = await inspectReadWriteLock(ctx.client, path);
+  if (lock === null) return notFound(ctx, path);
+  const nodes = lock.nodes.map((n) => ({
+    role: n.role,
+    mode: n.mode,
+    ...nodeJson(ctx, n),
+    fencingToken: tokenJson(n.fencingToken),
+  }));
+  if (ctx.json) {
+    return printJson(ctx, {
+      path: lock.path,
+      kind: 'readWrite',
+      held: nodes.length > 0,
+      nodes,
+    });
+  }
+  const holders = lock.nodes.filter((n) => n.role === 'holder');
+  const state =
+    holders.length === 0
+      ? 'not held'
+      : holders[0]?.mode === 'write'
+        ? 'write-locked'
+        : `read-locked by ${holders.length} reader${holders.length === 1 ? '' : 's'}`;
+  const waiting = nodes.length - holders.length;
+  ctx.io.stdout.write(
+    `${lock.path}: read-write lock, ${state}${waiting === 0 ? '' : `, ${waiting} waiting`}\n`,
+  );
+  if (nodes.length > 0) {
+    printTable(
+      ctx,
+      ['ROLE', 'MODE', 'SESSION', 'DATA', 'AGE', 'TOKEN', 'NODE'],
+      lock.nodes.map((n, i) => {
+        const row = nodes[i] as (typeof nodes)[number];
+        return [
+          n.role,
+          n.mode,
+          row.sessionId,
+          row.data,
+          formatAge(row.ageMs),
+          n.fencingToken === null ? '-' : formatToken(n.fencingToken),
+          n.name,
+        ];
+      }),
+    );
+  }
+  return ExitCode.found;
+}
+
+async function semaphoreCommand(ctx: Context, path: string): Promise<number> {
+  const { permits, countPath } = ctx.lock;
+  const semaphore = await inspectSemaphore(ctx.client, path, {
+    ...(permits === undefined ? {} : { permits }),
+    ...(countPath === undefined ? {} : { countPath }),
+  });
+  if (semaphore === null) return notFound(ctx, path);
+  const leases = semaphore.leases.map((n) => ({
+    ...nodeJson(ctx, n),
+    fencingToken: tokenJson(n.fencingToken),
+  }));
+  const waiters = semaphore.waiters.map((n) => nodeJson(ctx, n));
+  if (ctx.json) {
+    return printJson(ctx, {
+      path: semaphore.path,
+      kind: 'semaphore',
+      permits: semaphore.permits,
+      inUse: leases.length,
+      leases,
+      waiters,
+    });
+  }
+  const used = leases.length;
+  ctx.io.stdout.write(
+    `${semaphore.path}: semaphore, ${used}${semaphore.permits === null ? '' : ` of ${semaphore.permits}`}` +
+      ` lease${used === 1 && semaphore.permits === null ? '' : 's'} in use, ${waiters.length} waiting\n`,
+  );
+  if (used + waiters.length > 0) {
+    printTable(
+      ctx,
+      ['ROLE', 'SESSION', 'DATA', 'AGE', 'TOKEN', 'NODE'],
+      [
+        ...semaphore.leases.map((n, i) => {
+          const row = leases[i] as (typeof leases)[number];
+          return [
+            'lease',
+            row.sessionId,
+            row.data,
+            formatAge(row.ageMs),
+            formatToken(n.fencingToken),
+            n.name,
+          ];
+        }),
+        ...waiters.map((w) => ['waiter', w.sessionId, w.data, formatAge(w.ageMs), '-', w.name]),
+      ],
+    );
+  }
+  return ExitCode.found;
+}
+
+/** What every lock node shows: session, data, creation and age, name. */
+function nodeJson(ctx: Context, n: InspectedNode) {
+  return {
+    sessionId: n.sessionId,
+    data: n.data.toString('utf8'),
+    created: new Date(n.ctime).toISOString(),
+    ageMs: Math.max(0, ctx.now - n.ctime),
+    name: n.name,
+  };
+}
+
+function tokenJson(token: FencingTokenBounds | null): { min: string; max: string } | null {
+  return token && { min: String(token.min), max: String(token.max) };
+}
+
+/** `8` when exact, `8..9` when only bounds are known. */
+function formatToken(token: FencingTokenBounds): string {
+  return token.min === token.max ? String(token.min) : `${token.min}..${token.max}`;
 }
 
 async function leaderCommand(ctx: Context, path: string): Promise<number> {
