@@ -9,15 +9,30 @@ import { basename, parent, type ZkClient } from '@zkit/core';
 import type { CacheChange, TreeCache } from '@zkit/cache';
 import { inspectBarrier, looksLikeDoubleBarrier } from '@zkit/barrier';
 import { inspectElection, looksLikeLatch } from '@zkit/election';
-import { inspectLock, looksLikeMutex } from '@zkit/lock';
+import {
+  inspectLock,
+  inspectReadWriteLock,
+  inspectSemaphore,
+  looksLikeLock,
+  type FencingTokenBounds,
+  type LockKind,
+} from '@zkit/lock';
 import { inspectQueue, looksLikeQueue } from '@zkit/queue';
 import { ServiceRegistry, looksLikeServiceInstance } from '@zkit/registry';
 
 /** The recipes `zkit top` recognises; `services` is a service registry's base. */
-export type Kind = 'lock' | 'election' | 'queue' | 'barrier' | 'services';
+export type Recipe = 'lock' | 'election' | 'queue' | 'barrier' | 'services';
 
-/** Each kind with its name in `counts` (JSON) and in the text, in the order they are counted. */
-export const COUNTS: readonly (readonly [Kind, string, string])[] = [
+/** The recipes, with the three kinds of lock told apart. */
+export type Kind = LockKind | Exclude<Recipe, 'lock'>;
+
+/** The recipe a kind is. */
+export function recipeOf(kind: Kind): Recipe {
+  return kind === 'mutex' || kind === 'readWrite' || kind === 'semaphore' ? 'lock' : kind;
+}
+
+/** Each recipe with its name in `counts` (JSON) and in the text, in the order they are counted. */
+export const COUNTS: readonly (readonly [Recipe, string, string])[] = [
   ['lock', 'locks', 'lock'],
   ['election', 'elections', 'election'],
   ['queue', 'queues', 'queue'],
@@ -35,10 +50,30 @@ export interface Party {
 /** What one recipe holds, as its inspection function read it. */
 export type Section =
   | {
-      readonly kind: 'lock';
+      readonly kind: 'mutex';
       readonly path: string;
-      readonly fencingToken: { readonly min: bigint; readonly max: bigint } | null;
+      readonly fencingToken: FencingTokenBounds | null;
       readonly nodes: readonly (Party & { readonly role: string; readonly data: string })[];
+    }
+  | {
+      readonly kind: 'readWrite';
+      readonly path: string;
+      readonly nodes: readonly (Party & {
+        readonly role: string;
+        readonly mode: string;
+        readonly data: string;
+        readonly fencingToken: FencingTokenBounds | null;
+      })[];
+    }
+  | {
+      readonly kind: 'semaphore';
+      readonly path: string;
+      readonly permits: number | null;
+      readonly leases: readonly (Party & {
+        readonly data: string;
+        readonly fencingToken: FencingTokenBounds;
+      })[];
+      readonly waiters: readonly (Party & { readonly data: string })[];
     }
   | {
       readonly kind: 'election';
@@ -97,16 +132,23 @@ function recognise(cache: TreeCache, root: string): Map<string, Kind> {
     }
     const children = cache.children(node.path).map((c) => basename(c.path));
     if (children.length === 0 || found.has(node.path)) continue;
-    const kind: Kind | undefined = looksLikeMutex(children)
-      ? 'lock'
-      : looksLikeLatch(children)
+    const kind: Kind | undefined =
+      looksLikeLock(children) ??
+      (looksLikeLatch(children)
         ? 'election'
         : looksLikeQueue(children)
           ? 'queue'
           : looksLikeDoubleBarrier(children)
             ? 'barrier'
-            : undefined;
+            : undefined);
     if (kind !== undefined) found.set(node.path, kind);
+  }
+  // A semaphore's queue of acquirers is a mutex of its own: it is shown as part of the semaphore.
+  for (const [path, kind] of found) {
+    if (kind === 'semaphore') {
+      for (const inner of found.keys())
+        if (inner !== path && within(inner, path)) found.delete(inner);
+    }
   }
   return found;
 }
@@ -114,7 +156,7 @@ function recognise(cache: TreeCache, root: string): Map<string, Kind> {
 /** Reads one recipe through its own inspection function; `null` when it is gone. */
 async function inspect(client: ZkClient, kind: Kind, path: string): Promise<Section | null> {
   switch (kind) {
-    case 'lock': {
+    case 'mutex': {
       const lock = await inspectLock(client, path);
       return (
         lock && {
@@ -128,6 +170,44 @@ async function inspect(client: ZkClient, kind: Kind, path: string): Promise<Sect
             ctime: n.ctime,
             data: n.data.toString('utf8'),
           })),
+        }
+      );
+    }
+    case 'readWrite': {
+      const lock = await inspectReadWriteLock(client, path);
+      return (
+        lock && {
+          kind,
+          path,
+          nodes: lock.nodes.map((n) => ({
+            role: n.role,
+            mode: n.mode,
+            name: n.name,
+            sessionId: n.sessionId,
+            ctime: n.ctime,
+            data: n.data.toString('utf8'),
+            fencingToken: n.fencingToken,
+          })),
+        }
+      );
+    }
+    case 'semaphore': {
+      // The number of permits is not stored with a semaphore: `null` unless a count holds it,
+      // which only the semaphore's users know of.
+      const semaphore = await inspectSemaphore(client, path);
+      const node = (n: { name: string; sessionId: string; ctime: number; data: Buffer }) => ({
+        name: n.name,
+        sessionId: n.sessionId,
+        ctime: n.ctime,
+        data: n.data.toString('utf8'),
+      });
+      return (
+        semaphore && {
+          kind,
+          path,
+          permits: semaphore.permits,
+          leases: semaphore.leases.map((n) => ({ ...node(n), fencingToken: n.fencingToken })),
+          waiters: semaphore.waiters.map(node),
         }
       );
     }

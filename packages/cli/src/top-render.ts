@@ -5,7 +5,8 @@
  * @module
  */
 import { formatAge } from './format.js';
-import { COUNTS, type Party, type Section } from './top-recipes.js';
+import type { FencingTokenBounds } from '@zkit/lock';
+import { COUNTS, recipeOf, type Party, type Section } from './top-recipes.js';
 
 /** One view: the recipes under `path` at one moment. */
 export interface Snapshot {
@@ -17,7 +18,10 @@ export interface Snapshot {
 
 function counts(sections: readonly Section[]): Record<string, number> {
   return Object.fromEntries(
-    COUNTS.map(([kind, plural]) => [plural, sections.filter((s) => s.kind === kind).length]),
+    COUNTS.map(([recipe, plural]) => [
+      plural,
+      sections.filter((s) => recipeOf(s.kind) === recipe).length,
+    ]),
   );
 }
 
@@ -31,32 +35,56 @@ export function toJson(snapshot: Snapshot, now: number): Record<string, unknown>
   const party = (p: Party) => ({ name: p.name, sessionId: p.sessionId, ...age(now, p.ctime) });
   // The fields and their order of `zkit lock --json` and `zkit leader --json`.
   const line = (p: Party) => ({ sessionId: p.sessionId, ...age(now, p.ctime), name: p.name });
+  const lockNode = (n: Party & { readonly data: string }) => {
+    const { sessionId, ...rest } = line(n);
+    return { sessionId, data: n.data, ...rest };
+  };
+  const token = (t: FencingTokenBounds | null) => t && { min: String(t.min), max: String(t.max) };
   const recipes = snapshot.sections.map((s) => {
+    const recipe = recipeOf(s.kind);
     switch (s.kind) {
-      case 'lock':
+      case 'mutex':
         return {
-          kind: s.kind,
+          recipe,
           path: s.path,
+          kind: s.kind,
           held: s.nodes.length > 0,
-          fencingToken: s.fencingToken && {
-            min: String(s.fencingToken.min),
-            max: String(s.fencingToken.max),
-          },
-          nodes: s.nodes.map((n) => {
-            const { sessionId, ...rest } = line(n);
-            return { role: n.role, sessionId, data: n.data, ...rest };
-          }),
+          fencingToken: token(s.fencingToken),
+          nodes: s.nodes.map((n) => ({ role: n.role, ...lockNode(n) })),
+        };
+      case 'readWrite':
+        return {
+          recipe,
+          path: s.path,
+          kind: s.kind,
+          held: s.nodes.length > 0,
+          nodes: s.nodes.map((n) => ({
+            role: n.role,
+            mode: n.mode,
+            ...lockNode(n),
+            fencingToken: token(n.fencingToken),
+          })),
+        };
+      case 'semaphore':
+        return {
+          recipe,
+          path: s.path,
+          kind: s.kind,
+          permits: s.permits,
+          inUse: s.leases.length,
+          leases: s.leases.map((n) => ({ ...lockNode(n), fencingToken: token(n.fencingToken) })),
+          waiters: s.waiters.map(lockNode),
         };
       case 'election':
         return {
-          kind: s.kind,
+          recipe,
           path: s.path,
           layout: s.layout,
           participants: s.participants.map((p) => ({ id: p.id, leader: p.leader, ...line(p) })),
         };
       case 'queue':
         return {
-          kind: s.kind,
+          recipe,
           path: s.path,
           lockPath: s.lockPath,
           depth: s.depth,
@@ -65,7 +93,7 @@ export function toJson(snapshot: Snapshot, now: number): Record<string, unknown>
         };
       case 'barrier':
         return {
-          kind: s.kind,
+          recipe,
           path: s.path,
           up: s.up,
           ready: s.ready,
@@ -73,7 +101,7 @@ export function toJson(snapshot: Snapshot, now: number): Record<string, unknown>
         };
       case 'services':
         return {
-          kind: s.kind,
+          recipe,
           path: s.path,
           services: s.services.map((svc) => ({
             name: svc.name,
@@ -102,6 +130,9 @@ export function toJson(snapshot: Snapshot, now: number): Record<string, unknown>
   };
 }
 
+/** `8` when exact, `8..9` when only bounds are known. */
+const tokenText = (t: FencingTokenBounds) => (t.min === t.max ? `${t.min}` : `${t.min}..${t.max}`);
+
 const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 
 /** Rows as columns two spaces apart, indented by two; the last column is not padded. */
@@ -122,7 +153,7 @@ export function toLines(snapshot: Snapshot, now: number): string[] {
   const lines = [`zkit top ${snapshot.path}  ${snapshot.server}  ${time}`];
   if (!snapshot.exists) return [...lines, `${snapshot.path} does not exist`];
   const found = COUNTS.map(
-    ([kind, , one]) => [sections.filter((s) => s.kind === kind).length, one] as const,
+    ([recipe, , one]) => [sections.filter((s) => recipeOf(s.kind) === recipe).length, one] as const,
   )
     .filter(([n]) => n > 0)
     .map(([n, one]) => plural(n, one, one === 'service base' ? 'service bases' : `${one}s`));
@@ -135,18 +166,57 @@ export function toLines(snapshot: Snapshot, now: number): string[] {
   for (const s of sections) {
     lines.push('');
     switch (s.kind) {
-      case 'lock': {
-        const token = s.fencingToken;
+      case 'mutex': {
         const waiters = Math.max(0, s.nodes.length - 1);
         lines.push(
-          token === null
+          s.fencingToken === null
             ? `lock ${s.path}: not held`
-            : `lock ${s.path}: held, ${plural(waiters, 'waiter')}, fencing token ` +
-                (token.min === token.max ? `${token.min}` : `${token.min}..${token.max}`),
+            : `lock ${s.path}: held, ${plural(waiters, 'waiter')}, fencing token ${tokenText(s.fencingToken)}`,
           ...columns(s.nodes.map((n) => [n.role, n.data || '-', n.sessionId, ago(n.ctime)])),
         );
         break;
       }
+      case 'readWrite': {
+        const holders = s.nodes.filter((n) => n.role === 'holder');
+        const waiting = s.nodes.length - holders.length;
+        const state =
+          holders.length === 0
+            ? 'not held'
+            : holders[0]?.mode === 'write'
+              ? 'write-locked'
+              : `read-locked by ${plural(holders.length, 'reader')}`;
+        lines.push(
+          `lock ${s.path}: read-write, ${state}, ${waiting} waiting`,
+          ...columns(
+            s.nodes.map((n) => [
+              n.role,
+              n.mode,
+              n.data || '-',
+              n.sessionId,
+              ago(n.ctime),
+              n.fencingToken === null ? '-' : `token ${tokenText(n.fencingToken)}`,
+            ]),
+          ),
+        );
+        break;
+      }
+      case 'semaphore':
+        lines.push(
+          `lock ${s.path}: semaphore, ${s.leases.length}` +
+            (s.permits === null ? '' : ` of ${s.permits}`) +
+            ` in use, ${s.waiters.length} waiting`,
+          ...columns([
+            ...s.leases.map((n) => [
+              'lease',
+              n.data || '-',
+              n.sessionId,
+              ago(n.ctime),
+              `token ${tokenText(n.fencingToken)}`,
+            ]),
+            ...s.waiters.map((n) => ['waiter', n.data || '-', n.sessionId, ago(n.ctime), '-']),
+          ]),
+        );
+        break;
       case 'election': {
         const leader = s.participants.find((p) => p.leader);
         lines.push(

@@ -2,7 +2,7 @@
  * `zkit top PATH`: every recipe found under a path, kept current by one persistent recursive
  * watch (`TreeCache`), shown full-screen on a terminal, as a stream of snapshots elsewhere.
  *
- * Recipes are recognised by the recipes' own helpers (`looksLikeMutex`, `looksLikeLatch`,
+ * Recipes are recognised by the recipes' own helpers (`looksLikeLock`, `looksLikeLatch`,
  * `looksLikeQueue`, `looksLikeDoubleBarrier`, `looksLikeServiceInstance`) over the cached tree,
  * and read by their own inspection functions, so the CLI knows no znode layout of its own. After
  * a change only the recipes whose subtree it touched are read again.

@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { OpMessage, ZkClient } from '@zkit/core';
 import { LeaderLatch } from '@zkit/election';
-import { Mutex } from '@zkit/lock';
+import { Mutex, ReadWriteLock, Semaphore } from '@zkit/lock';
 import { Queue } from '@zkit/queue';
 import { ServiceRegistry } from '@zkit/registry';
 import { waitFor } from '@zkit/testing';
@@ -38,15 +38,20 @@ function zkit(args: readonly string[], env: Record<string, string>): Promise<Run
 }
 
 /**
- * Under `/app`: a lock with a holder and a waiter, a latch election of two, a queue of three
- * items one of which a consumer has claimed, a registered service, and a node that is none of
- * these. Resolves what the test needs to name them, and a function that stops it all.
+ * Under `/app`: a lock with a holder and a waiter, a read-write lock read by one and waited for
+ * by a writer, a semaphore with a lease taken, a latch election of two, a queue of three items
+ * one of which a consumer has claimed, a registered service, and a node that is none of these.
+ * Resolves what the test needs to name them, and a function that stops it all.
  */
 async function scene(clients: readonly [ZkClient, ZkClient, ZkClient]) {
   const [a, b, c] = clients;
   const lease = await new Mutex(a, '/app/locks/job', { data: 'worker-a' }).acquire();
   const waiting = new Mutex(b, '/app/locks/job', { data: 'worker-b' }).acquire();
   await waitFor(async () => (await c.getChildren('/app/locks/job')).length === 2);
+  const read = await new ReadWriteLock(a, '/app/catalog', { data: 'reader-a' }).readLock.acquire();
+  const writing = new ReadWriteLock(b, '/app/catalog', { data: 'writer-b' }).writeLock.acquire();
+  await waitFor(async () => (await c.getChildren('/app/catalog')).length === 2);
+  const permit = await new Semaphore(c, '/app/limits', 2, { data: 'caller-c' }).acquire();
   const latches = [new LeaderLatch(a, '/app/election', { id: 'replica-1' })];
   await latches[0]?.start();
   latches.push(new LeaderLatch(b, '/app/election', { id: 'replica-2' }));
@@ -63,9 +68,11 @@ async function scene(clients: readonly [ZkClient, ZkClient, ZkClient]) {
   await c.create('/app/config', 'mode=fast');
   return {
     lease,
+    read,
+    permit,
     async stop() {
-      await lease.release();
-      await (await waiting).release();
+      await Promise.all([lease.release(), read.release(), permit.release()]);
+      await Promise.all([(await waiting).release(), (await writing).release()]);
       stopConsuming.abort();
       await consuming.return?.();
       await Promise.all([...latches.map((l) => l.close()), registry.close()]);
@@ -74,6 +81,8 @@ async function scene(clients: readonly [ZkClient, ZkClient, ZkClient]) {
 }
 
 const AGE = /^\d+s$/;
+/** A holder's token in a table: known exactly, or as bounds from it. */
+const tokenOf = (token: bigint) => new RegExp(`^token ${token}(\\.\\.\\d+)?$`);
 
 describe('zkit top', () => {
   test('top - --once prints every recipe under a path, as text and as JSON', async ({ zk }) => {
@@ -90,13 +99,27 @@ describe('zkit top', () => {
     const lines = text.stdout.trimEnd().split('\n');
     expect(lines[0]).toMatch(/^zkit top \/app {2}\S+ {2}\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
     // The queue's claims node looks like a queue too; the queue's own inspection names it.
-    expect(lines[1]).toBe('4 recipes: 1 lock, 1 election, 1 queue, 1 service base');
+    expect(lines[1]).toBe('6 recipes: 3 locks, 1 election, 1 queue, 1 service base');
     const sections = text.stdout
       .trimEnd()
       .split('\n\n')
       .slice(1)
       .map((s) => s.split('\n').map((l, i) => (i === 0 ? l : l.trim().split(/ {2,}/))));
     expect(sections).toEqual([
+      [
+        expect.stringMatching(
+          /^lock \/app\/catalog: read-write, read-locked by 1 reader, 1 waiting$/,
+        ),
+        [
+          'holder',
+          'read',
+          'reader-a',
+          a.sessionId,
+          expect.stringMatching(AGE),
+          expect.stringMatching(tokenOf(app.read.fencingToken)),
+        ],
+        ['waiter', 'write', 'writer-b', b.sessionId, expect.stringMatching(AGE), '-'],
+      ],
       [
         'election /app/election: leader replica-1, 1 follower',
         ['leader', 'replica-1', a.sessionId, expect.stringMatching(AGE)],
@@ -107,6 +130,17 @@ describe('zkit top', () => {
           /^queue \/app\/jobs: 3 items, oldest \d+s \(queue-0000000000\), 1 claimed$/,
         ),
         ['claimed', 'queue-0000000000', b.sessionId, expect.stringMatching(AGE)],
+      ],
+      [
+        // The semaphore's own queue of acquirers (`locks`) is not a lock of its own.
+        'lock /app/limits: semaphore, 1 in use, 0 waiting',
+        [
+          'lease',
+          'caller-c',
+          c.sessionId,
+          expect.stringMatching(AGE),
+          expect.stringMatching(tokenOf(app.permit.fencingToken)),
+        ],
       ],
       [
         expect.stringMatching(
@@ -138,10 +172,28 @@ describe('zkit top', () => {
       server: zk.connectString,
       path: '/app',
       exists: true,
-      counts: { locks: 1, elections: 1, queues: 1, barriers: 0, services: 1 },
+      counts: { locks: 3, elections: 1, queues: 1, barriers: 0, services: 1 },
       recipes: [
         {
-          kind: 'election',
+          recipe: 'lock',
+          path: '/app/catalog',
+          kind: 'readWrite',
+          held: true,
+          nodes: [
+            {
+              ...party(a.sessionId, { role: 'holder', mode: 'read' }),
+              data: 'reader-a',
+              fencingToken: { min: String(app.read.fencingToken), max: expect.any(String) },
+            },
+            {
+              ...party(b.sessionId, { role: 'waiter', mode: 'write' }),
+              data: 'writer-b',
+              fencingToken: null,
+            },
+          ],
+        },
+        {
+          recipe: 'election',
           path: '/app/election',
           layout: 'latch',
           participants: [
@@ -150,7 +202,7 @@ describe('zkit top', () => {
           ],
         },
         {
-          kind: 'queue',
+          recipe: 'queue',
           path: '/app/jobs',
           lockPath: '/app/jobs-locks',
           depth: 3,
@@ -162,8 +214,23 @@ describe('zkit top', () => {
           claimed: [party(b.sessionId)],
         },
         {
-          kind: 'lock',
+          recipe: 'lock',
+          path: '/app/limits',
+          kind: 'semaphore',
+          permits: null,
+          inUse: 1,
+          leases: [
+            {
+              ...party(c.sessionId, { data: 'caller-c' }),
+              fencingToken: { min: String(app.permit.fencingToken), max: expect.any(String) },
+            },
+          ],
+          waiters: [],
+        },
+        {
+          recipe: 'lock',
           path: '/app/locks/job',
+          kind: 'mutex',
           held: true,
           fencingToken: { min: String(app.lease.fencingToken), max: expect.any(String) },
           nodes: [
@@ -172,7 +239,7 @@ describe('zkit top', () => {
           ],
         },
         {
-          kind: 'services',
+          recipe: 'services',
           path: '/app/services',
           services: [
             {
@@ -197,7 +264,7 @@ describe('zkit top', () => {
     });
 
     // Each recipe reads as its own command's --json prints it, with its kind first.
-    const [election, , lock] = doc.recipes as { participants?: object[]; nodes?: object[] }[];
+    const [, election, , , lock] = doc.recipes as { participants?: object[]; nodes?: object[] }[];
     expect(Object.keys(lock?.nodes?.[0] ?? {})).toEqual([
       'role',
       'sessionId',

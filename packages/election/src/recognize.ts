@@ -11,7 +11,7 @@ const LATCH_NAME = 'latch-';
  * Whether a node with these children looks like a {@link LeaderLatch} election (zkit's, or
  * Apache Curator's `LeaderLatch`): at least one child is a latch node, `…latch-` followed by
  * nothing but the server's sequence number. Pure: no request. A `LeaderSelector` is a mutex
- * (`looksLikeMutex` from `@zkit/lock` says so); an election without participants has no
+ * (`looksLikeLock` from `@zkit/lock` says so); an election without participants has no
  * children and looks like any empty node: `false`. Read it with {@link inspectElection}.
  *
  * @example

@@ -43,4 +43,4 @@ export type {
   ReadWriteLockInspection,
   SemaphoreInspection,
 } from './inspect.js';
-export { looksLikeMutex } from './recognize.js';
+export { looksLikeLock } from './recognize.js';
