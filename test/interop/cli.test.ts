@@ -334,4 +334,55 @@ describe('zkit against Curator', () => {
       await agent.send('discovery.unregister', base, name, id);
     }
   });
+
+  test("interop cli - top: Curator's mutex, read-write lock, semaphore, latch, queue and instance, in one view", async ({
+    zk,
+  }) => {
+    const { agent, address } = await curator(zk.serverConnectString);
+    const at = (path: string) => `${zk.chroot}/t${path}`;
+    await agent.send('mutex.acquire', at('/locks/m'), 10_000);
+    await agent.send('rwlock.read.acquire', at('/locks/rw'), 10_000, 'reader');
+    await agent.send('semaphore.acquire', at('/limits/api'), 2, 10_000);
+    await agent.send('latch.start', at('/election/latch'), 'java-1');
+    await agent.next('isLeader', { where: (e) => e.participant === 'java-1' });
+    await agent.send('queue.put', at('/q/jobs'), 'job-0');
+    await agent.send('discovery.register', at('/services'), 'api', 'java-1', '10.0.0.1', 8081);
+
+    const view = await json<{ counts: Node; recipes: Node[] }>(zk.connectString, [
+      'top',
+      '/t',
+      '--once',
+    ]);
+    expect(view.counts).toEqual({ locks: 3, elections: 1, queues: 1, barriers: 0, services: 1 });
+    const first = (list: unknown) => (list as Node[] | undefined)?.[0];
+    expect(
+      view.recipes.map((r) => {
+        const party = first(r.nodes ?? r.leases ?? r.participants);
+        return [
+          r.recipe,
+          r.path,
+          r.kind ?? null,
+          party?.sessionId ?? null,
+          party?.data ?? party?.id ?? null,
+        ];
+      }),
+    ).toEqual([
+      ['election', '/t/election/latch', null, agent.sessionId, 'java-1'],
+      ['lock', '/t/limits/api', 'semaphore', agent.sessionId, address],
+      ['lock', '/t/locks/m', 'mutex', agent.sessionId, address],
+      ['lock', '/t/locks/rw', 'readWrite', agent.sessionId, address],
+      ['queue', '/t/q/jobs', null, null, null],
+      ['services', '/t/services', null, null, null],
+    ]);
+    expect(view.recipes[4]).toMatchObject({ depth: 1, claimed: [] });
+    expect((view.recipes[5]?.services as { instances: Node[] }[])[0]?.instances).toMatchObject([
+      { id: 'java-1', address: '10.0.0.1', port: 8081 },
+    ]);
+
+    await agent.send('discovery.unregister', at('/services'), 'api', 'java-1');
+    await agent.send('latch.close', at('/election/latch'), 'java-1');
+    await agent.send('semaphore.release', at('/limits/api'));
+    await agent.send('rwlock.read.release', at('/locks/rw'), 'reader');
+    await agent.send('mutex.release', at('/locks/m'));
+  });
 });
