@@ -301,12 +301,20 @@ test('packaging - a CommonJS program requires every package, takes and releases 
   });
 });
 
-test('packaging - npx zkit runs the installed @zkit/cli binary: help, then a stat on the server', async ({
+test('packaging - npx zkit and npx @zkit/cli run the installed binary: help, then a stat on the server', async ({
   zk,
 }) => {
   const help = await run('npx', ['--no-install', 'zkit', '--help'], project);
   expect({ code: help.code, stderr: help.stderr }).toEqual({ code: 0, stderr: '' });
   expect(help.stdout).toMatch(/^Usage: zkit COMMAND PATH/);
+  expect(help.stdout).toContain('\n  top ');
+  // As the README says it: by the package's name, whose one binary is `zkit`.
+  const byName = await run('npx', ['--no-install', '@zkit/cli', '--help'], project);
+  expect({ code: byName.code, stderr: byName.stderr, stdout: byName.stdout }).toEqual({
+    code: 0,
+    stderr: '',
+    stdout: help.stdout,
+  });
   const client = await zk.client();
   await client.create('/cli', 'x');
   const stat = await run(

@@ -1,6 +1,7 @@
 /**
  * `npm run demo`: starts a real ZooKeeper server on a free local port and walks through what zkit
- * does, narrating as it goes; the lock, election and queue workers are separate processes.
+ * does, narrating as it goes; the lock, election and queue workers are separate processes. It
+ * ends with `zkit top`, the view an operator has of such recipes.
  * Needs Java and ZooKeeper (installed by `bash .ci/setup` on Debian/Ubuntu).
  */
 import { ZooKeeperServer } from '@zkit/testing';
@@ -11,6 +12,7 @@ import { queueChapter } from './queue.js';
 import { registryChapter } from './registry.js';
 import { bold, chapter, green, red, say, table } from './narrator.js';
 import { sessionChapter } from './session.js';
+import { topChapter } from './top.js';
 
 async function main(): Promise<void> {
   chapter('Starting a local ZooKeeper server');
@@ -32,6 +34,7 @@ async function main(): Promise<void> {
     await step('barrier', () => barrierChapter(server.connectString));
     await step('queue', () => queueChapter(server.connectString));
     await step('registry', () => registryChapter(server.connectString));
+    await step('top', () => topChapter(server.connectString));
   } finally {
     await server.stop();
   }

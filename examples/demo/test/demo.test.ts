@@ -21,7 +21,7 @@ function runDemo(): Promise<{ code: number | null; lines: string[] }> {
   });
 }
 
-test('demo - npm run demo starts with the demo, runs every step against a real server and ends with its summary', async () => {
+test('demo - npm run demo starts with the demo, runs every step against a real server, shows zkit top over its recipes and ends with its summary', async () => {
   const { code, lines } = await runDemo();
   expect(code, lines.join('\n')).toBe(0);
   // npm's own two-line header, then the demo: no build output in between.
@@ -33,5 +33,23 @@ test('demo - npm run demo starts with the demo, runs every step against a real s
     .slice(summary + 2)
     .map((l) => l.split(/\s+/)[0])
     .filter(Boolean);
-  expect(steps).toEqual(['session', 'lock', 'election', 'barrier', 'queue', 'registry']);
+  expect(steps).toEqual(['session', 'lock', 'election', 'barrier', 'queue', 'registry', 'top']);
+  // It ends with zkit top over the demo's recipes, before the summary.
+  const top = lines.indexOf('$ zkit top /demo --once');
+  expect(top).toBeGreaterThan(0);
+  expect(top).toBeLessThan(summary);
+  const view = lines.slice(top + 1, summary);
+  expect(view[0]).toMatch(/^zkit top \/demo {2}127\.0\.0\.1:\d+ {2}/);
+  expect(view[1]).toBe('4 recipes: 1 lock, 1 election, 1 queue, 1 service base');
+  for (const section of [
+    /^election \/demo\/election\/scheduler: leader replica-1, 1 follower$/,
+    /^queue \/demo\/jobs: 3 items, oldest \d+s \(queue-\d{10}\), 0 claimed$/,
+    /^lock \/demo\/locks\/ledger: held, 1 waiter, fencing token \d+\.\.\d+$/,
+    /^services \/demo\/services: 1 service, 1 instance$/,
+  ]) {
+    expect(
+      view.some((l) => section.test(l)),
+      String(section),
+    ).toBe(true);
+  }
 }, 120_000);

@@ -10,6 +10,7 @@ import {
   type ReadOptions,
   type WaitOptions,
   type ZkClient,
+  defaultNodeData,
 } from '@zkit/core';
 import { checkBarrierArgs, wake } from './wake.js';
 
@@ -71,7 +72,7 @@ export class Barrier {
    */
   async raise(options: ReadOptions = {}): Promise<void> {
     try {
-      await this.#client.create(this.path, undefined, {
+      await this.#client.create(this.path, defaultNodeData(), {
         parents: 'container',
         signal: options.signal,
       });

@@ -14,6 +14,7 @@ import {
   type Stat,
   type WaitOptions,
   type ZkClient,
+  defaultNodeData,
 } from '@zkit/core';
 import { BarrierFullError, BarrierStateError } from './errors.js';
 import { checkBarrierArgs, wake } from './wake.js';
@@ -278,9 +279,9 @@ export class DoubleBarrier {
     const creating: Promise<Stat | undefined> =
       this.#client.transport === 'wire'
         ? this.#client
-            .create(this.nodePath, undefined, { ...options, withStat: true })
+            .create(this.nodePath, defaultNodeData(), { ...options, withStat: true })
             .then((r) => r.stat)
-        : this.#client.create(this.nodePath, undefined, options).then(() => undefined);
+        : this.#client.create(this.nodePath, defaultNodeData(), options).then(() => undefined);
     // Sent now, right behind the create.
     const early = this.#parentSeen ? this.#client.getChildren(this.path, { signal }) : undefined;
     early?.catch(() => undefined);
@@ -348,7 +349,7 @@ export class DoubleBarrier {
 
   async #createReady(signal: AbortSignal | undefined): Promise<void> {
     try {
-      await this.#client.create(this.#readyPath, undefined, { signal });
+      await this.#client.create(this.#readyPath, defaultNodeData(), { signal });
     } catch (error) {
       if (!(error instanceof NodeExistsError)) throw error;
     }

@@ -19,3 +19,4 @@ export type { DoubleBarrierOptions, DoubleBarrierState } from './double-barrier.
 export { BarrierFullError, BarrierStateError } from './errors.js';
 export { inspectBarrier } from './inspect.js';
 export type { BarrierInspection, InspectedMember } from './inspect.js';
+export { looksLikeDoubleBarrier } from './recognize.js';

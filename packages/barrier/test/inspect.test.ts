@@ -1,4 +1,4 @@
-import { InvalidPathError } from '@zkit/core';
+import { InvalidPathError, defaultNodeData } from '@zkit/core';
 import { waitFor } from '@zkit/testing';
 import { test } from '@zkit/testing/vitest';
 import { expect } from 'vitest';
@@ -37,4 +37,15 @@ test('inspectBarrier - a double barrier: who entered, in order, then ready', asy
   expect(inside.ready).toBe(true);
   expect(inside.members.map((m) => m.sessionId)).toEqual([a.sessionId, b.sessionId]);
   await Promise.all([first.leave({ timeout: 30_000 }), second.leave({ timeout: 30_000 })]);
+});
+
+test('barrier nodes carry the local address, as Curator writes by default', async ({ zk }) => {
+  const client = await zk.client();
+  await new Barrier(client, '/deploy/gate').raise();
+  expect((await client.get('/deploy/gate')).data.toString()).toBe(defaultNodeData());
+  const double = new DoubleBarrier(client, '/batch/1', { members: 1 });
+  await double.enter({ timeout: 10_000 });
+  expect((await client.get(double.nodePath)).data.toString()).toBe(defaultNodeData());
+  expect((await client.get('/batch/1/ready')).data.toString()).toBe(defaultNodeData());
+  await double.leave({ timeout: 10_000 });
 });

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { main } from './cli.js';
 
-// Ctrl-C ends `zkit watch` cleanly (exit 0, session closed); a second one exits at once.
+// Ctrl-C ends `zkit watch` and `zkit top` cleanly (exit 0, session closed); a second one exits at once.
 const interrupted = new AbortController();
 process.once('SIGINT', () => {
   interrupted.abort();
@@ -12,5 +12,9 @@ process.exitCode = await main(process.argv.slice(2), {
   stdout: process.stdout,
   stderr: process.stderr,
   env: process.env,
+  // Read only by `zkit top` on a terminal: touching process.stdin earlier would be for nothing.
+  get stdin() {
+    return process.stdin;
+  },
   signal: interrupted.signal,
 });

@@ -1,7 +1,8 @@
 /**
  * The `zkit` command: argument parsing, the connection, and one function per command. Every
- * command reads through a recipe's own inspection API (`inspectLock`, `inspectElection`) or
- * core's plain reads, so the CLI knows no znode layout of its own.
+ * command reads through a recipe's own inspection API (`detectLockKind`, `inspectLock`,
+ * `inspectReadWriteLock`, `inspectSemaphore`, `inspectElection`, …) or core's plain reads, so the
+ * CLI knows no znode layout of its own.
  *
  * @module
  */
@@ -17,9 +18,19 @@ import {
 } from '@zkit/core';
 import { inspectBarrier } from '@zkit/barrier';
 import { inspectElection } from '@zkit/election';
-import { inspectLock } from '@zkit/lock';
+import {
+  detectLockKind,
+  inspectLock,
+  inspectReadWriteLock,
+  inspectSemaphore,
+  type FencingTokenBounds,
+  type InspectedNode,
+  type LockKind,
+} from '@zkit/lock';
 import { inspectQueue, stringSerializer } from '@zkit/queue';
 import { ServiceRegistry, type ServiceInstance } from '@zkit/registry';
+import { formatAge } from './format.js';
+import { topCommand, type CliInput } from './top.js';
 
 /** A stream {@link main} writes to: `process.stdout` and `process.stderr` are ones. */
 export interface CliOutput {
@@ -27,6 +38,10 @@ export interface CliOutput {
   write(text: string): unknown;
   /** Whether it is a terminal: tables and colour only then. */
   readonly isTTY?: boolean | undefined;
+  /** A terminal's width in characters: `zkit top` fits its lines to it. */
+  readonly columns?: number | undefined;
+  /** A terminal's height in lines: `zkit top` shows no more. */
+  readonly rows?: number | undefined;
 }
 
 /** Where {@link main} writes, and what it reads from its environment. */
@@ -37,7 +52,9 @@ export interface CliIo {
   readonly stderr: CliOutput;
   /** The environment: `ZOOKEEPER_CONNECT` names the server when `--server` does not. */
   readonly env: Readonly<Record<string, string | undefined>>;
-  /** Ends `zkit watch` (the binary aborts it on SIGINT); other commands ignore it. */
+  /** The keyboard of `zkit top`'s full-screen view (`q` or Ctrl-C ends it); others ignore it. */
+  readonly stdin?: CliInput;
+  /** Ends `zkit watch` and `zkit top` (the binary aborts it on SIGINT); others ignore it. */
   readonly signal?: AbortSignal;
   /** The clock ages are measured against, ms since the epoch. Default `Date.now`. */
   readonly now?: () => number;
@@ -79,13 +96,19 @@ const EXIT_HELP = `Exit codes: 0 found, 1 the path does not exist, 2 usage or co
 interface Command {
   readonly summary: string;
   readonly usage: string;
+  /** More text for `zkit COMMAND --help`. */
+  readonly details?: string;
   readonly run: (ctx: Context, path: string) => Promise<number>;
 }
 
 const COMMANDS: Readonly<Record<string, Command>> = {
   lock: {
-    summary: 'holder and waiters of a lock, with the fencing token',
-    usage: 'zkit lock PATH',
+    summary: 'holders and waiters of a mutex, read-write lock or semaphore, with fencing tokens',
+    usage: 'zkit lock PATH [--kind mutex|rw|semaphore] [--permits N | --count-path PATH]',
+    details: `The kind is told from the lock's children: a semaphore has 'leases' and 'locks'
+children, a read-write lock's nodes carry __READ__ or __WRIT__, a mutex's lock-; a lock with no
+nodes reads as a free mutex. --kind says it instead. A semaphore's number of permits is not
+stored with it: --permits N gives it, --count-path PATH reads it from a shared count.`,
     run: lockCommand,
   },
   leader: {
@@ -116,6 +139,19 @@ const COMMANDS: Readonly<Record<string, Command>> = {
     usage: 'zkit watch PATH',
     run: watchCommand,
   },
+  top: {
+    summary: 'a live view of every recipe under a path (q or Ctrl-C quits); --once prints it once',
+    usage: 'zkit top PATH [--once]',
+    run: (ctx, path) =>
+      topCommand({
+        client: ctx.client,
+        server: ctx.server,
+        path,
+        json: ctx.json,
+        once: ctx.once,
+        io: ctx.io,
+      }),
+  },
 };
 
 function mainHelp(): string {
@@ -127,7 +163,8 @@ function mainHelp(): string {
 }
 
 function commandHelp(name: string, command: Command): string {
-  return `Usage: ${command.usage} [options]\n\n${name}: ${command.summary}.\n\n${COMMON_HELP}\n\n${EXIT_HELP}\n`;
+  const details = command.details === undefined ? '' : `${command.details}\n\n`;
+  return `Usage: ${command.usage} [options]\n\n${name}: ${command.summary}.\n\n${details}${COMMON_HELP}\n\n${EXIT_HELP}\n`;
 }
 
 interface Context {
@@ -140,7 +177,25 @@ interface Context {
   readonly peek: number;
   /** `NAME`, for `zkit services`. */
   readonly service: string | undefined;
+  /** `--kind`, `--permits` and `--count-path`, for `zkit lock`. */
+  readonly lock: LockOptions;
+  /** The server as given, for `zkit top`'s header. */
+  readonly server: string;
+  /** `--once`, for `zkit top`. */
+  readonly once: boolean;
 }
+
+interface LockOptions {
+  readonly kind: LockKind | undefined;
+  readonly permits: number | undefined;
+  readonly countPath: string | undefined;
+}
+
+const KINDS: Readonly<Record<string, LockKind>> = {
+  mutex: 'mutex',
+  rw: 'readWrite',
+  semaphore: 'semaphore',
+};
 
 /**
  * Runs one `zkit` command line and resolves its exit code: `0` found, `1` the path does not
@@ -185,6 +240,10 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
         help: { type: 'boolean', short: 'h' },
         'lock-path': { type: 'string' },
         peek: { type: 'string' },
+        kind: { type: 'string' },
+        permits: { type: 'string' },
+        'count-path': { type: 'string' },
+        once: { type: 'boolean' },
       },
     });
   } catch (error) {
@@ -225,21 +284,16 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
   if (name !== 'queue' && (values.peek !== undefined || values['lock-path'] !== undefined)) {
     throw new CliError(`--peek and --lock-path are options of zkit queue`);
   }
+  if (name !== 'top' && values.once !== undefined) {
+    throw new CliError(`--once is an option of zkit top`);
+  }
   const peek = values.peek === undefined ? 0 : Number(values.peek);
   if (!Number.isSafeInteger(peek) || peek < 0) {
     throw new CliError(`--peek must be a number of items, not '${values.peek}'`);
   }
   const lockPath = values['lock-path'];
-  if (lockPath !== undefined) {
-    try {
-      validatePath(lockPath);
-    } catch (error) {
-      if (error instanceof InvalidPathError) {
-        throw new CliError(`bad path '${lockPath}': ${error.message}`);
-      }
-      throw error;
-    }
-  }
+  if (lockPath !== undefined) checkPath(lockPath);
+  const lock = lockOptions(name, values);
   const server = values.server ?? io.env.ZOOKEEPER_CONNECT;
   if (server === undefined || server === '') {
     const lookalike = Object.keys(io.env).find(
@@ -264,7 +318,18 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
     }
     const now = (io.now ?? Date.now)();
     return await command.run(
-      { client, json: values.json === true, io, now, lockPath, peek, service },
+      {
+        client,
+        json: values.json === true,
+        io,
+        now,
+        lockPath,
+        peek,
+        service,
+        lock,
+        server,
+        once: values.once === true,
+      },
       path,
     );
   } catch (error) {
@@ -278,25 +343,63 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
   }
 }
 
+function checkPath(path: string): void {
+  try {
+    validatePath(path);
+  } catch (error) {
+    if (error instanceof InvalidPathError)
+      throw new CliError(`bad path '${path}': ${error.message}`);
+    throw error;
+  }
+}
+
+function lockOptions(
+  name: string,
+  values: { kind?: string; permits?: string; 'count-path'?: string },
+): LockOptions {
+  const { kind, permits, 'count-path': countPath } = values;
+  if (name !== 'lock' && (kind ?? permits ?? countPath) !== undefined) {
+    throw new CliError(`--kind, --permits and --count-path are options of zkit lock`);
+  }
+  if (kind !== undefined && !Object.hasOwn(KINDS, kind)) {
+    throw new CliError(`--kind must be mutex, rw or semaphore, not '${kind}'`);
+  }
+  const count = permits === undefined ? undefined : Number(permits);
+  if (count !== undefined && (!Number.isSafeInteger(count) || count < 1)) {
+    throw new CliError(`--permits must be a number ≥ 1, not '${permits}'`);
+  }
+  if (countPath !== undefined) checkPath(countPath);
+  return { kind: kind === undefined ? undefined : KINDS[kind], permits: count, countPath };
+}
+
 // ---- commands -----------------------------------------------------------------------------
 
 async function lockCommand(ctx: Context, path: string): Promise<number> {
+  const { kind: given, permits, countPath } = ctx.lock;
+  const kind = given ?? (await detectLockKind(ctx.client, path));
+  if (kind === null) return notFound(ctx, path);
+  if (kind === 'unknown') {
+    throw new CliError(
+      `${path} is not a lock: its children are neither mutex, read-write lock nor semaphore nodes`,
+    );
+  }
+  if (kind !== 'semaphore' && (permits ?? countPath) !== undefined) {
+    throw new CliError(
+      `--permits and --count-path are for a semaphore; ${path} is a ${kind === 'mutex' ? 'mutex' : 'read-write lock'}`,
+    );
+  }
+  if (kind === 'readWrite') return readWriteCommand(ctx, path);
+  if (kind === 'semaphore') return semaphoreCommand(ctx, path);
   const lock = await inspectLock(ctx.client, path);
   if (lock === null) return notFound(ctx, path);
-  const nodes = lock.nodes.map((n) => ({
-    role: n.role,
-    sessionId: n.sessionId,
-    data: n.data.toString('utf8'),
-    created: new Date(n.ctime).toISOString(),
-    ageMs: Math.max(0, ctx.now - n.ctime),
-    name: n.name,
-  }));
+  const nodes = lock.nodes.map((n) => ({ role: n.role, ...nodeJson(ctx, n) }));
   const token = lock.fencingToken;
   if (ctx.json) {
     return printJson(ctx, {
       path: lock.path,
+      kind: 'mutex',
       held: nodes.length > 0,
-      fencingToken: token && { min: String(token.min), max: String(token.max) },
+      fencingToken: tokenJson(token),
       nodes,
     });
   }
@@ -306,7 +409,7 @@ async function lockCommand(ctx: Context, path: string): Promise<number> {
   }
   const exact = token.min === token.max;
   ctx.io.stdout.write(
-    `${lock.path}: held, fencing token ${exact ? token.min : `${token.min}..${token.max}`}` +
+    `${lock.path}: held, fencing token ${formatToken(token)}` +
       `${exact ? '' : " (between the holder's create and the latest change to the waiters)"}\n`,
   );
   printTable(
@@ -315,6 +418,125 @@ async function lockCommand(ctx: Context, path: string): Promise<number> {
     nodes.map((n) => [n.role, n.sessionId, n.data, formatAge(n.ageMs), n.name]),
   );
   return ExitCode.found;
+}
+
+async function readWriteCommand(ctx: Context, path: string): Promise<number> {
+  const lock = await inspectReadWriteLock(ctx.client, path);
+  if (lock === null) return notFound(ctx, path);
+  const nodes = lock.nodes.map((n) => ({
+    role: n.role,
+    mode: n.mode,
+    ...nodeJson(ctx, n),
+    fencingToken: tokenJson(n.fencingToken),
+  }));
+  if (ctx.json) {
+    return printJson(ctx, {
+      path: lock.path,
+      kind: 'readWrite',
+      held: nodes.length > 0,
+      nodes,
+    });
+  }
+  const holders = lock.nodes.filter((n) => n.role === 'holder');
+  const state =
+    holders.length === 0
+      ? 'not held'
+      : holders[0]?.mode === 'write'
+        ? 'write-locked'
+        : `read-locked by ${holders.length} reader${holders.length === 1 ? '' : 's'}`;
+  const waiting = nodes.length - holders.length;
+  ctx.io.stdout.write(
+    `${lock.path}: read-write lock, ${state}${waiting === 0 ? '' : `, ${waiting} waiting`}\n`,
+  );
+  if (nodes.length > 0) {
+    printTable(
+      ctx,
+      ['ROLE', 'MODE', 'SESSION', 'DATA', 'AGE', 'TOKEN', 'NODE'],
+      lock.nodes.map((n, i) => {
+        const row = nodes[i] as (typeof nodes)[number];
+        return [
+          n.role,
+          n.mode,
+          row.sessionId,
+          row.data,
+          formatAge(row.ageMs),
+          n.fencingToken === null ? '-' : formatToken(n.fencingToken),
+          n.name,
+        ];
+      }),
+    );
+  }
+  return ExitCode.found;
+}
+
+async function semaphoreCommand(ctx: Context, path: string): Promise<number> {
+  const { permits, countPath } = ctx.lock;
+  const semaphore = await inspectSemaphore(ctx.client, path, {
+    ...(permits === undefined ? {} : { permits }),
+    ...(countPath === undefined ? {} : { countPath }),
+  });
+  if (semaphore === null) return notFound(ctx, path);
+  const leases = semaphore.leases.map((n) => ({
+    ...nodeJson(ctx, n),
+    fencingToken: tokenJson(n.fencingToken),
+  }));
+  const waiters = semaphore.waiters.map((n) => nodeJson(ctx, n));
+  if (ctx.json) {
+    return printJson(ctx, {
+      path: semaphore.path,
+      kind: 'semaphore',
+      permits: semaphore.permits,
+      inUse: leases.length,
+      leases,
+      waiters,
+    });
+  }
+  const used = leases.length;
+  ctx.io.stdout.write(
+    `${semaphore.path}: semaphore, ${used}${semaphore.permits === null ? '' : ` of ${semaphore.permits}`}` +
+      ` lease${used === 1 && semaphore.permits === null ? '' : 's'} in use, ${waiters.length} waiting\n`,
+  );
+  if (used + waiters.length > 0) {
+    printTable(
+      ctx,
+      ['ROLE', 'SESSION', 'DATA', 'AGE', 'TOKEN', 'NODE'],
+      [
+        ...semaphore.leases.map((n, i) => {
+          const row = leases[i] as (typeof leases)[number];
+          return [
+            'lease',
+            row.sessionId,
+            row.data,
+            formatAge(row.ageMs),
+            formatToken(n.fencingToken),
+            n.name,
+          ];
+        }),
+        ...waiters.map((w) => ['waiter', w.sessionId, w.data, formatAge(w.ageMs), '-', w.name]),
+      ],
+    );
+  }
+  return ExitCode.found;
+}
+
+/** What every lock node shows: session, data, creation and age, name. */
+function nodeJson(ctx: Context, n: InspectedNode) {
+  return {
+    sessionId: n.sessionId,
+    data: n.data.toString('utf8'),
+    created: new Date(n.ctime).toISOString(),
+    ageMs: Math.max(0, ctx.now - n.ctime),
+    name: n.name,
+  };
+}
+
+function tokenJson(token: FencingTokenBounds | null): { min: string; max: string } | null {
+  return token && { min: String(token.min), max: String(token.max) };
+}
+
+/** `8` when exact, `8..9` when only bounds are known. */
+function formatToken(token: FencingTokenBounds): string {
+  return token.min === token.max ? String(token.min) : `${token.min}..${token.max}`;
 }
 
 async function leaderCommand(ctx: Context, path: string): Promise<number> {
@@ -656,15 +878,4 @@ function printTable(ctx: Context, header: readonly string[], rows: readonly stri
     row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i] ?? 0))).join('  ');
   out.write(`${BOLD}${line(header)}${RESET}\n`);
   for (const row of rows) out.write(`${line(row)}\n`);
-}
-
-/** `42s`, `3m12s`, `5h07m`, `2d03h`. */
-export function formatAge(ms: number): string {
-  const s = Math.floor(ms / 1000);
-  if (s < 60) return `${s}s`;
-  const m = Math.floor(s / 60);
-  if (m < 60) return `${m}m${String(s % 60).padStart(2, '0')}s`;
-  const h = Math.floor(m / 60);
-  if (h < 24) return `${h}h${String(m % 60).padStart(2, '0')}m`;
-  return `${Math.floor(h / 24)}d${String(h % 24).padStart(2, '0')}h`;
 }

@@ -5,5 +5,7 @@
  *
  * @packageDocumentation
  */
-export { ExitCode, formatAge, main } from './cli.js';
+export { ExitCode, main } from './cli.js';
 export type { CliIo, CliOutput } from './cli.js';
+export { formatAge } from './format.js';
+export type { CliInput } from './top.js';

@@ -3,7 +3,7 @@ import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { Barrier, DoubleBarrier } from '@zkit/barrier';
 import { LeaderLatch } from '@zkit/election';
-import { Mutex } from '@zkit/lock';
+import { Mutex, ReadWriteLock, Semaphore } from '@zkit/lock';
 import { Queue } from '@zkit/queue';
 import { ServiceRegistry } from '@zkit/registry';
 import { waitFor } from '@zkit/testing';
@@ -67,13 +67,23 @@ describe('zkit', () => {
     }
     const lockHelp = await zkit(['lock', '--help']);
     expect(lockHelp.code).toBe(0);
-    expect(lockHelp.stdout).toMatch(/^Usage: zkit lock PATH \[options\]/);
+    expect(lockHelp.stdout).toMatch(
+      /^Usage: zkit lock PATH \[--kind mutex\|rw\|semaphore\] \[--permits N \| --count-path PATH\] \[options\]\n\nlock: .*\n\nThe kind is told from the lock's children/,
+    );
 
     const cases: [string[], Record<string, string>, RegExp][] = [
       [[], {}, /^Usage: zkit/],
       [['frobnicate', '/x'], {}, /^zkit: unknown command 'frobnicate' \(see zkit --help\)\n$/],
-      [['lock'], {}, /^zkit: missing PATH: zkit lock PATH\n$/],
-      [['lock', '/a', '/b'], {}, /^zkit: unexpected argument '\/b': zkit lock PATH\n$/],
+      [
+        ['lock'],
+        {},
+        /^zkit: missing PATH: zkit lock PATH \[--kind mutex\|rw\|semaphore\] \[--permits N \| --count-path PATH\]\n$/,
+      ],
+      [
+        ['lock', '/a', '/b'],
+        {},
+        /^zkit: unexpected argument '\/b': zkit lock PATH \[--kind mutex\|rw\|semaphore\] \[--permits N \| --count-path PATH\]\n$/,
+      ],
       [['lock', '/x', '--colour'], {}, /^zkit: Unknown option '--colour'.*\(see zkit --help\)\n$/],
       [['lock', 'no-slash', '--server', 'h:1'], {}, /^zkit: bad path 'no-slash': .*\n$/],
       [['lock', '/x', '--timeout', 'soon', '--server', 'h:1'], {}, /^zkit: --timeout must be/],
@@ -82,6 +92,18 @@ describe('zkit', () => {
         {},
         /^zkit: --peek and --lock-path are options of zkit queue\n$/,
       ],
+      [
+        ['leader', '/x', '--kind', 'rw'],
+        {},
+        /^zkit: --kind, --permits and --count-path are options of zkit lock\n$/,
+      ],
+      [
+        ['lock', '/x', '--kind', 'latch'],
+        {},
+        /^zkit: --kind must be mutex, rw or semaphore, not 'latch'\n$/,
+      ],
+      [['lock', '/x', '--permits', '0'], {}, /^zkit: --permits must be a number ≥ 1, not '0'\n$/],
+      [['lock', '/x', '--count-path', 'count'], {}, /^zkit: bad path 'count': .*\n$/],
       [
         ['queue', '/x', '--peek', 'many'],
         {},
@@ -141,6 +163,7 @@ describe('zkit', () => {
     };
     expect(doc).toMatchObject({
       path: '/locks/invoice-42',
+      kind: 'mutex',
       held: true,
       fencingToken: { min: String(lease.fencingToken) },
     });
@@ -163,6 +186,7 @@ describe('zkit', () => {
     if (free.code === 0) {
       expect(JSON.parse(free.stdout)).toEqual({
         path: '/locks/invoice-42',
+        kind: 'mutex',
         held: false,
         fencingToken: null,
         nodes: [],
@@ -184,6 +208,115 @@ describe('zkit', () => {
     const missing = await zkit(['lock', '/locks/missing', '--json'], env);
     expect(missing.code).toBe(1);
     expect(JSON.parse(missing.stdout)).toEqual({ path: '/locks/missing', found: false });
+  });
+
+  test('cli - lock: a read-write lock, detected or named by --kind, as a table and as JSON', async ({
+    zk,
+  }) => {
+    const [a, b, c] = await Promise.all([zk.client(), zk.client(), zk.client()]);
+    const env = { ZOOKEEPER_CONNECT: zk.connectString };
+    const read = await new ReadWriteLock(a, '/locks/catalog', {
+      data: 'reader-a',
+    }).readLock.acquire();
+    const writing = new ReadWriteLock(b, '/locks/catalog', {
+      data: 'writer-b',
+    }).writeLock.acquire();
+    await waitFor(async () => (await c.getChildren('/locks/catalog')).length === 2);
+
+    for (const args of [[], ['--kind', 'rw']]) {
+      const table = await zkit(['lock', '/locks/catalog', ...args], env);
+      expect(table.code).toBe(0);
+      const lines = table.stdout.trimEnd().split('\n');
+      expect(lines[0]).toBe('/locks/catalog: read-write lock, read-locked by 1 reader, 1 waiting');
+      expect(lines.slice(1).map((l) => l.split('\t').slice(0, 4))).toEqual([
+        ['ROLE', 'MODE', 'SESSION', 'DATA'],
+        ['holder', 'read', a.sessionId, 'reader-a'],
+        ['waiter', 'write', b.sessionId, 'writer-b'],
+      ]);
+      expect(lines[2]?.split('\t')[5]).toMatch(new RegExp(`^${read.fencingToken}(\\.\\.\\d+)?$`));
+      expect(lines[3]?.split('\t')[5]).toBe('-');
+    }
+    const json = await zkit(['lock', '/locks/catalog', '--json'], env);
+    const doc = JSON.parse(json.stdout) as { nodes: Record<string, unknown>[] };
+    expect(doc).toMatchObject({ path: '/locks/catalog', kind: 'readWrite', held: true });
+    expect(doc.nodes.map((n) => [n.role, n.mode, n.sessionId, n.data])).toEqual([
+      ['holder', 'read', a.sessionId, 'reader-a'],
+      ['waiter', 'write', b.sessionId, 'writer-b'],
+    ]);
+    expect(Object.keys(doc.nodes[0] ?? {})).toEqual([
+      'role',
+      'mode',
+      'sessionId',
+      'data',
+      'created',
+      'ageMs',
+      'name',
+      'fencingToken',
+    ]);
+    expect(doc.nodes[0]?.fencingToken).toMatchObject({ min: String(read.fencingToken) });
+    expect(doc.nodes[1]?.fencingToken).toBeNull();
+    await read.release();
+    await (await writing).release();
+  });
+
+  test('cli - lock: a semaphore: leases in use of the permits, waiters', async ({ zk }) => {
+    const [a, b, c] = await Promise.all([zk.client(), zk.client(), zk.client()]);
+    const env = { ZOOKEEPER_CONNECT: zk.connectString };
+    const lease = await new Semaphore(a, '/limits/api', 1, { data: 'worker-a' }).acquire();
+    const waiting = new Semaphore(b, '/limits/api', 1, { data: 'worker-b' }).acquire();
+    await waitFor(async () => (await c.getChildren('/limits/api/locks')).length === 1);
+
+    const table = await zkit(['lock', '/limits/api', '--permits', '1'], env);
+    expect(table.code).toBe(0);
+    const lines = table.stdout.trimEnd().split('\n');
+    expect(lines[0]).toBe('/limits/api: semaphore, 1 of 1 leases in use, 1 waiting');
+    expect(lines.slice(1).map((l) => l.split('\t').slice(0, 3))).toEqual([
+      ['ROLE', 'SESSION', 'DATA'],
+      ['lease', a.sessionId, 'worker-a'],
+      ['waiter', b.sessionId, 'worker-b'],
+    ]);
+    expect(lines[2]?.split('\t')[4]).toMatch(new RegExp(`^${lease.fencingToken}(\\.\\.\\d+)?$`));
+
+    const count = Buffer.alloc(4);
+    count.writeInt32BE(3);
+    await c.create('/limits/api-count', count);
+    const json = await zkit(
+      ['lock', '/limits/api', '--count-path', '/limits/api-count', '--json'],
+      env,
+    );
+    const doc = JSON.parse(json.stdout) as {
+      leases: Record<string, unknown>[];
+      waiters: Record<string, unknown>[];
+    };
+    expect(doc).toMatchObject({ path: '/limits/api', kind: 'semaphore', permits: 3, inUse: 1 });
+    expect(doc.leases.map((n) => [n.sessionId, n.data])).toEqual([[a.sessionId, 'worker-a']]);
+    expect(Object.keys(doc.leases[0] ?? {})).toEqual([
+      'sessionId',
+      'data',
+      'created',
+      'ageMs',
+      'name',
+      'fencingToken',
+    ]);
+    expect(doc.waiters.map((n) => [n.sessionId, n.data])).toEqual([[b.sessionId, 'worker-b']]);
+    const unknown = await zkit(['lock', '/limits/api', '--json'], env);
+    expect(JSON.parse(unknown.stdout)).toMatchObject({ permits: null, inUse: 1 });
+
+    // Options for another kind, and a path that is no lock, are errors.
+    expect(await zkit(['lock', '/limits/api', '--kind', 'mutex', '--permits', '2'], env)).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: 'zkit: --permits and --count-path are for a semaphore; /limits/api is a mutex\n',
+    });
+    await c.ensurePath('/plain/child');
+    expect(await zkit(['lock', '/plain'], env)).toEqual({
+      code: 2,
+      stdout: '',
+      stderr:
+        'zkit: /plain is not a lock: its children are neither mutex, read-write lock nor semaphore nodes\n',
+    });
+    await lease.release();
+    await (await waiting).release();
   });
 
   test('cli - leader: leader and participants; an unknown layout is an error', async ({ zk }) => {

@@ -270,10 +270,20 @@ export class WatchedReads {
     // Register before the read so an event racing the reply is not missed.
     const registration = this.#watches.add(full, type);
     let value: T;
+    let sent: Promise<T> | undefined;
     try {
-      value = await this.#exec.exec(op, path, signal, true, (t) => read(t, full));
+      value = await this.#exec.exec(op, path, signal, true, (t) => (sent = read(t, full)));
     } catch (error) {
       registration.remove();
+      // Given up on while in flight: the server sets the watch when it answers, so remove it
+      // then (unless someone else watches the path by that time).
+      const removal = this.removal;
+      if (signal?.aborted && sent && removal) {
+        sent.then(
+          () => releaseWatch(removal, full, type),
+          () => undefined,
+        );
+      }
       throw error;
     }
     const { promise, remove } = registration;

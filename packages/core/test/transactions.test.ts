@@ -381,4 +381,38 @@ describe('transactions', () => {
     await client.sync('/');
     expect(await serverWatches(zk.serverConnectString, client, zk.chroot)).toEqual([]);
   });
+  test('watches - watched reads aborted in flight leave no watch once their replies land', async ({
+    zk,
+  }) => {
+    const client = await zk.client();
+    for (let i = 0; i < 10; i++) await client.create(`/a${i}`, 'x');
+    const reads = Array.from({ length: 300 }, (_, i) => {
+      const path = `/a${i % 10}`;
+      const controller = new AbortController();
+      const read =
+        i % 3 === 0
+          ? client.existsWatched(path, { signal: controller.signal })
+          : i % 3 === 1
+            ? client.getWatched(path, { signal: controller.signal })
+            : client.getChildrenWatched(path, { signal: controller.signal });
+      // Sent, then given up before the reply comes back.
+      queueMicrotask(() => controller.abort(new Error('gave up')));
+      return read;
+    });
+    const settled = await Promise.allSettled(reads);
+    expect(settled.filter((s) => s.status === 'rejected').length).toBeGreaterThan(0);
+    for (const s of settled) if (s.status === 'fulfilled') s.value.cancel();
+    if (native) {
+      // The binding cannot remove a watch: only our side is released.
+      expect(client.watchCount).toBe(0);
+      return;
+    }
+    // The removals go out as the reads' replies come in, before the first sync's reply; the
+    // second sync is answered after them.
+    await client.sync('/');
+    await client.sync('/');
+    expect(await serverWatches(zk.serverConnectString, client, zk.chroot)).toEqual([]);
+    for (let i = 0; i < 10; i++) expect(await holdsChildWatch(client, `/a${i}`)).toBe(false);
+    expect(client.watchCount).toBe(0);
+  });
 });

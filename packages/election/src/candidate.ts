@@ -87,6 +87,8 @@ export class Candidate {
   /** `latch-` or `lock-`. */
   readonly nodeName: string;
   readonly id: string;
+  /** What our node stores: the id, unless the recipe stores something else. */
+  readonly #data: string;
   readonly #line: Line;
   #node: LineNode | undefined;
   /** The listing sent together with our node's create, until the next read of the line. */
@@ -96,11 +98,12 @@ export class Candidate {
   readonly #wakeable = new Set<AbortController>();
   #attached = false;
 
-  constructor(client: ZkClient, path: string, nodeName: string, id: string) {
+  constructor(client: ZkClient, path: string, nodeName: string, id: string, data: string = id) {
     this.client = client;
     this.path = path;
     this.nodeName = nodeName;
     this.id = id;
+    this.#data = data;
     this.#line = new Line(client, path, nodeName);
   }
 
@@ -325,7 +328,7 @@ export class Candidate {
    */
   async #create(): Promise<boolean> {
     const client = this.client;
-    const joined = this.#line.join(this.id);
+    const joined = this.#line.join(this.#data);
     const node = await joined.created;
     if (node === undefined) return false;
     if (node.sessionChanged) {

@@ -32,3 +32,4 @@ export { ElectionClosedError, ElectionStateError, LeadershipLostError } from './
 export type { LeadershipLostReason } from './errors.js';
 export { inspectElection } from './inspect.js';
 export type { ElectionInspection, InspectedParticipant } from './inspect.js';
+export { looksLikeLatch } from './recognize.js';

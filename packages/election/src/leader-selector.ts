@@ -3,6 +3,7 @@ import {
   anySignal,
   ClientClosedError,
   Emitter,
+  defaultNodeData,
   InvalidArgumentError,
   waitSignal,
   type WaitOptions,
@@ -18,7 +19,9 @@ import type { ActiveTerm, LeadershipTerm } from './term.js';
 export interface LeaderSelectorOptions {
   /**
    * This participant's id, stored as its node's data (UTF-8) and reported by `leader()`,
-   * `participants()` and `observe()`. Default `''`.
+   * `participants()` and `observe()`. Default `''`: the node then stores the local host's address
+   * (`defaultNodeData()` of `@zkit/core`), as Curator's `LeaderSelector` does without an id, and
+   * that address is what `participants()` reads as this participant's id.
    */
   readonly id?: string;
   /**
@@ -124,7 +127,9 @@ export class LeaderSelector extends Emitter<LeaderSelectorEvents> {
     this.id = id;
     this.autoRequeue = autoRequeue;
     this.#client = client;
-    this.#candidate = new Candidate(client, path, 'lock-', id);
+    // Without an id, the node carries the local address, as Curator's selector's does: Curator
+    // stores the id only when there is one, else its client's default data.
+    this.#candidate = new Candidate(client, path, 'lock-', id, id === '' ? defaultNodeData() : id);
   }
 
   /** `latent` until the first `run()`, `closed` after `close()`, else `started`. */

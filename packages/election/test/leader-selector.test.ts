@@ -1,4 +1,4 @@
-import { ConnectionLossError, InvalidArgumentError } from '@zkit/core';
+import { ConnectionLossError, InvalidArgumentError, defaultNodeData } from '@zkit/core';
 import { expireSession, waitFor } from '@zkit/testing';
 import { test } from '@zkit/testing/vitest';
 import { expect } from 'vitest';
@@ -297,4 +297,29 @@ test("selector - another participant takes over when the leader's session expire
   await leading;
   await other.close();
   expect(await children(otherClient, PATH)).toEqual([]);
+});
+
+test('selector - without an id its node carries the local address, as Curator writes; an id wins', async ({
+  zk,
+}) => {
+  const client = await zk.client();
+  const plain = new LeaderSelector(client, PATH);
+  const named = new LeaderSelector(client, PATH, { id: 'worker-2' });
+  const release = gate();
+  const leading = plain.run(() => release.promise);
+  await waitFor(async () => (await plain.leader()) !== null);
+  const following = named.run(() => undefined);
+  await waitFor(async () => (await children(client, PATH)).length === 2);
+  const data = await Promise.all(
+    (await children(client, PATH))
+      .sort((x, y) => x.slice(-10).localeCompare(y.slice(-10)))
+      .map(async (name) => (await client.get(`${PATH}/${name}`)).data.toString()),
+  );
+  expect(data).toEqual([defaultNodeData(), 'worker-2']);
+  expect(plain.id).toBe('');
+  expect((await plain.participants()).map((p) => p.id)).toEqual([defaultNodeData(), 'worker-2']);
+  release.open();
+  await leading;
+  await following;
+  await Promise.all([plain.close(), named.close()]);
 });

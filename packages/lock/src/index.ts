@@ -31,5 +31,16 @@ export { LockLostError, RevocationRequestedError } from './errors.js';
 export type { LockLostReason } from './errors.js';
 export { MultiPeriodLease, PeriodLease } from './period-lease.js';
 export type { PeriodGrant, PeriodLeaseOptions } from './period-lease.js';
-export { inspectLock } from './inspect.js';
-export type { InspectedNode, LockInspection } from './inspect.js';
+export { detectLockKind, inspectLock, inspectReadWriteLock, inspectSemaphore } from './inspect.js';
+export type {
+  FencingTokenBounds,
+  InspectSemaphoreOptions,
+  InspectedLease,
+  InspectedNode,
+  InspectedReadWriteNode,
+  LockInspection,
+  LockKind,
+  ReadWriteLockInspection,
+  SemaphoreInspection,
+} from './inspect.js';
+export { looksLikeLock } from './recognize.js';

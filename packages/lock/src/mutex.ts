@@ -2,6 +2,7 @@ import {
   InvalidArgumentError,
   checkLineArgs,
   combineSignals,
+  defaultNodeData,
   lineKey,
   tryOnce,
   waitSignal,
@@ -20,7 +21,11 @@ import {
 
 /** Options of {@link Mutex}. */
 export interface MutexOptions {
-  /** Data stored in each lease node, shown by {@link Mutex.participants}. Default: empty. */
+  /**
+   * Data stored in each lease node, shown by {@link Mutex.participants} and `inspectLock`.
+   * Default: the local host's address (`defaultNodeData()` of `@zkit/core`), as Apache Curator
+   * writes by default.
+   */
   readonly data?: Data;
 }
 
@@ -101,7 +106,7 @@ export class Mutex implements Lock {
   constructor(client: ZkClient, path: string, options: MutexOptions = {}) {
     this.path = checkLockArgs(client, path, options.data);
     this.client = client;
-    this.#driver = new LockDriver(client, this.path, mutexRules, options.data);
+    this.#driver = new LockDriver(client, this.path, mutexRules, options.data ?? defaultNodeData());
   }
 
   /**

@@ -1,5 +1,6 @@
 import {
   combineSignals,
+  defaultNodeData,
   join,
   lineKey,
   tryOnce,
@@ -12,7 +13,11 @@ import type { AcquireOptions, Lease, Lock, Participant, TryAcquireOptions } from
 
 /** Options of {@link ReadWriteLock}. */
 export interface ReadWriteLockOptions {
-  /** Data stored in each lease node, shown by {@link ReadWriteLock.participants}. Default: empty. */
+  /**
+   * Data stored in each lease node, shown by {@link ReadWriteLock.participants} and
+   * `inspectReadWriteLock`. Default: the local host's address (`defaultNodeData()` of
+   * `@zkit/core`), as Apache Curator writes by default.
+   */
   readonly data?: Data;
 }
 
@@ -126,9 +131,10 @@ export class ReadWriteLock {
   constructor(client: ZkClient, path: string, options: ReadWriteLockOptions = {}) {
     this.path = checkLockArgs(client, path, options.data);
     this.client = client;
-    this.#reads = new LockDriver(client, this.path, readRules, options.data);
+    const data = options.data ?? defaultNodeData();
+    this.#reads = new LockDriver(client, this.path, readRules, data);
     this.readLock = new Side(this.#reads, 'read');
-    this.writeLock = new Side(new LockDriver(client, this.path, writeRules, options.data), 'write');
+    this.writeLock = new Side(new LockDriver(client, this.path, writeRules, data), 'write');
   }
 
   /**

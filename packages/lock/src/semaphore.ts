@@ -1,6 +1,7 @@
 import {
   InvalidArgumentError,
   combineSignals,
+  defaultNodeData,
   join,
   lineKey,
   tryOnce,
@@ -14,7 +15,11 @@ import { mutexRules } from './mutex.js';
 
 /** Options of {@link Semaphore}. */
 export interface SemaphoreOptions {
-  /** Data stored in each lease node, shown by {@link Semaphore.participants}. Default: empty. */
+  /**
+   * Data stored in each lease node (and in its node in the queue of waiters), shown by
+   * {@link Semaphore.participants} and `inspectSemaphore`. Default: the local host's address
+   * (`defaultNodeData()` of `@zkit/core`), as Apache Curator writes by default.
+   */
   readonly data?: Data;
 }
 
@@ -74,14 +79,15 @@ export class Semaphore implements Lock {
     }
     this.client = client;
     this.permits = permits;
-    this.#mutex = new LockDriver(client, join(this.path, 'locks'), mutexRules, options.data);
+    const data = options.data ?? defaultNodeData();
+    this.#mutex = new LockDriver(client, join(this.path, 'locks'), mutexRules, data);
     const leaseRules: LockRules = Object.freeze({
       name: LEASE_NAME,
       sortKey: (child: string) => lineKey(child, LEASE_NAME),
       blocker: (sorted: readonly string[]) => (sorted.length <= permits ? null : ANY_CHILD),
       watchChildren: true,
     });
-    this.#leases = new LockDriver(client, join(this.path, 'leases'), leaseRules, options.data);
+    this.#leases = new LockDriver(client, join(this.path, 'leases'), leaseRules, data);
   }
 
   /**

@@ -28,6 +28,7 @@ export {
   TakeOutcomeUnknownError,
 } from './errors.js';
 export { inspectQueue } from './inspect.js';
+export { looksLikeQueue } from './recognize.js';
 export type {
   InspectQueueOptions,
   InspectedClaim,

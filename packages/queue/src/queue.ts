@@ -19,6 +19,7 @@ import {
   raceSignal,
   validatePath,
   validateTimeout,
+  defaultNodeData,
 } from '@zkit/core';
 import type { Stat, WaitOptions, Watched } from '@zkit/core';
 import {
@@ -890,7 +891,7 @@ export class Queue<T = unknown> {
       try {
         // No signal on the claim's create and read: an abort while one is in flight would leave
         // a claim nobody releases until the session ends.
-        await this.#client.create(claimPath, undefined, {
+        await this.#client.create(claimPath, defaultNodeData(), {
           mode: 'ephemeral',
           parents: 'container',
         });

@@ -1,4 +1,4 @@
-import { InvalidArgumentError, InvalidPathError } from '@zkit/core';
+import { InvalidArgumentError, InvalidPathError, defaultNodeData } from '@zkit/core';
 import { test } from '@zkit/testing/vitest';
 import { expect } from 'vitest';
 import { Queue, inspectQueue } from '../src/index.js';
@@ -51,6 +51,9 @@ test('inspectQueue - missing, empty, then depth, oldest, claims, peeked and malf
       [[{ job: 1 }], undefined],
       [undefined, 'unknown version 0x6e6f7420'],
     ]);
+    // The claim node is no payload: it carries the local address, as Curator's does.
+    const claim = await reader.get(`${PATH}-locks/${first.slice(PATH.length + 1)}`);
+    expect(claim.data.toString()).toBe(defaultNodeData());
     expect(msg.value).toEqual({ job: 1 });
     await msg.ack();
     controller.abort();

@@ -12,6 +12,7 @@
 /// <reference types="node" preserve="true" />
 /// <reference lib="esnext.disposable" preserve="true" />
 export { ServiceRegistry } from './service-registry.js';
+export { looksLikeServiceInstance } from './recognize.js';
 export type {
   RegisterOptions,
   Registration,

@@ -12,6 +12,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -26,6 +27,8 @@ import org.apache.curator.framework.recipes.cache.CuratorCache;
 import org.apache.curator.framework.recipes.barriers.DistributedDoubleBarrier;
 import org.apache.curator.framework.recipes.leader.LeaderLatch;
 import org.apache.curator.framework.recipes.leader.LeaderLatchListener;
+import org.apache.curator.framework.recipes.leader.LeaderSelector;
+import org.apache.curator.framework.recipes.leader.LeaderSelectorListenerAdapter;
 import org.apache.curator.framework.recipes.leader.Participant;
 import org.apache.curator.framework.recipes.locks.InterProcessMultiLock;
 import org.apache.curator.framework.recipes.locks.InterProcessMutex;
@@ -80,6 +83,7 @@ public final class CuratorAgent {
   private final Map<String, InterProcessReadWriteLock> rwlocks = new ConcurrentHashMap<>();
   private final Map<String, Lease> leases = new ConcurrentHashMap<>();
   private final Map<String, LeaderLatch> latches = new ConcurrentHashMap<>();
+  private final Map<String, LeaderSelector> selectors = new ConcurrentHashMap<>();
   private final Map<String, DistributedDoubleBarrier> doubleBarriers = new ConcurrentHashMap<>();
   private final Map<String, DistributedQueue<byte[]>> producers = new ConcurrentHashMap<>();
   private final Map<String, DistributedPriorityQueue<byte[]>> priorityProducers =
@@ -289,6 +293,19 @@ public final class CuratorAgent {
             lease.close();
           });
         }
+        case "localaddress" ->
+            // What Curator stores in a node created without data (its factory's default).
+            run(id, cmd, null, ack -> ack.put("address",
+                new String(CuratorFrameworkFactory.getLocalAddress(), StandardCharsets.UTF_8)));
+        // selector.start <path> [id]: a LeaderSelector that leads until selector.close; without
+        // an id, its node carries the client's default data. Reports isLeader.
+        case "selector.start" -> run(id, cmd, null, ack -> selectorStart(arg(a, 0), arg(a, 1, null)));
+        case "selector.close" ->
+            run(id, cmd, null, ack -> {
+              LeaderSelector selector = selectors.remove(key(arg(a, 0), arg(a, 1, "")));
+              if (selector == null) throw new Refusal("notStarted", "no selector on " + arg(a, 0));
+              selector.close();
+            });
         case "latch.start" -> run(id, cmd, null, ack -> latchStart(ack, arg(a, 0), arg(a, 1)));
         case "latch.close" -> run(id, cmd, null, ack -> latchClose(ack, arg(a, 0), arg(a, 1, null)));
         case "latch.participants" -> run(id, cmd, null, ack -> latchParticipants(ack, arg(a, 0)));
@@ -575,6 +592,28 @@ public final class CuratorAgent {
     }
   }
 
+  // ---- leader selector --------------------------------------------------------------------
+
+  private void selectorStart(String path, String participantId) throws Exception {
+    String key = key(path, participantId == null ? "" : participantId);
+    if (selectors.containsKey(key)) throw new Refusal("started", "selector " + key + " already started");
+    LeaderSelector selector =
+        new LeaderSelector(
+            client,
+            path,
+            new LeaderSelectorListenerAdapter() {
+              @Override
+              public void takeLeadership(CuratorFramework c) throws Exception {
+                emit(event("isLeader").put("path", path).put("participant", participantId));
+                // Leads until the selector is closed, which interrupts this thread.
+                new CountDownLatch(1).await();
+              }
+            });
+    if (participantId != null) selector.setId(participantId);
+    selectors.put(key, selector);
+    selector.start();
+  }
+
   // ---- leader latch -----------------------------------------------------------------------
 
   private void latchStart(ObjectNode ack, String path, String participantId) throws Exception {
@@ -778,6 +817,7 @@ public final class CuratorAgent {
     all.addAll(treeCaches.values());
     all.addAll(discoveries.values());
     all.addAll(latches.values());
+    all.addAll(selectors.values());
     all.addAll(leases.values());
     for (GroupMember m : groupMembers.values()) all.add(m::close);
     for (AutoCloseable c : all) {
