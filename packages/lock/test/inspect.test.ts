@@ -104,6 +104,11 @@ describe('inspectReadWriteLock, inspectSemaphore, detectLockKind', () => {
     const writing = new ReadWriteLock(c, '/locks/catalog', {
       data: 'writer-c',
     }).writeLock.acquire();
+    // The writer's node first, so that the next reader queues behind it (two sessions' creates
+    // sent at once land in either order).
+    await waitFor(
+      async () => (await inspectReadWriteLock(d, '/locks/catalog'))?.nodes.length === 3,
+    );
     const reading = new ReadWriteLock(a, '/locks/catalog').readLock.acquire();
     await waitFor(
       async () => (await inspectReadWriteLock(d, '/locks/catalog'))?.nodes.length === 4,
