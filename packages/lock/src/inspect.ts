@@ -15,6 +15,7 @@ import {
   validatePath,
   type ZkClient,
 } from '@zkit/core';
+import { looksLikeLock, type LockKind } from './recognize.js';
 
 /** One node of a lock, as {@link inspectLock} reads it. */
 export interface InspectedNode {
@@ -157,18 +158,18 @@ export interface InspectSemaphoreOptions {
   readonly countPath?: string;
 }
 
-/** The kinds of lock {@link detectLockKind} tells apart. */
-export type LockKind = 'mutex' | 'readWrite' | 'semaphore';
+export type { LockKind };
 
 const READ_NAME = '__READ__';
 const WRITE_NAME = '__WRIT__';
 const LEASE_NAME = 'lease-';
 
 /**
- * Tells which lock lives at `path` from its children's names, in one request: a
- * {@link Semaphore} has a `leases` or a `locks` child; a {@link ReadWriteLock}'s nodes carry
- * `__READ__` or `__WRIT__`; a {@link Mutex}'s carry `lock-`. A node with no children is a free
- * lock of any kind and reads as `mutex`.
+ * Tells which lock lives at `path` from its children's names, in one request, by the rules of
+ * {@link looksLikeLock}: a {@link Semaphore} has only `leases` and `locks` children (either may be
+ * missing); every node of a {@link ReadWriteLock} is `…__READ__<seq>` or `…__WRIT__<seq>`; every
+ * node of a {@link Mutex} is `…lock-<seq>`. A node with no children is a free lock of any kind
+ * and reads as `mutex`.
  *
  * @example
  * ```ts
@@ -191,11 +192,13 @@ export function detectLockKind(
       if (error instanceof NoNodeError) return null;
       throw error;
     }
-    if (children.includes('leases') || children.includes('locks')) return 'semaphore';
     if (children.length === 0) return 'mutex';
-    if (children.every((c) => c.includes(READ_NAME) || c.includes(WRITE_NAME))) return 'readWrite';
-    if (children.every((c) => c.includes(LOCK_NAME))) return 'mutex';
-    return 'unknown';
+    // A semaphore whose leases are all given back may keep only its `locks` child.
+    if (children.every((c) => c === 'leases' || c === 'locks')) return 'semaphore';
+    // The names are told apart as a tool looking over a tree tells them; a path asked about as a
+    // lock must hold nothing but that lock's nodes.
+    const kind = looksLikeLock(children);
+    return kind !== null && children.every((c) => looksLikeLock([c]) === kind) ? kind : 'unknown';
   })();
 }
 

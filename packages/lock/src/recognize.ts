@@ -4,7 +4,9 @@
  * @module
  */
 import { lineKey, sequenceOf } from '@zkit/core';
-import type { LockKind } from './inspect.js';
+
+/** The kinds of lock {@link looksLikeLock} and {@link detectLockKind} tell apart. */
+export type LockKind = 'mutex' | 'readWrite' | 'semaphore';
 
 /** A child named `…<marker><sequence number>`, as every lock's parties are. */
 function isLineNode(name: string, marker: string): boolean {
