@@ -29,6 +29,7 @@ import {
   type DataSnapshot,
   type ErrorPolicy,
   type ReadOptions,
+  type WatchedReadOptions,
   type ResolvedOptions,
   type TransportKind,
   type VersionOptions,
@@ -58,6 +59,7 @@ export type {
   DataSnapshot,
   ErrorPolicy,
   ReadOptions,
+  WatchedReadOptions,
   RetryPolicy,
   SaslOptions,
   TransportKind,
@@ -710,14 +712,14 @@ export class ZkClient extends Emitter<ZkClientEvents> {
   /**
    * `exists` plus a data watch: `changed` settles on the node's creation, deletion or data change.
    */
-  existsWatched(path: string, options: ReadOptions = {}): Promise<Watched<Stat | null>> {
+  existsWatched(path: string, options: WatchedReadOptions = {}): Promise<Watched<Stat | null>> {
     return this.#watched.existsWatched(path, options);
   }
 
   /** `get` plus a data watch: `changed` settles on the node's deletion or data change. */
   getWatched(
     path: string,
-    options: ReadOptions = {},
+    options: WatchedReadOptions = {},
   ): Promise<Watched<{ data: Buffer; stat: Stat }>> {
     return this.#watched.getWatched(path, options);
   }
@@ -728,7 +730,7 @@ export class ZkClient extends Emitter<ZkClientEvents> {
    */
   getChildrenWatched(
     path: string,
-    options: ReadOptions = {},
+    options: WatchedReadOptions = {},
   ): Promise<Watched<{ children: string[]; stat: Stat }>> {
     return this.#watched.getChildrenWatched(path, options);
   }

@@ -23,6 +23,7 @@ export type {
   ReadOptions,
   RetryPolicy,
   StateMessage,
+  WatchedReadOptions,
   TransportKind,
   SaslOptions,
   VersionOptions,

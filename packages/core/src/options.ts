@@ -214,6 +214,17 @@ export interface ReadOptions {
   readonly signal?: AbortSignal | undefined;
 }
 
+/** Options of the watched reads ({@link ZkClient.existsWatched} and its siblings). */
+export interface WatchedReadOptions extends ReadOptions {
+  /**
+   * When the signal ends the read or the wait, leave the watch on the server, as
+   * `cancel({ keepServerWatch: true })` does: for a watch about to fire anyway (one on a node the
+   * caller deletes next), where the removal request would cost more than the event. Default
+   * `false`: the server's watch is removed too, on the wire transport.
+   */
+  readonly keepServerWatch?: boolean | undefined;
+}
+
 /** Options of versioned writes. */
 export interface VersionOptions {
   /** Expected version; -1 (default) matches any. */

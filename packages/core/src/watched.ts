@@ -21,6 +21,7 @@ import type {
   ConnectionState,
   DataSnapshot,
   ReadOptions,
+  WatchedReadOptions,
   Watched,
   ZkClientEvents,
 } from './options.js';
@@ -71,25 +72,28 @@ export class WatchedReads {
     this.#watches.rejectAll(error);
   }
 
-  existsWatched(path: string, options: ReadOptions = {}): Promise<Watched<Stat | null>> {
+  existsWatched(path: string, options: WatchedReadOptions = {}): Promise<Watched<Stat | null>> {
     validatePath(path);
-    return this.#watched(path, 'data', options.signal, 'exists', (t, full) => t.exists(full, true));
+    checkKeep(options);
+    return this.#watched(path, 'data', options, 'exists', (t, full) => t.exists(full, true));
   }
 
   getWatched(
     path: string,
-    options: ReadOptions = {},
+    options: WatchedReadOptions = {},
   ): Promise<Watched<{ data: Buffer; stat: Stat }>> {
     validatePath(path);
-    return this.#watched(path, 'data', options.signal, 'get', (t, full) => t.get(full, true));
+    checkKeep(options);
+    return this.#watched(path, 'data', options, 'get', (t, full) => t.get(full, true));
   }
 
   getChildrenWatched(
     path: string,
-    options: ReadOptions = {},
+    options: WatchedReadOptions = {},
   ): Promise<Watched<{ children: string[]; stat: Stat }>> {
     validatePath(path);
-    return this.#watched(path, 'child', options.signal, 'getChildren', (t, full) =>
+    checkKeep(options);
+    return this.#watched(path, 'child', options, 'getChildren', (t, full) =>
       t.getChildren(full, true),
     );
   }
@@ -262,10 +266,12 @@ export class WatchedReads {
   async #watched<T>(
     path: string,
     type: WatchType,
-    signal: AbortSignal | undefined,
+    options: WatchedReadOptions,
     op: string,
     read: (t: Transport, full: string) => Promise<T>,
   ): Promise<Watched<T>> {
+    const { signal } = options;
+    const keepOnAbort = options.keepServerWatch === true;
     const full = this.#exec.abs(path);
     // Register before the read so an event racing the reply is not missed.
     const registration = this.#watches.add(full, type);
@@ -278,7 +284,7 @@ export class WatchedReads {
       // Given up on while in flight: the server sets the watch when it answers, so remove it
       // then (unless someone else watches the path by that time).
       const removal = this.removal;
-      if (signal?.aborted && sent && removal) {
+      if (signal?.aborted && !keepOnAbort && sent && removal) {
         sent.then(
           () => releaseWatch(removal, full, type),
           () => undefined,
@@ -304,10 +310,11 @@ export class WatchedReads {
       },
     );
     changed.catch(() => undefined);
-    let keepServerWatch = false;
-    const cancel = (options?: { readonly keepServerWatch?: boolean }) => {
+    // Ended by the signal: as the read's options say. By `cancel()`: as its own options say.
+    let keepServerWatch = keepOnAbort;
+    const cancel = (cancelOptions?: { readonly keepServerWatch?: boolean }) => {
       if (cancelled.signal.aborted) return;
-      keepServerWatch = options?.keepServerWatch === true;
+      keepServerWatch = cancelOptions?.keepServerWatch === true;
       cancelled.abort(new DOMException('watch cancelled', 'AbortError'));
     };
     return { value, changed, cancel };
@@ -332,4 +339,12 @@ function happened(type: NodeEvent['type'], before: Stat | null, now: Stat | null
 
 function created(path: string): NodeEvent {
   return { type: 'created', path };
+}
+
+/** A watched read's `keepServerWatch`, checked before anything is sent. */
+function checkKeep(options: WatchedReadOptions): void {
+  const keep = options.keepServerWatch;
+  if (keep !== undefined && typeof keep !== 'boolean') {
+    throw new InvalidArgumentError('keepServerWatch must be a boolean');
+  }
 }

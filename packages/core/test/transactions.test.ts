@@ -415,4 +415,28 @@ describe('transactions', () => {
     for (let i = 0; i < 10; i++) expect(await holdsChildWatch(client, `/a${i}`)).toBe(false);
     expect(client.watchCount).toBe(0);
   });
+  test('watches - keepServerWatch leaves the server watch when the read signal ends the wait', async ({
+    zk,
+  }) => {
+    const client = await zk.client();
+    await client.create('/k', 'x');
+    await client.create('/d', 'x');
+    expect(() =>
+      client.existsWatched('/k', { keepServerWatch: 'yes' as unknown as boolean }),
+    ).toThrow(InvalidArgumentError);
+    const stop = new AbortController();
+    const kept = await client.existsWatched('/k', { signal: stop.signal, keepServerWatch: true });
+    const dropped = await client.getWatched('/d', { signal: stop.signal });
+    stop.abort(new Error('released'));
+    await expect(kept.changed).rejects.toThrow('released');
+    await expect(dropped.changed).rejects.toThrow('released');
+    expect(client.watchCount).toBe(0);
+    if (native) return; // the binding neither removes nor reports server watches
+    await client.sync('/');
+    // The kept one is still there; the other was removed.
+    expect(await serverWatches(zk.serverConnectString, client, zk.chroot)).toEqual(['/k']);
+    await client.delete('/k');
+    await client.sync('/');
+    expect(await serverWatches(zk.serverConnectString, client, zk.chroot)).toEqual([]);
+  });
 });

@@ -25,8 +25,6 @@ import {
   type LineListing,
   type LineNode,
   type NodeEvent,
-  type Stat,
-  type Watched,
   type ZkClient,
 } from '@zkit/core';
 import { ActiveTerm } from './term.js';
@@ -414,22 +412,9 @@ export class Candidate {
   async #verify(signal: AbortSignal): Promise<{ changed: Promise<NodeEvent> } | undefined> {
     const node = this.#node;
     if (!node) return undefined;
-    // `signal` aborts the read, but when it ends the watch afterwards the server's copy stays:
-    // it fires when we delete our node, and a removal request ahead of that delete would cost
-    // every hand-off a round trip.
-    const read = new AbortController();
-    const abortRead = () => read.abort(signal.reason);
-    if (signal.aborted) abortRead();
-    else signal.addEventListener('abort', abortRead, { once: true });
-    let watched: Watched<Stat | null>;
-    try {
-      watched = await this.client.existsWatched(node.path, { signal: read.signal });
-    } finally {
-      signal.removeEventListener('abort', abortRead);
-    }
-    const keep = () => watched.cancel({ keepServerWatch: true });
-    if (signal.aborted) keep();
-    else signal.addEventListener('abort', keep, { once: true });
+    // When `signal` ends the watch, the server's copy stays: it fires when we delete our node,
+    // and a removal request ahead of that delete would cost every hand-off a round trip.
+    const watched = await this.client.existsWatched(node.path, { signal, keepServerWatch: true });
     const stat = watched.value;
     const session = this.client.sessionId;
     if (stat !== null && node.session === session && stat.ephemeralOwner === session) {

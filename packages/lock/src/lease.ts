@@ -4,7 +4,6 @@ import {
   NoNodeError,
   isRetryable,
   type WaitOptions,
-  type Watched,
   type ZkClient,
 } from '@zkit/core';
 import { LockLostError, RevocationRequestedError } from './errors.js';
@@ -354,7 +353,12 @@ export class HeldLease implements Lease {
   async #watchRevocation(signal: AbortSignal): Promise<void> {
     while (!signal.aborted) {
       try {
-        const watched = await keptWatch((s) => this.#client.getWatched(this.path, s), signal);
+        // `signal` ends at release: the server's watch is left to fire at our own delete, so
+        // that a release costs no removal request.
+        const watched = await this.#client.getWatched(this.path, {
+          signal,
+          keepServerWatch: true,
+        });
         if (watched.value.data.equals(REVOKE_MESSAGE)) {
           // Left on the server: it fires at our delete.
           watched.cancel({ keepServerWatch: true });
@@ -384,7 +388,10 @@ export class HeldLease implements Lease {
   async #watchNode(signal: AbortSignal): Promise<void> {
     while (!signal.aborted) {
       try {
-        const watched = await keptWatch((s) => this.#client.existsWatched(this.path, s), signal);
+        const watched = await this.#client.existsWatched(this.path, {
+          signal,
+          keepServerWatch: true,
+        });
         if (watched.value === null || watched.value.ephemeralOwner !== this.#session) {
           this.#lose('deleted');
           return;
@@ -401,36 +408,4 @@ export class HeldLease implements Lease {
       }
     }
   }
-}
-
-/**
- * A watched read of the lease's own node whose server watch stays when `stop` aborts: `stop`
- * aborts at release (or loss), and the watch then fires at our own delete anyway (or went with
- * the session), so removing it first would cost every release a request. The read itself is
- * still cut short by `stop`.
- */
-async function keptWatch<T>(
-  read: (options: { signal: AbortSignal }) => Promise<Watched<T>>,
-  stop: AbortSignal,
-): Promise<Watched<T>> {
-  const reading = new AbortController();
-  const abortRead = () => reading.abort(stop.reason);
-  if (stop.aborted) abortRead();
-  else stop.addEventListener('abort', abortRead, { once: true });
-  let watched: Watched<T>;
-  try {
-    watched = await read({ signal: reading.signal });
-  } finally {
-    stop.removeEventListener('abort', abortRead);
-  }
-  const keep = () => watched.cancel({ keepServerWatch: true });
-  if (stop.aborted) {
-    keep();
-    return watched;
-  }
-  stop.addEventListener('abort', keep, { once: true });
-  // A watch that fires is re-armed by a new read: its listener must not stay on `stop`.
-  const unlink = () => stop.removeEventListener('abort', keep);
-  watched.changed.then(unlink, unlink);
-  return watched;
 }
