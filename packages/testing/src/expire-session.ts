@@ -1,6 +1,7 @@
 import { connect, type Socket } from 'node:net';
 import { ConnectionLossError, type ConnectionState, type ZkClient } from '@zkit/core';
 import { SessionNotExpiredError } from './errors.js';
+import { parseAddress } from './four-letter-word.js';
 import { settlesWithin } from './sleep.js';
 
 /** Options of {@link expireSession}. */
@@ -86,18 +87,17 @@ export async function expireSession(
   }
 }
 
-/** `host:port` of each server in a connect string (a chroot suffix is ignored). */
+/** Each server of a connect string (a chroot suffix is ignored), as `host:port`. */
 function hostsOf(connectString: string): string[] {
   const slash = connectString.indexOf('/');
-  const list = slash < 0 ? connectString : connectString.slice(0, slash);
-  const hosts = list
+  const hosts = (slash < 0 ? connectString : connectString.slice(0, slash))
     .split(',')
     .map((h) => h.trim())
     .filter((h) => h !== '');
   if (hosts.length === 0) {
     throw new ConnectionLossError({ cause: `no server in '${connectString}'` });
   }
-  return hosts.map((h) => (/:\d+$/.test(h) ? h : `${h}:2181`));
+  return hosts;
 }
 
 /** The close request's xid and opcode. */
@@ -114,9 +114,7 @@ function closeSessionOn(
   sessionTimeout: number,
   timeoutMs: number,
 ): Promise<string> {
-  const colon = server.lastIndexOf(':');
-  const host = server.slice(0, colon).replace(/^\[(.*)\]$/, '$1');
-  const port = Number(server.slice(colon + 1));
+  const { host, port } = parseAddress(server);
   const password = Buffer.from(credentials.password, 'hex');
   // ConnectRequest: protocol version, last zxid seen, timeout, session id, password, read-only.
   const connectBody = Buffer.alloc(4 + 8 + 4 + 8 + 4 + password.length + 1);
