@@ -268,13 +268,7 @@ async function run(argv: readonly string[], io: CliIo): Promise<number> {
   if (path === undefined) throw new CliError(`missing PATH: ${command.usage}`);
   const [service, ...rest] = name === 'services' ? extra : [undefined, ...extra];
   if (rest.length > 0) throw new CliError(`unexpected argument '${rest[0]}': ${command.usage}`);
-  try {
-    validatePath(path);
-  } catch (error) {
-    if (error instanceof InvalidPathError)
-      throw new CliError(`bad path '${path}': ${error.message}`);
-    throw error;
-  }
+  checkPath(path);
   const timeout = values.timeout === undefined ? DEFAULT_TIMEOUT_MS : Number(values.timeout);
   if (!Number.isInteger(timeout) || timeout <= 0) {
     throw new CliError(
