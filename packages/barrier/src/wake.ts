@@ -1,10 +1,10 @@
 import {
-  InvalidArgumentError,
   aboutToBlock,
   InvalidPathError,
   validatePath,
   type ConnectionState,
   type ZkClient,
+  checkClient,
 } from '@zkit/core';
 
 /**
@@ -13,13 +13,7 @@ import {
  * @internal
  */
 export function checkBarrierArgs(client: unknown, path: unknown): string {
-  if (
-    typeof client !== 'object' ||
-    client === null ||
-    typeof (client as Partial<ZkClient>).existsWatched !== 'function'
-  ) {
-    throw new InvalidArgumentError('client must be a ZkClient from @zkit/core');
-  }
+  checkClient(client);
   const valid = validatePath(path);
   if (valid === '/') {
     throw new InvalidPathError(path, 'a barrier needs a node of its own, not the root');

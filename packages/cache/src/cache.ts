@@ -1,7 +1,6 @@
 import {
   ClientClosedError,
   Emitter,
-  InvalidArgumentError,
   NoNodeError,
   QueuedIterator,
   SessionExpiredError,
@@ -19,6 +18,7 @@ import {
   type Stat,
   type Watched,
   type ZkClient,
+  checkClient,
 } from '@zkit/core';
 import { CacheClosedError } from './errors.js';
 
@@ -190,13 +190,7 @@ export abstract class Cache extends Emitter<CacheEvents> {
    */
   protected constructor(client: ZkClient, scope: Scope) {
     super();
-    if (
-      typeof client !== 'object' ||
-      client === null ||
-      typeof (client as Partial<ZkClient>).getChildren !== 'function'
-    ) {
-      throw new InvalidArgumentError('client must be a ZkClient');
-    }
+    checkClient(client);
     validatePath(scope.root);
     this.client = client;
     this.path = scope.root;

@@ -7,11 +7,12 @@
  *
  * @module
  */
+import { checkClient } from './check-client.js';
 import { protectedCreateChecks } from './internal.js';
 import type { Data, ZkClient } from './client.js';
 import type { Stat } from './stat.js';
 import type { NodeEvent } from './watches.js';
-import { InvalidArgumentError, InvalidPathError, NoNodeError } from './errors.js';
+import { InvalidPathError, NoNodeError } from './errors.js';
 import { SEQUENCE_DIGITS, basename, join, validatePath } from './paths.js';
 
 /**
@@ -58,17 +59,11 @@ export function sortLine(
  *
  * @param what - the recipe, for the message: `a lock`, `an election`
  * @returns the validated path
- * @throws {@link InvalidArgumentError} when `client` is not a `ZkClient`;
+ * @throws `InvalidArgumentError` when `client` is not a `ZkClient`;
  *   {@link InvalidPathError} for a malformed path or the root
  */
 export function checkLineArgs(client: unknown, path: unknown, what: string): string {
-  if (
-    typeof client !== 'object' ||
-    client === null ||
-    typeof (client as Partial<ZkClient>).createProtected !== 'function'
-  ) {
-    throw new InvalidArgumentError('client must be a ZkClient from @zkit/core');
-  }
+  checkClient(client);
   const valid = validatePath(path);
   if (valid === '/') {
     throw new InvalidPathError(path, `${what} needs a node of its own, not the root`);

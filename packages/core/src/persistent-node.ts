@@ -1,4 +1,5 @@
 import type { ZkClient, Data } from './client.js';
+import { checkClient } from './check-client.js';
 import { Emitter, type ListenerError } from './emitter.js';
 import {
   BadVersionError,
@@ -159,13 +160,7 @@ export class PersistentNode extends Emitter<PersistentNodeEvents> {
     options: PersistentNodeOptions = {},
   ) {
     super();
-    if (
-      typeof client !== 'object' ||
-      client === null ||
-      typeof client.createProtected !== 'function'
-    ) {
-      throw new InvalidArgumentError('client must be a ZkClient from @zkit/core');
-    }
+    checkClient(client);
     validatePath(path);
     if (path === '/') throw new InvalidArgumentError('a persistent node cannot be the root');
     if (typeof options !== 'object' || options === null) {

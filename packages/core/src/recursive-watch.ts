@@ -1,4 +1,5 @@
 import type { AuthInfo, ConnectionState, ZkClient } from './client.js';
+import { checkClient } from './check-client.js';
 import {
   ClientClosedError,
   ConnectionLossError,
@@ -235,13 +236,7 @@ export function watchRecursive(
   options: RecursiveWatchOptions = {},
 ): RecursiveWatch {
   validatePath(path);
-  if (
-    typeof client !== 'object' ||
-    client === null ||
-    typeof (client as Partial<ZkClient>).connectString !== 'string'
-  ) {
-    throw new InvalidArgumentError('client must be a ZkClient');
-  }
+  checkClient(client);
   if (typeof listener !== 'function') throw new InvalidArgumentError('listener must be a function');
   const refused = unsupported.get(client);
   const wire = clientWire.get(client);

@@ -10,6 +10,7 @@ import {
   type ListenerError,
   type WaitOptions,
   type ZkClient,
+  checkClient,
 } from '@zkit/core';
 import { ChildrenView, type ViewChange } from './children-view.js';
 import { GroupClosedError } from './errors.js';
@@ -81,13 +82,7 @@ export class GroupMember extends Emitter<GroupMemberEvents> {
    */
   constructor(client: ZkClient, membershipPath: string, memberId: string, payload: Data = '') {
     super();
-    if (
-      typeof client !== 'object' ||
-      client === null ||
-      typeof (client as Partial<ZkClient>).getChildren !== 'function'
-    ) {
-      throw new InvalidArgumentError('client must be a ZkClient from @zkit/core');
-    }
+    checkClient(client);
     validatePath(membershipPath);
     if (typeof memberId !== 'string') throw new InvalidArgumentError('memberId must be a string');
     validateName(memberId);

@@ -10,6 +10,7 @@ import {
   waitSignal,
   type WaitOptions,
   type ZkClient,
+  checkClient,
 } from '@zkit/core';
 import { GroupClosedError } from './errors.js';
 
@@ -73,13 +74,7 @@ export class Party {
    *   identifier must fit in a node name: no `/`)
    */
   constructor(client: ZkClient, path: string, identifier = '', options: PartyOptions = {}) {
-    if (
-      typeof client !== 'object' ||
-      client === null ||
-      typeof (client as Partial<ZkClient>).getChildren !== 'function'
-    ) {
-      throw new InvalidArgumentError('client must be a ZkClient from @zkit/core');
-    }
+    checkClient(client);
     validatePath(path);
     if (typeof identifier !== 'string')
       throw new InvalidArgumentError('identifier must be a string');

@@ -19,6 +19,7 @@ import {
   type Watched,
   type WaitOptions,
   type ZkClient,
+  checkClient,
 } from '@zkit/core';
 import { GroupClosedError, PartitionFailedError } from './errors.js';
 import { Party } from './party.js';
@@ -214,13 +215,7 @@ export class SetPartitioner extends Emitter<SetPartitionerEvents> {
     options: SetPartitionerOptions = {},
   ) {
     super();
-    if (
-      typeof client !== 'object' ||
-      client === null ||
-      typeof (client as Partial<ZkClient>).getChildren !== 'function'
-    ) {
-      throw new InvalidArgumentError('client must be a ZkClient from @zkit/core');
-    }
+    checkClient(client);
     validatePath(path);
     if (items === null || typeof items !== 'object' || !(Symbol.iterator in items)) {
       throw new InvalidArgumentError('items must be an iterable of strings');

@@ -9,7 +9,6 @@ import {
   QueuedIterator,
   SessionExpiredError,
   UnknownOutcomeError,
-  ZkClient,
   callListener,
   anySignal,
   waitSignal,
@@ -20,8 +19,9 @@ import {
   validatePath,
   validateTimeout,
   defaultNodeData,
+  checkClient,
 } from '@zkit/core';
-import type { Stat, WaitOptions, Watched } from '@zkit/core';
+import type { Stat, WaitOptions, Watched, ZkClient } from '@zkit/core';
 import {
   MalformedItemError,
   PutOutcomeUnknownError,
@@ -246,7 +246,7 @@ export class Queue<T = unknown> {
    *   or serializer
    */
   constructor(client: ZkClient, path: string, options: QueueOptions<T> = {}) {
-    if (!(client instanceof ZkClient)) throw new InvalidArgumentError('client must be a ZkClient');
+    checkClient(client);
     validatePath(path);
     if (path === '/') throw new InvalidArgumentError('the queue path cannot be the root');
     const lockPath = options.lockPath ?? `${path}-locks`;

@@ -16,6 +16,7 @@ import {
   type Stat,
   type WaitOptions,
   type ZkClient,
+  checkClient,
 } from '@zkit/core';
 import {
   DuplicateInstanceError,
@@ -168,13 +169,7 @@ export class ServiceRegistry extends Emitter<ServiceRegistryEvents> {
   constructor(client: ZkClient, options: ServiceRegistryOptions) {
     // `error` always names the instance whose re-registration failed; a failed listener has none.
     super({ errorEvent: false });
-    if (
-      typeof client !== 'object' ||
-      client === null ||
-      typeof (client as Partial<ZkClient>).getChildren !== 'function'
-    ) {
-      throw new InvalidArgumentError('client must be a ZkClient from @zkit/core');
-    }
+    checkClient(client);
     if (typeof options !== 'object' || options === null) {
       throw new InvalidArgumentError('options with a basePath are required');
     }
