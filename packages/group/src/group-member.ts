@@ -11,6 +11,7 @@ import {
   type WaitOptions,
   type ZkClient,
   checkClient,
+  defaultNodeData,
 } from '@zkit/core';
 import { ChildrenView, type ViewChange } from './children-view.js';
 import { GroupClosedError } from './errors.js';
@@ -77,10 +78,16 @@ export class GroupMember extends Emitter<GroupMemberEvents> {
   #state: 'latent' | 'started' | 'closed' = 'latent';
 
   /**
-   * @param payload - this member's data (default empty; Curator's default is the host address)
+   * @param payload - this member's data (default: `defaultNodeData()`, the local address, as
+   *   Curator's `GroupMember` stores when given none)
    * @throws `InvalidPathError`, `InvalidArgumentError`, `DataTooLargeError` before any request
    */
-  constructor(client: ZkClient, membershipPath: string, memberId: string, payload: Data = '') {
+  constructor(
+    client: ZkClient,
+    membershipPath: string,
+    memberId: string,
+    payload: Data = defaultNodeData(),
+  ) {
     super();
     checkClient(client);
     validatePath(membershipPath);

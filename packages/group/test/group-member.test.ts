@@ -3,6 +3,7 @@ import { test } from '@zkit/testing/vitest';
 import { expireSession, waitFor } from '@zkit/testing';
 import {
   DataTooLargeError,
+  defaultNodeData,
   InvalidArgumentError,
   InvalidPathError,
   type ZkClient,
@@ -32,6 +33,16 @@ describe('group member', () => {
     expect(await client.exists('/g')).toBeNull();
     await member.close();
     await expect(member.start()).rejects.toThrow(GroupClosedError);
+  });
+
+  test('group member - without a payload its node holds the local address, as Curator does', async ({
+    zk,
+  }) => {
+    const client = await zk.client();
+    const member = new GroupMember(client, '/groups/d', 'm');
+    await member.start();
+    expect((await client.get('/groups/d/m')).data.toString()).toBe(defaultNodeData());
+    await member.close();
   });
 
   test('group member - members see each other join, change payload and leave', async ({ zk }) => {
