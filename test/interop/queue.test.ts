@@ -92,6 +92,13 @@ test('interop - zkit and Curator consumers share one lock path: every item consu
       },
       { timeout: 30_000, message: 'both consumers to drain the queue' },
     );
+    // Claims go right after their items (Curator deletes its own a moment after the item, and
+    // stopping its queue in that moment would leave the claim with its session): both
+    // consumers are still running here.
+    await waitFor(async () => (await children(client, '/q/shared-claims')).length === 0, {
+      timeout: 5_000,
+      message: 'every claim to be deleted',
+    });
     stop.abort();
     await consuming;
     await agent.send('queue.stop', '/q/shared');
@@ -100,11 +107,8 @@ test('interop - zkit and Curator consumers share one lock path: every item consu
     expect(all).toEqual(items);
     expect(byZkit.length).toBeGreaterThan(0);
     expect(byCurator.length).toBeGreaterThan(0);
-    // Claims go right after their items (Curator deletes its own a moment after the item).
-    await waitFor(async () => (await children(client, '/q/shared-claims')).length === 0, {
-      timeout: 5_000,
-      message: 'every claim to be deleted',
-    });
+    // Stopping both consumers left nothing behind either.
+    expect(await children(client, '/q/shared-claims')).toEqual([]);
   });
 });
 
