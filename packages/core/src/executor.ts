@@ -64,17 +64,19 @@ export class Executor {
     if (signal !== undefined && !(signal instanceof AbortSignal)) {
       return Promise.reject(new InvalidArgumentError('signal must be an AbortSignal'));
     }
-    // Fast path: connected, nothing to race, nobody listening. One promise chain, no extra
-    // async frames; only a failure takes the full path below.
+    // Fast path: connected, nobody listening. One promise chain, raced with the signal when
+    // there is one, no extra async frames; only a failure takes the full path below.
     const transport = this.#session.transport;
-    if (transport && !signal && this.#session.isConnected && !opChannel.hasSubscribers) {
-      return fn(transport).catch((error: unknown) => {
+    if (transport && this.#session.isConnected && !opChannel.hasSubscribers) {
+      if (signal?.aborted) return Promise.reject(signal.reason);
+      const pending = fn(transport).catch((error: unknown) => {
         const translated = this.#translate(error, transport);
         if (!retry || !isRetryable(translated)) throw translated;
         const dropped =
           translated instanceof ConnectionLossError && !notFromTransport.has(translated) ? 1 : 0;
         return this.#execSlow(op, path, signal, retry, fn, { error: translated, dropped });
       });
+      return signal ? raceSignal(pending, signal) : pending;
     }
     return this.#execSlow(op, path, signal, retry, fn);
   }

@@ -8,7 +8,7 @@
  * @module
  */
 import { checkClient } from './check-client.js';
-import { protectedCreateChecks } from './internal.js';
+import { clientWire, protectedCreateChecks } from './internal.js';
 import type { Data, ZkClient } from './client.js';
 import type { Stat } from './stat.js';
 import type { NodeEvent } from './watches.js';
@@ -217,6 +217,8 @@ export class Line {
     // Sent now, right behind the create: no await between the two calls.
     const early = this.#parentSeen ? this.#read(options) : undefined;
     early?.catch(noop);
+    // Both leave at once, not when this turn's remaining work is done.
+    clientWire.get(client)?.transport()?.flush();
     const created = creating.then((path): LineNode | undefined => {
       const session = client.sessionId;
       if (session === undefined) return undefined;

@@ -159,6 +159,11 @@ export type WatchKind = 'data' | 'children' | 'persistent' | 'persistentRecursiv
 export interface ProtocolTransport extends Transport {
   /** Whether the current server is a read-only one. */
   readonly readOnly: boolean;
+  /**
+   * Sends the requests made in this turn now rather than when the turn ends (requests made in
+   * one turn leave in one write).
+   */
+  flush(): void;
   /** The server (`host:port`) the session is connected to, while it is. */
   readonly server: string | undefined;
   /**

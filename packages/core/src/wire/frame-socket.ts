@@ -108,6 +108,14 @@ export class FrameSocket {
     if (this.#outgoing.length === 1) queueMicrotask(this.#flush);
   }
 
+  /**
+   * Sends the frames written in this turn now instead of at its end: for a caller that has
+   * written a group of requests and has more work to do before the turn ends.
+   */
+  flush(): void {
+    this.#flush();
+  }
+
   readonly #flush = (): void => {
     const frames = this.#outgoing;
     this.#outgoing = [];

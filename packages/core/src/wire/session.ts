@@ -250,6 +250,11 @@ export class WireSession {
     return move;
   }
 
+  /** Sends the requests made in this turn now rather than when the turn ends. */
+  flush(): void {
+    this.#socket?.flush();
+  }
+
   /**
    * Sends one request. Rejects with `ConnectionLossError` when not connected or when the
    * connection drops before the reply, with `RequestTooLargeError` (before sending) when the request

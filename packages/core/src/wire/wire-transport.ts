@@ -274,6 +274,9 @@ export function openWireTransport(
     get watchCount() {
       return watches.size;
     },
+    flush() {
+      wire.flush();
+    },
     create(path, data, flags, ttl) {
       return createWithStat(path, data, flags, ttl, OPEN_ACL).then((r) => r.path);
     },
