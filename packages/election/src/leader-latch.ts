@@ -257,10 +257,11 @@ export class LeaderLatch extends Emitter<LeaderLatchEvents> {
   }
 
   /**
-   * Leaves the election: ends the term (its signal aborts before anything else happens), stops
-   * every wait and watch of the latch, and deletes its node, retrying across reconnects until the
-   * node is gone or its session is. Idempotent: later calls return the same promise. Pending
-   * `start()` and `awaitLeadership()` calls reject with {@link ElectionClosedError}.
+   * Leaves the election: sends the deletion of its node first (a hand-off waits for nothing
+   * else), ends the term (its signal aborts before `close()` returns, so before any other code of
+   * this process runs), and stops every wait and watch of the latch. The deletion is retried across reconnects until the node is gone
+   * or its session is. Idempotent: later calls return the same promise. Pending `start()` and
+   * `awaitLeadership()` calls reject with {@link ElectionClosedError}.
    *
    * The server keeps a watch set by the latch until it fires (the binding cannot remove
    * watches); it then reaches nobody.
@@ -273,17 +274,20 @@ export class LeaderLatch extends Emitter<LeaderLatchEvents> {
     if (this.#closing) return this.#closing;
     this.#state = 'closed';
     this.#notifyOnClose = mode === 'notifyLeader';
-    const error = new ElectionClosedError(this.path);
+    // The node goes first: a hand-off waits for its deletion and for nothing else we do here.
+    // The term still ends before close() returns, and so before any other code of this process
+    // runs; another participant can only be elected once the server has applied the delete.
+    const released = this.#candidate.release();
     this.#term?.revoke('closed');
+    const error = new ElectionClosedError(this.path);
     this.#stop.abort(error);
     this.#candidate.detach();
     this.#ready?.reject(error);
     for (const entry of this.#awaiting) entry.reject(error);
     this.#awaiting.clear();
     this.#closing = (async () => {
-      // The term has ended above, so the node can go at once, while the loop winds down; the
-      // next participant's wait ends with its deletion.
-      await Promise.all([this.#campaign, this.#candidate.release()]);
+      await Promise.all([this.#campaign, released]);
+      // A create the loop had in flight may have landed meanwhile.
       await this.#candidate.release();
     })();
     return this.#closing;

@@ -277,12 +277,15 @@ export class LeaderSelector extends Emitter<LeaderSelectorEvents> {
         } catch (error) {
           if (term.live) failure = { error };
         }
+        // The node goes first, then the term ends, in one synchronous step: a hand-off waits
+        // for the deletion and for nothing else done here.
+        const released = this.#candidate.release();
         term.revoke('ended');
         win.scope.done();
         await holding;
         if (this.#term === term) this.#term = undefined;
         if (revokedChannel.hasSubscribers) revokedChannel.publish(message(this.path, term.value));
-        await this.#candidate.release();
+        await released;
         if (failure && !this.autoRequeue) {
           thrown = failure;
           throw failure.error;
