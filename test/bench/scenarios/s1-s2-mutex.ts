@@ -1,4 +1,4 @@
-import type { ZkClient } from '@zkit/core';
+import { defaultNodeData, type ZkClient } from '@zkit/core';
 import { Mutex } from '@zkit/lock';
 import { latency, number, rate } from '../report.js';
 import type { Scenario } from '../scenario.js';
@@ -36,7 +36,40 @@ export const s1: Scenario = {
     const cycle = scaleSummary(summarize(samples), nsToUs(1n));
     ctx.row('cycle p50 / p99 / mean', latency(cycle, 'µs'), section.mntr);
     ctx.row('cycles/s', rate(cycles / section.wall_s, 'cycles'), section.mntr);
-    return { cycle_us: cycle, cycles_per_s: cycles / section.wall_s, wall_s: section.wall_s };
+
+    // The floor under any mutex on this client and server: the cycle's own requests, sent as the
+    // recipe sends them (the create and the listing together, then the delete), with no recipe
+    // code around them. Not part of the scenario's definition; it shows how much of a cycle is
+    // the server's and how much the recipe's.
+    const floorSamples: number[] = [];
+    const parent = '/bench/s1/floor';
+    const data = defaultNodeData();
+    // A persistent parent: the listing sent with the create needs it, and it is never reaped.
+    await client.create(parent, undefined, { parents: 'persistent' });
+    const createOptions = { mode: 'ephemeralSequential' } as const;
+    const floorCycle = async () => {
+      const created = client.createProtected(parent, 'lock-', data, createOptions);
+      const listed = client.getChildren(parent, { withStat: true });
+      const node = await created;
+      await listed;
+      await client.delete(node);
+    };
+    for (let i = 0; i < warmup; i++) await floorCycle();
+    const floor = await ctx.section('floor_cycle', cycles, async () => {
+      for (let i = 0; i < cycles; i++) {
+        const t = now();
+        await floorCycle();
+        floorSamples.push(Number(now() - t));
+      }
+    });
+    const floorCycleUs = scaleSummary(summarize(floorSamples), nsToUs(1n));
+    ctx.row('floor: the requests alone p50 / p99 / mean', latency(floorCycleUs, 'µs'), floor.mntr);
+    return {
+      cycle_us: cycle,
+      cycles_per_s: cycles / section.wall_s,
+      wall_s: section.wall_s,
+      floor_cycle_us: floorCycleUs,
+    };
   },
 };
 

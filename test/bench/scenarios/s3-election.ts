@@ -101,9 +101,38 @@ export const s3: Scenario = {
       number(section.mntr.per_unit.packets_received),
       section.mntr,
     );
-    return { handoff_ms: handoff, samples_ms: samples };
+    const floor = await handoffFloor(ctx, rounds);
+    ctx.row('floor: the requests alone p50 / p99 / mean', latency(floor, 'ms'));
+    return { handoff_ms: handoff, samples_ms: samples, floor_handoff_ms: floor };
   },
 };
+
+/**
+ * The floor under any hand-off on this client and server, with no recipe code: session A deletes
+ * its node, which session B watches; B lists the parent as soon as the watch fires, and the
+ * sample ends with that listing's reply (the listing is what any election needs before it can
+ * tell who leads, and where its fencing token comes from). Rounds pause as S3's do. Not part of
+ * the scenario's definition; it shows how much of a hand-off is the server's.
+ */
+async function handoffFloor(ctx: ScenarioContext, rounds: number) {
+  const leaving = await ctx.client({ sessionTimeout: SESSION_TIMEOUT });
+  const watching = await ctx.client({ sessionTimeout: SESSION_TIMEOUT });
+  const parent = '/bench/s3/floor';
+  await leaving.create(parent, undefined, { parents: 'persistent' }).catch(() => undefined);
+  const samples: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    const node = await leaving.create(`${parent}/n-`, undefined, { mode: 'ephemeralSequential' });
+    const watched = await watching.existsWatched(node);
+    await sleep(20);
+    const t0 = now();
+    const deleted = leaving.delete(node);
+    await watched.changed;
+    await watching.getChildren(parent, { withStat: true });
+    samples.push(nsToMs(now() - t0));
+    await deleted;
+  }
+  return summarize(samples);
+}
 
 /** Reads the child's stdout until its `LEADER` line. */
 function leaderLine(
