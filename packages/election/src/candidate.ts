@@ -173,14 +173,18 @@ export class Candidate {
         await this.client.whenConnected({ signal: cycle.signal });
         await this.#enter(stop);
         stop.throwIfAborted();
-        const standing = await this.#standing(cycle.signal);
-        if (standing.kind === 'absent') continue;
-        failures = 0;
-        if (standing.kind === 'behind') {
+        let standing = await this.#standing(cycle.signal);
+        // Behind: wait for the predecessor to go, then look again at once, in this cycle. A
+        // reconnect or a lost session ends the cycle (its signal aborts) and starts the next.
+        while (standing.kind === 'behind') {
+          failures = 0;
           hooks.joined();
           await this.client.waitForDeletion(standing.predecessor, { signal: cycle.signal });
-          continue;
+          stop.throwIfAborted();
+          standing = await this.#standing(cycle.signal);
         }
+        if (standing.kind === 'absent') continue;
+        failures = 0;
         const win = await this.#grant(standing.pzxid, stop);
         if (win && (stop.aborted || cycle.signal.aborted)) {
           // Closed, or the connection changed since the listing: read the line again first.
