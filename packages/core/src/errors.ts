@@ -480,12 +480,23 @@ const byRc = new Map<number, ErrorFactory>([
 /**
  * Builds the typed error for a ZooKeeper return code.
  *
+ * Such an error is built where the server's reply is read, so the frames a stack trace would show
+ * are the client's reply handling, never the caller's; none are captured. Recipes meet these
+ * errors as part of their normal flow (a `NodeExistsError` for each barrier member but the one
+ * that creates the `ready` node), and capturing a stack cost more than handling the reply.
+ *
  * @param rc - the numeric return code (negative)
  * @param text - the C client's description, used only for unknown codes
  */
 export function errorFromCode(rc: number, text = '', options: ZkErrorOptions = {}): ZkError {
   const factory = byRc.get(rc);
-  return factory ? factory(options) : new UnknownZkError(rc, text, options);
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return factory ? factory(options) : new UnknownZkError(rc, text, options);
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
 }
 
 /**

@@ -315,11 +315,17 @@ export class WatchedReads {
     const cancel = (cancelOptions?: { readonly keepServerWatch?: boolean }) => {
       if (cancelled.signal.aborted) return;
       keepServerWatch = cancelOptions?.keepServerWatch === true;
-      cancelled.abort(new DOMException('watch cancelled', 'AbortError'));
+      cancelled.abort(WATCH_CANCELLED);
     };
     return { value, changed, cancel };
   }
 }
+
+/**
+ * The reason a cancelled watch's `changed` rejects with. One instance for all: building a
+ * `DOMException` (and its stack) at every cancel cost more than the cancel itself.
+ */
+const WATCH_CANCELLED = new DOMException('watch cancelled', 'AbortError');
 
 /** Whether a re-read shows a change of the awaited kind since the baseline read. */
 function happened(type: NodeEvent['type'], before: Stat | null, now: Stat | null): boolean {
