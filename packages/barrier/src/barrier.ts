@@ -11,6 +11,7 @@ import {
   type WaitOptions,
   type ZkClient,
   defaultNodeData,
+  endWhenSettled,
 } from '@zkit/core';
 import { checkBarrierArgs, wake } from './wake.js';
 
@@ -120,7 +121,7 @@ export class Barrier {
     const what = `Barrier ${this.path}: still up`;
     const signal = waitSignal(what, options);
     if (options.timeout === 0) return this.#check(what, options.signal);
-    return this.#wait(signal, failOnSessionLoss);
+    return endWhenSettled(this.#wait(signal, failOnSessionLoss), signal, options);
   }
 
   /** `timeout: 0`: one look, no wait. */

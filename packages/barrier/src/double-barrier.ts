@@ -15,6 +15,7 @@ import {
   type WaitOptions,
   type ZkClient,
   defaultNodeData,
+  endWhenSettled,
 } from '@zkit/core';
 import { BarrierFullError, BarrierStateError } from './errors.js';
 import { checkBarrierArgs, wake } from './wake.js';
@@ -143,7 +144,8 @@ export class DoubleBarrier {
       return Promise.reject(new BarrierStateError(this.path, `cannot enter while ${this.#state}`));
     }
     this.#state = 'entering';
-    return this.#enter(attemptSignal(`DoubleBarrier ${this.path}: not entered`, options)).then(
+    const signal = attemptSignal(`DoubleBarrier ${this.path}: not entered`, options);
+    return endWhenSettled(this.#enter(signal), signal, options).then(
       () => {
         this.#state = 'entered';
       },
@@ -169,7 +171,8 @@ export class DoubleBarrier {
       return Promise.reject(new BarrierStateError(this.path, `cannot leave while ${this.#state}`));
     }
     this.#state = 'leaving';
-    return this.#leave(attemptSignal(`DoubleBarrier ${this.path}: not left`, options)).then(
+    const signal = attemptSignal(`DoubleBarrier ${this.path}: not left`, options);
+    return endWhenSettled(this.#leave(signal), signal, options).then(
       () => {
         this.#state = 'idle';
       },

@@ -113,6 +113,8 @@ export {
   anySignal,
   attemptSignal,
   combineSignals,
+  endWait,
+  endWhenSettled,
   delay,
   raceSignal,
   tryOnce,

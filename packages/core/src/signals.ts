@@ -106,15 +106,19 @@ function buildSignal(
   const all: AbortSignal[] = [];
   if (options.signal) all.push(options.signal);
   let once: AbortController | undefined;
+  let timer: NodeJS.Timeout | undefined;
   if (attempt && options.timeout === 0) {
     once = new AbortController();
     all.push(once.signal);
   } else if (options.timeout !== undefined) {
-    all.push(timeoutSignal(what, options.timeout));
+    const controller = new AbortController();
+    timer = startTimeout(controller, what, options.timeout);
+    all.push(controller.signal);
   }
   for (const s of more) if (s) all.push(s);
   if (all.length === 0) return undefined;
   const signal = all.length === 1 ? (all[0] as AbortSignal) : anySignal(all);
+  if (timer) timers.set(signal, timer);
   if (once) {
     const controller = once;
     tryOnceSignals.set(signal, () => controller.abort(new ZkTimeoutError(what, 0)));
@@ -155,18 +159,77 @@ export async function tryOnce<T>(what: string, attempt: Promise<T | null>): Prom
 }
 
 /**
- * `AbortSignal.timeout` with a {@link ZkTimeoutError} as its reason. Its timer does not keep
- * the process alive, as `AbortSignal.timeout`'s does not: a wait that nobody else keeps alive
- * is not what should hold a process open.
+ * Aborts `controller` with a {@link ZkTimeoutError} after `timeout` ms, as `AbortSignal.timeout`
+ * would. Its timer does not keep the process alive, as `AbortSignal.timeout`'s does not: a wait
+ * that nobody else keeps alive is not what should hold a process open.
  */
-function timeoutSignal(what: string, timeout: number): AbortSignal {
-  const controller = new AbortController();
+function startTimeout(
+  controller: AbortController,
+  what: string,
+  timeout: number,
+): NodeJS.Timeout | undefined {
   if (timeout === 0) {
     controller.abort(new ZkTimeoutError(what, 0));
-    return controller.signal;
+    return undefined;
   }
-  setTimeout(() => controller.abort(new ZkTimeoutError(what, timeout)), timeout).unref();
-  return controller.signal;
+  return setTimeout(() => controller.abort(new ZkTimeoutError(what, timeout)), timeout).unref();
+}
+
+/** The timer behind each signal built with a timeout, until {@link endWait}. */
+const timers = new WeakMap<AbortSignal, NodeJS.Timeout>();
+
+/**
+ * Ends a wait whose signal came from {@link waitSignal}, {@link attemptSignal} or
+ * {@link combineSignals} called with a `timeout`: stops that timeout's timer. Call it once the
+ * wait has settled. Until then (or without it) the timer runs to its end and keeps what the signal
+ * holds alive that long: a lock taken in a millisecond with `timeout: 60_000` would keep its
+ * timer, controller and signal for a minute, and at a few hundred acquisitions a second the
+ * process carries tens of thousands of them. Harmless for `undefined` and for signals without a
+ * timer.
+ *
+ * Only for a signal built with a timeout by the same call: built without one, the signal may be
+ * the caller's own (a single source is returned as it is), whose timer belongs to the caller's
+ * wait. {@link endWhenSettled} checks that for you.
+ *
+ * @example
+ * ```ts
+ * const signal = waitSignal('Mutex /locks/a: not acquired', { timeout: 5000 });
+ * try {
+ *   return await acquireWith(signal);
+ * } finally {
+ *   endWait(signal);
+ * }
+ * ```
+ */
+export function endWait(signal: AbortSignal | undefined): void {
+  if (!signal) return;
+  const timer = timers.get(signal);
+  if (timer === undefined) return;
+  timers.delete(signal);
+  clearTimeout(timer);
+}
+
+/**
+ * Returns `wait` itself, and once it settles ends the wait ({@link endWait}) of `signal`, the
+ * signal built from `options` — when `options` has a timeout, so that the timer is this wait's
+ * own.
+ *
+ * @example
+ * ```ts
+ * const signal = waitSignal('Mutex /locks/a: not acquired', options);
+ * return endWhenSettled(acquireWith(signal), signal, options);
+ * ```
+ */
+export function endWhenSettled<T>(
+  wait: Promise<T>,
+  signal: AbortSignal | undefined,
+  options: WaitOptions,
+): Promise<T> {
+  if (signal && options.timeout !== undefined && timers.has(signal)) {
+    const end = () => endWait(signal);
+    wait.then(end, end);
+  }
+  return wait;
 }
 
 /** Each source's dependants (weak references to the signals combined from it) and listener. */

@@ -1,9 +1,57 @@
 import { getEventListeners } from 'node:events';
-import { describe, expect, test } from 'vitest';
-import { anySignal, combineSignals, delay, InvalidArgumentError, raceSignal } from '@zkit/core';
+import { describe, expect, test, vi } from 'vitest';
+import {
+  anySignal,
+  combineSignals,
+  delay,
+  endWait,
+  endWhenSettled,
+  InvalidArgumentError,
+  raceSignal,
+  waitSignal,
+  ZkTimeoutError,
+} from '@zkit/core';
 import { follow } from '../src/signals.js';
 
 describe('signals', () => {
+  test('signals - endWait stops a wait timer; without it the signal times out', async () => {
+    vi.useFakeTimers();
+    try {
+      const own = new AbortController();
+      const ended = waitSignal('ended: not done', { timeout: 60_000, signal: own.signal });
+      const open = waitSignal('open: not done', { timeout: 60_000 });
+      const settled = Promise.resolve('value');
+      const settledOptions = { timeout: 60_000 };
+      const settledSignal = waitSignal('settled: not done', settledOptions);
+      // A wait inside that one, given its signal and no timeout of its own, gets that very
+      // signal back: ending it must leave the outer wait's timer alone.
+      const innerOptions = { signal: settledSignal };
+      const inner = waitSignal('inner: not done', innerOptions);
+      expect(inner).toBe(settledSignal);
+      expect(endWhenSettled(settled, inner, innerOptions)).toBe(settled);
+      await settled;
+      expect(vi.getTimerCount()).toBe(3);
+      endWait(ended);
+      endWait(ended); // twice is harmless
+      endWait(undefined);
+      expect(vi.getTimerCount()).toBe(2);
+      expect(endWhenSettled(settled, settledSignal, settledOptions)).toBe(settled);
+      await settled;
+      expect(vi.getTimerCount()).toBe(1);
+      vi.advanceTimersByTime(60_000);
+      expect(ended?.aborted).toBe(false);
+      expect(settledSignal?.aborted).toBe(false);
+      expect(open?.aborted).toBe(true);
+      expect(open?.reason).toBeInstanceOf(ZkTimeoutError);
+      expect((open?.reason as Error).message).toBe('open: not done within 60000 ms');
+      // The caller's own signal still ends a wait whose timer was stopped.
+      own.abort(new Error('stop'));
+      expect(ended?.aborted).toBe(true);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   test('signals - delay removes its abort listener when the timer fires', async () => {
     const lifetime = new AbortController();
     const warnings: string[] = [];

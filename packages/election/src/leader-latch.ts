@@ -7,6 +7,7 @@ import {
   raceSignal,
   type WaitOptions,
   type ZkClient,
+  endWhenSettled,
 } from '@zkit/core';
 import { Candidate, checkElectionArgs, type Win } from './candidate.js';
 import { ElectionClosedError, ElectionStateError, type LeadershipLostError } from './errors.js';
@@ -189,10 +190,12 @@ export class LeaderLatch extends Emitter<LeaderLatchEvents> {
     });
     this.#candidate.attach();
     this.#campaign = this.#run();
-    return raceSignal(ready, signal).catch(async (error: unknown) => {
-      await this.close();
-      throw error;
-    });
+    return endWhenSettled(raceSignal(ready, signal), signal, options).catch(
+      async (error: unknown) => {
+        await this.close();
+        throw error;
+      },
+    );
   }
 
   /**
@@ -218,7 +221,9 @@ export class LeaderLatch extends Emitter<LeaderLatchEvents> {
       entry = { resolve, reject };
     });
     this.#awaiting.add(entry);
-    return raceSignal(promise, signal).finally(() => this.#awaiting.delete(entry));
+    return endWhenSettled(raceSignal(promise, signal), signal, options).finally(() =>
+      this.#awaiting.delete(entry),
+    );
   }
 
   /**

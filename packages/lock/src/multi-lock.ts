@@ -5,6 +5,7 @@ import {
   tryOnce,
   waitSignal,
   type ZkClient,
+  endWhenSettled,
 } from '@zkit/core';
 import type { AcquireOptions, Lease, Lock, TryAcquireOptions } from './lease.js';
 import { Mutex } from './mutex.js';
@@ -109,7 +110,8 @@ export class MultiLock {
     const what = `MultiLock ${this.paths.join(', ')}: not acquired`;
     const signal = waitSignal(what, options);
     if (options.timeout === 0) return tryOnce(what, this.tryAcquire({ signal: options.signal }));
-    return this.#take((lock) => lock.acquire({ signal })) as Promise<MultiLease>;
+    const taken = this.#take((lock) => lock.acquire({ signal })) as Promise<MultiLease>;
+    return endWhenSettled(taken, signal, options);
   }
 
   /**

@@ -3,6 +3,7 @@ import {
   checkLineArgs,
   combineSignals,
   defaultNodeData,
+  endWhenSettled,
   lineKey,
   tryOnce,
   waitSignal,
@@ -135,7 +136,7 @@ export class Mutex implements Lock {
       throw new InvalidArgumentError('revoke must be a boolean');
     }
     if (options.timeout === 0) return tryOnce(what, this.tryAcquire({ signal: options.signal }));
-    return this.#driver.wait(signal, options.revoke === true);
+    return endWhenSettled(this.#driver.wait(signal, options.revoke === true), signal, options);
   }
 
   /**

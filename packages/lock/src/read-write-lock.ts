@@ -7,6 +7,7 @@ import {
   waitSignal,
   type Data,
   type ZkClient,
+  endWhenSettled,
 } from '@zkit/core';
 import { LockDriver, checkLockArgs, type LockRules } from './driver.js';
 import type { AcquireOptions, Lease, Lock, Participant, TryAcquireOptions } from './lease.js';
@@ -73,7 +74,7 @@ class Side implements Lock {
     const what = `${this.#name} ${this.path}: not acquired`;
     const signal = waitSignal(what, options);
     if (options.timeout === 0) return tryOnce(what, this.tryAcquire({ signal: options.signal }));
-    return this.#driver.wait(signal);
+    return endWhenSettled(this.#driver.wait(signal), signal, options);
   }
 
   tryAcquire(options: TryAcquireOptions = {}): Promise<Lease | null> {

@@ -8,6 +8,7 @@ import {
   waitSignal,
   type Data,
   type ZkClient,
+  endWhenSettled,
 } from '@zkit/core';
 import { ANY_CHILD, LockDriver, STALE, checkLockArgs, type LockRules } from './driver.js';
 import type { AcquireOptions, Lease, Lock, Participant, TryAcquireOptions } from './lease.js';
@@ -106,7 +107,7 @@ export class Semaphore implements Lock {
     const what = `Semaphore ${this.path}: no lease`;
     const signal = waitSignal(what, options);
     if (options.timeout === 0) return tryOnce(what, this.tryAcquire({ signal: options.signal }));
-    return this.#acquire(signal, 'wait') as Promise<Lease>;
+    return endWhenSettled(this.#acquire(signal, 'wait') as Promise<Lease>, signal, options);
   }
 
   /**

@@ -20,6 +20,7 @@ import {
   validateTimeout,
   defaultNodeData,
   checkClient,
+  endWhenSettled,
 } from '@zkit/core';
 import type { Stat, WaitOptions, Watched, ZkClient } from '@zkit/core';
 import {
@@ -517,7 +518,7 @@ export class Queue<T = unknown> {
     const what = `Queue ${this.path}: nothing taken`;
     const signal = waitSignal(what, options, this.#closing.signal);
     if (options.timeout === 0) return this.#takeOnce(what, options.signal);
-    return this.#take(signal);
+    return endWhenSettled(this.#take(signal), signal, options);
   }
 
   /** `timeout: 0`: one listing, then the items in order until one is ours; never waits. */
