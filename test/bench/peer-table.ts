@@ -378,4 +378,6 @@ export const PEER_LEGEND =
   'Medians over the rounds. A ratio is zkit ÷ the other library; "better" says which direction ' +
   'favours zkit (lower: below 1.00 means zkit is faster or sends fewer requests). req = packets ' +
   'the server received (requests plus pings) per unit, from mntr. "–": the library has no such ' +
-  'recipe (kazoo has no SimpleDistributedQueue, so S4b is not run for it).';
+  'recipe (kazoo has no SimpleDistributedQueue, so S4b is not run for it). "n/a": not measured ' +
+  "for that library (the floor rows time zkit's bare client sending a scenario's requests with " +
+  "no recipe code, to show how much of the figure above them is the server's).";
