@@ -104,6 +104,7 @@ export {
 } from './paths.js';
 export { Line, checkLineArgs, lineKey, sortLine } from './line.js';
 export { checkClient } from './check-client.js';
+export { sendNow } from './send-now.js';
 export { defaultNodeData } from './node-data.js';
 export type { LineJoin, LineListing, LineMember, LineNode, LineReadOptions } from './line.js';
 export { Emitter, ListenerError, callListener } from './emitter.js';

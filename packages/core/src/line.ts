@@ -8,7 +8,8 @@
  * @module
  */
 import { checkClient } from './check-client.js';
-import { clientWire, protectedCreateChecks } from './internal.js';
+import { protectedCreateChecks } from './internal.js';
+import { sendNow } from './send-now.js';
 import type { Data, ZkClient } from './client.js';
 import type { Stat } from './stat.js';
 import type { NodeEvent } from './watches.js';
@@ -218,7 +219,7 @@ export class Line {
     const early = this.#parentSeen ? this.#read(options) : undefined;
     early?.catch(noop);
     // Both leave at once, not when this turn's remaining work is done.
-    clientWire.get(client)?.transport()?.flush();
+    sendNow(client);
     const created = creating.then((path): LineNode | undefined => {
       const session = client.sessionId;
       if (session === undefined) return undefined;

@@ -8,6 +8,7 @@ import {
   type WaitOptions,
   type ZkClient,
   endWhenSettled,
+  sendNow,
 } from '@zkit/core';
 import { Candidate, checkElectionArgs, type Win } from './candidate.js';
 import { ElectionClosedError, ElectionStateError, type LeadershipLostError } from './errors.js';
@@ -283,6 +284,7 @@ export class LeaderLatch extends Emitter<LeaderLatchEvents> {
     // The term still ends before close() returns, and so before any other code of this process
     // runs; another participant can only be elected once the server has applied the delete.
     const released = this.#candidate.release();
+    sendNow(this.#client);
     this.#term?.revoke('closed');
     const error = new ElectionClosedError(this.path);
     this.#stop.abort(error);

@@ -8,6 +8,7 @@ import {
   waitSignal,
   type WaitOptions,
   type ZkClient,
+  sendNow,
 } from '@zkit/core';
 import { Candidate, checkElectionArgs } from './candidate.js';
 import { ElectionClosedError, ElectionStateError } from './errors.js';
@@ -280,6 +281,7 @@ export class LeaderSelector extends Emitter<LeaderSelectorEvents> {
         // The node goes first, then the term ends, in one synchronous step: a hand-off waits
         // for the deletion and for nothing else done here.
         const released = this.#candidate.release();
+        sendNow(this.#client);
         term.revoke('ended');
         win.scope.done();
         await holding;
