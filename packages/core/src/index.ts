@@ -114,7 +114,6 @@ export {
   anySignal,
   attemptSignal,
   combineSignals,
-  endWait,
   endWhenSettled,
   delay,
   raceSignal,

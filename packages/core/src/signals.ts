@@ -180,7 +180,8 @@ const timers = new WeakMap<AbortSignal, NodeJS.Timeout>();
 
 /**
  * Ends a wait whose signal came from {@link waitSignal}, {@link attemptSignal} or
- * {@link combineSignals} called with a `timeout`: stops that timeout's timer. Call it once the
+ * {@link combineSignals} called with a `timeout`: stops that timeout's timer. Not exported from
+ * the package: recipes use {@link endWhenSettled}, which cannot end a caller's timer by mistake. Call it once the
  * wait has settled. Until then (or without it) the timer runs to its end and keeps what the signal
  * holds alive that long: a lock taken in a millisecond with `timeout: 60_000` would keep its
  * timer, controller and signal for a minute, and at a few hundred acquisitions a second the
@@ -210,9 +211,11 @@ export function endWait(signal: AbortSignal | undefined): void {
 }
 
 /**
- * Returns `wait` itself, and once it settles ends the wait ({@link endWait}) of `signal`, the
- * signal built from `options` — when `options` has a timeout, so that the timer is this wait's
- * own.
+ * Returns `wait` itself, and once it settles stops the timeout timer of `signal`, the signal
+ * built from `options` — when `options` has a timeout, so that the timer is this wait's own.
+ * Until then (or without it) the timer runs to its end and keeps what the signal holds alive that
+ * long: a lock taken in a millisecond with `timeout: 60_000` would keep its timer, controller and
+ * signal for a minute.
  *
  * @example
  * ```ts

@@ -1,17 +1,9 @@
 import { getEventListeners } from 'node:events';
 import { describe, expect, test, vi } from 'vitest';
-import {
-  anySignal,
-  combineSignals,
-  delay,
-  endWait,
-  endWhenSettled,
-  InvalidArgumentError,
-  raceSignal,
-  waitSignal,
-  ZkTimeoutError,
-} from '@zkit/core';
-import { follow } from '../src/signals.js';
+import { anySignal, combineSignals, delay, InvalidArgumentError, raceSignal } from '@zkit/core';
+// The timers endWait stops are kept by the module instance that started them: one instance here.
+import { ZkTimeoutError } from '../src/errors.js';
+import { endWait, endWhenSettled, follow, waitSignal } from '../src/signals.js';
 
 describe('signals', () => {
   test('signals - endWait stops a wait timer; without it the signal times out', async () => {
