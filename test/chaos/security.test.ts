@@ -177,7 +177,10 @@ describe('security', () => {
   }) => {
     // Credentials from the options, and credentials added later with addAuth: both survive.
     const billing = await owner(zk, 4000);
-    const other = await zk.client({ sessionTimeout: 4000 });
+    // `other` restricts what it creates as well: the lock's parent is a container, which the server
+    // reaps once it is empty, and the next acquire re-creates it with the default ACL of the client
+    // that acquires. Created world-open, it would let the stranger below in.
+    const other = await zk.client({ defaultAcl: OWNER_ONLY, sessionTimeout: 4000 });
     await other.addAuth(OWNER.scheme, OWNER.credentials);
     await billing.create(SECURE, '');
     try {
@@ -205,7 +208,8 @@ describe('security', () => {
       const secondTerm = await latch.awaitLeadership({ timeout: 15_000 });
       expect(secondTerm.fencingToken).toBeGreaterThan(firstTerm.fencingToken);
       await second.release();
-      // So does the client that authenticated with addAuth.
+      // So does the client that authenticated with addAuth, re-creating the reaped lock parent.
+      await waitFor(async () => (await billing.exists(`${SECURE}/lock`)) === null);
       const third = await new Mutex(other, `${SECURE}/lock`).acquire({ timeout: 10_000 });
       expect(third.fencingToken).toBeGreaterThan(second.fencingToken);
       await third.release();
