@@ -23,8 +23,9 @@ import { WatchConnection, type ReadResult, type WatchEvent } from './watch-conne
  * - a node event (`created`, `deleted`, `dataChanged`) for the watched node or any node below it;
  * - `interrupted`: the connection that holds the watch dropped (on the wire transport: the
  *   client is `suspended` or its session `lost`); events until `resumed` are not delivered;
- * - `resumed`: the watch is set again. Changes made while interrupted were not reported: re-read
- *   whatever you keep of the subtree.
+ * - `resumed`: the server holds the watch again (it has answered the request that set it), so
+ *   every change made from then on, by any session, is reported. Changes made while interrupted
+ *   were not: re-read whatever you keep of the subtree.
  */
 export type RecursiveWatchEvent =
   WatchEvent | { readonly type: 'interrupted' } | { readonly type: 'resumed' };
@@ -191,8 +192,8 @@ function close(client: ZkClient): void {
  * On the wire transport the watch lives on the client's own session: its events come in order
  * with the client's replies, and it follows the client's connection. The listener gets
  * `interrupted` when the client is `suspended` (or its session `lost`), then `resumed` once the
- * watch is set again: on the same session the transport sets it again as it reconnects; on a new
- * session it is added again. A watch asked for before the client starts is set once it is
+ * server has confirmed the watch again: on the same session the transport sets it again as it
+ * reconnects; on a new session it is added again. A watch asked for before the client starts is set once it is
  * connected. Closing the last handle on a path removes the watch from the server; the client's
  * one-shot watches on that path stay set.
  *
@@ -315,12 +316,22 @@ function wireWatchesOf(client: ZkClient, wire: ClientWire): WireWatches {
       return;
     }
     // connected or reconnected. On the same session the transport has set every watch again
-    // (`SetWatches2`) before any later request; a new session starts without them.
+    // (`SetWatches2`) before any later request; a new session starts without them. The watches
+    // resume once the server has answered that request: before, a change made by another
+    // session could still go unreported (the server replays missed changes for one-shot
+    // watches only), so `resumed` would promise what the server does not yet hold.
     const transport = wire.transport();
+    let restored: Promise<boolean> | undefined;
     for (const [path, entry] of entries) {
       if (entry.armedOn === undefined) continue;
-      if (entry.armedOn === transport) resume(entry);
-      else arm(client, wire, watches, path, entry).catch(() => undefined);
+      if (entry.armedOn !== transport) {
+        arm(client, wire, watches, path, entry).catch(() => undefined);
+        continue;
+      }
+      restored ??= transport.watchesRestored();
+      void restored.then((ok) => {
+        if (ok && entry.armedOn === wire.transport() && client.isConnected) resume(entry);
+      });
     }
   };
   client.on('state', onState);
@@ -334,6 +345,8 @@ function wireWatchesOf(client: ZkClient, wire: ClientWire): WireWatches {
     for (let at = path; ; at = parent(at)) {
       const entry = entries.get(at);
       if (entry && entry.armedOn === transport) {
+        // An event of this connection means the server holds the watch again: `resumed` first.
+        resume(entry);
         for (const h of [...entry.handles]) h.deliver(event);
       }
       if (at === '/') break;

@@ -186,6 +186,13 @@ export interface ProtocolTransport extends Transport {
    * point of the server's state. No watch is set. Results are in the order of `paths`.
    */
   multiRead(paths: readonly string[]): Promise<MultiReadResult[]>;
+  /**
+   * Resolves `true` once the server has confirmed the watches set again after a reconnect of the
+   * same session (at once when nothing waits for confirmation); `false` when the connection
+   * drops first or there is none. Until then a change made by another session can go
+   * unreported by a persistent watch: the server only replays changes for one-shot watches.
+   */
+  watchesRestored(): Promise<boolean>;
   /** Sets a persistent watch (ZooKeeper 3.6+); it is set again after every reconnect. */
   addWatch(path: string, mode: PersistentWatchMode): Promise<void>;
   /** Removes watches of a kind from a path (ZooKeeper 3.5+). */

@@ -1,5 +1,5 @@
 import { describe, expect } from 'vitest';
-import { test } from '@zkit/testing/vitest';
+import { test, type ZooKeeperFixture } from '@zkit/testing/vitest';
 import { ZooKeeperServer, expireSession, fourLetterWord, waitFor } from '@zkit/testing';
 import {
   ZkClient,
@@ -19,6 +19,24 @@ async function serverWatches(connectString: string): Promise<number> {
   const match = /Total watches:\s*(\d+)/.exec(text);
   if (!match) throw new Error(`no watch count in ${JSON.stringify(text)}`);
   return Number(match[1]);
+}
+
+/**
+ * A wire client behind a fault proxy (session timeout 10 s) watching `/svc` recursively, with
+ * every event it gets in `seen`, and a writer connected directly.
+ */
+async function watchedThroughProxy(zk: ZooKeeperFixture) {
+  const proxy = await zk.proxy();
+  const client = await zk.client({
+    connectString: proxy.connectString,
+    transport: 'wire',
+    sessionTimeout: 10_000,
+  });
+  const writer = await zk.client();
+  const seen: string[] = [];
+  const watch = watchRecursive(client, '/svc', (e) => seen.push(describeEvent(e)));
+  await watch.ready();
+  return { proxy, client, writer, seen, watch };
 }
 
 describe('one session on the wire transport', () => {
@@ -48,16 +66,7 @@ describe('one session on the wire transport', () => {
   test('one session - a recursive watch survives a connection drop and a session expiry', async ({
     zk,
   }) => {
-    const proxy = await zk.proxy();
-    const client = await zk.client({
-      connectString: proxy.connectString,
-      transport: 'wire',
-      sessionTimeout: 10_000,
-    });
-    const writer = await zk.client();
-    const seen: string[] = [];
-    const watch = watchRecursive(client, '/svc', (e) => seen.push(describeEvent(e)));
-    await watch.ready();
+    const { proxy, client, writer, seen, watch } = await watchedThroughProxy(zk);
 
     proxy.drop();
     await waitFor(() => seen.includes('resumed'));
@@ -80,6 +89,45 @@ describe('one session on the wire transport', () => {
     await writer.set('/svc', 'w');
     await waitFor(() => seen.length === 2);
     expect(seen).toEqual(['created /svc/x', 'dataChanged /svc']);
+    expect(proxy.connections).toBe(1);
+    await watch.close();
+  });
+
+  test('one session - after a reconnect, resumed waits for the server to hold the watch again', async ({
+    zk,
+  }) => {
+    const { proxy, client, writer, seen, watch } = await watchedThroughProxy(zk);
+
+    // The moment the connection is back, hold everything: the server's answer to the request that
+    // sets the watch again cannot reach the client.
+    const hold = (now: string) => {
+      if (now !== 'reconnected') return;
+      client.off('state', hold);
+      proxy.partition();
+    };
+    client.on('state', hold);
+    proxy.drop();
+    await waitFor(() => client.state === 'reconnected');
+    // Another session's change now may come before the server holds the watch again, and the
+    // server replays missed changes for one-shot watches only: `resumed` must not be out yet.
+    try {
+      await writer.create('/svc');
+      expect(seen).toEqual(['interrupted']);
+      expect(watch.active).toBe(false);
+    } finally {
+      proxy.heal();
+    }
+    await waitFor(() => seen.includes('resumed'));
+    expect(watch.active).toBe(true);
+    // From `resumed` on, every change is reported, whoever makes it.
+    await writer.create('/svc/after');
+    await waitFor(() => seen.includes('created /svc/after'));
+    // `created /svc` is there when the request reached the server before the hold.
+    expect(seen.filter((e) => e !== 'created /svc')).toEqual([
+      'interrupted',
+      'resumed',
+      'created /svc/after',
+    ]);
     expect(proxy.connections).toBe(1);
     await watch.close();
   });

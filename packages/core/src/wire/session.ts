@@ -132,6 +132,10 @@ export class WireSession {
   readonly #auths: AuthEntry[] = [];
   /** Credentials sent on the current connection and not yet answered, oldest first. */
   #authInFlight: AuthEntry[] = [];
+  /** `SetWatches` requests sent on the current connection and not yet answered. */
+  #watchesInFlight = 0;
+  /** Callers of {@link watchesRestored} on the current connection. */
+  #restoredWaiters: ((restored: boolean) => void)[] = [];
   #socket: FrameSocket | undefined;
   /** The server (`host:port` of the connect string) of the current or last connection attempt. */
   #server: string | undefined;
@@ -298,6 +302,24 @@ export class WireSession {
    * server first accepts them; rejects with `AuthFailedError` when it refuses them (the session
    * then ends with `closed(-113)`), or when the session ends first.
    */
+  /**
+   * Resolves `true` once the server has answered every request that set this connection's
+   * watches again after a reconnect (at once when none is outstanding): from then on, the
+   * server reports changes made by any session, not only those ordered after our own requests.
+   * Resolves `false` when there is no connection, or when it drops first.
+   */
+  watchesRestored(): Promise<boolean> {
+    if (!this.connected) return Promise.resolve(false);
+    if (this.#watchesInFlight === 0) return Promise.resolve(true);
+    return new Promise((resolve) => this.#restoredWaiters.push(resolve));
+  }
+
+  #settleRestored(restored: boolean): void {
+    const waiters = this.#restoredWaiters;
+    this.#restoredWaiters = [];
+    for (const w of waiters) w(restored);
+  }
+
   addAuth(scheme: string, credentials: string): Promise<void> {
     if (this.#closed) return Promise.reject(errorFromCode(Code.closing));
     const entry: AuthEntry = {
@@ -701,6 +723,7 @@ export class WireSession {
               childWatches: chunk.child,
             });
       socket.write(frame);
+      this.#watchesInFlight++;
       chunk = emptyChunk();
       bytes = 0;
     };
@@ -742,7 +765,12 @@ export class WireSession {
       }
       this.#lastZxid = zxid;
     }
-    if (xid === Xid.ping || xid === Xid.setWatches) return;
+    if (xid === Xid.ping) return;
+    if (xid === Xid.setWatches) {
+      // Answered in order: the last reply means the server holds every watch again.
+      if (this.#watchesInFlight > 0 && --this.#watchesInFlight === 0) this.#settleRestored(true);
+      return;
+    }
     if (xid === Xid.auth) {
       this.#onAuthReply(err);
       return;
@@ -845,6 +873,8 @@ export class WireSession {
     this.#socket = undefined;
     this.#handshakeDone = false;
     this.#authInFlight = [];
+    this.#watchesInFlight = 0;
+    this.#settleRestored(false);
     if (this.#closed) {
       // Closing between connections of a live session: try the next server to end it.
       if (this.#closeSent || this.#stopped) this.#finishClose?.();

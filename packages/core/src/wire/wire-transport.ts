@@ -274,6 +274,9 @@ export function openWireTransport(
     get watchCount() {
       return watches.size;
     },
+    watchesRestored() {
+      return wire.watchesRestored();
+    },
     flush() {
       wire.flush();
     },
