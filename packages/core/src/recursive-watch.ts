@@ -193,9 +193,9 @@ function close(client: ZkClient): void {
  * with the client's replies, and it follows the client's connection. The listener gets
  * `interrupted` when the client is `suspended` (or its session `lost`), then `resumed` once the
  * server has confirmed the watch again: on the same session the transport sets it again as it
- * reconnects; on a new session it is added again. A watch asked for before the client starts is set once it is
- * connected. Closing the last handle on a path removes the watch from the server; the client's
- * one-shot watches on that path stay set.
+ * reconnects; on a new session it is added again. A watch asked for before the client starts is
+ * set once it is connected. Closing the last handle on a path removes the watch from the server;
+ * the client's one-shot watches on that path stay set.
  *
  * The native binding cannot set such a watch, so there the watches of one client share one
  * extra connection with a session of its own ({@link WatchConnection}), opened on the first call

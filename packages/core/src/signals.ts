@@ -181,12 +181,12 @@ const timers = new WeakMap<AbortSignal, NodeJS.Timeout>();
 /**
  * Ends a wait whose signal came from {@link waitSignal}, {@link attemptSignal} or
  * {@link combineSignals} called with a `timeout`: stops that timeout's timer. Not exported from
- * the package: recipes use {@link endWhenSettled}, which cannot end a caller's timer by mistake. Call it once the
- * wait has settled. Until then (or without it) the timer runs to its end and keeps what the signal
- * holds alive that long: a lock taken in a millisecond with `timeout: 60_000` would keep its
- * timer, controller and signal for a minute, and at a few hundred acquisitions a second the
- * process carries tens of thousands of them. Harmless for `undefined` and for signals without a
- * timer.
+ * the package: recipes use {@link endWhenSettled}, which cannot end a caller's timer by mistake.
+ * Call it once the wait has settled. Until then (or without it) the timer runs to its end and
+ * keeps what the signal holds alive that long: a lock taken in a millisecond with
+ * `timeout: 60_000` would keep its timer, controller and signal for a minute, and at a few
+ * hundred acquisitions a second the process carries tens of thousands of them. Harmless for
+ * `undefined` and for signals without a timer.
  *
  * Only for a signal built with a timeout by the same call: built without one, the signal may be
  * the caller's own (a single source is returned as it is), whose timer belongs to the caller's

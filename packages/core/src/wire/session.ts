@@ -298,11 +298,6 @@ export class WireSession {
   }
 
   /**
-   * Adds credentials: sent now when connected, and on every later connection. Resolves when the
-   * server first accepts them; rejects with `AuthFailedError` when it refuses them (the session
-   * then ends with `closed(-113)`), or when the session ends first.
-   */
-  /**
    * Resolves `true` once the server has answered every request that set this connection's
    * watches again after a reconnect (at once when none is outstanding): from then on, the
    * server reports changes made by any session, not only those ordered after our own requests.
@@ -320,6 +315,11 @@ export class WireSession {
     for (const w of waiters) w(restored);
   }
 
+  /**
+   * Adds credentials: sent now when connected, and on every later connection. Resolves when the
+   * server first accepts them; rejects with `AuthFailedError` when it refuses them (the session
+   * then ends with `closed(-113)`), or when the session ends first.
+   */
   addAuth(scheme: string, credentials: string): Promise<void> {
     if (this.#closed) return Promise.reject(errorFromCode(Code.closing));
     const entry: AuthEntry = {
