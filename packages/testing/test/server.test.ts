@@ -74,7 +74,9 @@ describe('ZooKeeperServer', () => {
 
   test('server - restart() keeps the data and the sessions', async () => {
     const server = await startServer();
-    const client = await connect(server);
+    // The restarted server gives each restored session its full timeout again from its own start;
+    // 4 s was less than a loaded machine sometimes needs from there to the client's reconnect.
+    const client = await connect(server, 20_000);
     const states = recordStates(client);
     const session = client.sessionId;
     await client.create('/kept', 'data');
