@@ -51,9 +51,13 @@ describe('watches', () => {
   }) => {
     const client = await zk.client({ sessionTimeout: 2000 });
     await client.create('/stay');
-    const waiting = client.waitForDeletion('/stay');
+    // The expectation is attached now: the wait may reject before expireSession returns, and a
+    // rejection with no handler yet is reported as unhandled.
+    const waiting = expect(client.waitForDeletion('/stay')).rejects.toBeInstanceOf(
+      SessionExpiredError,
+    );
     await expireSession(client);
-    await expect(waiting).rejects.toBeInstanceOf(SessionExpiredError);
+    await waiting;
   });
 
   test('watches - watchData re-reads after every change and keeps going across a session loss', async ({
